@@ -1,0 +1,78 @@
+#pragma once
+/// \file backend.hpp
+/// The interface every backend implements (CPU, CUDA). The simulation loop,
+/// recording, validation and output are written once above it.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "izhinet/params.hpp"
+
+namespace izhinet {
+
+/// One independent network advanced by a backend. All replicas share the
+/// model (populations, synapses, scheme, dt) and may differ in size and seed.
+struct replica_spec {
+  int64_t n = 0;
+  uint64_t seed = 1;
+};
+
+/// Per-population sums at one recording time, reduced where the neurons live.
+struct pop_moments {
+  double s = 0;            ///< gating variable s_i after the step
+  double sum_v_in = 0;     ///< paper: sum of v over neurons with v_reset <= v <= v_peak
+  double sum_w_in = 0;     ///< paper: sum of w over the same neurons
+  double n_in = 0;         ///< paper: how many neurons that is
+  double sum_w = 0;        ///< sum of w over all neurons (also the non-finite sentinel)
+  double sum_cos = 0;      ///< exact: sum of cos(theta)
+  double sum_sin = 0;      ///< exact: sum of sin(theta)
+  double sum_v_all = 0;    ///< sum of v over all neurons (non-finite sentinel for v)
+};
+
+struct spike_event {
+  int64_t step;    ///< global step index (spike during step `step`, time (step+1)*dt)
+  int32_t replica;
+  int32_t population;
+  int64_t neuron;  ///< index within the population
+};
+
+/// What `advance` hands back for `records` recording intervals.
+struct chunk_result {
+  int records = 0;
+  int64_t steps_per_record = 0;
+  /// spike counts per step: index ((rec * steps_per_record + step) * R + replica) * P + pop
+  std::vector<uint32_t> step_spikes;
+  /// moments at the end of each record: index (rec * R + replica) * P + pop
+  std::vector<pop_moments> moments;
+  /// spikes of the recorded neurons (backend appends; caller caps)
+  std::vector<spike_event> spikes;
+};
+
+class backend {
+ public:
+  virtual ~backend() = default;
+  virtual std::string name() const = 0;
+  /// Human-readable device description (CPU model and threads, GPU name).
+  virtual std::string device() const = 0;
+  /// Allocate and initialise: eta from the Lorentzian, v(0) = 0, w(0) = 0, s(0) = 0.
+  virtual void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) = 0;
+  /// Advance `records * spec.run.record_every` steps starting at global step
+  /// `first_step`. `input` holds I_ext for every step and population,
+  /// index step_in_chunk * P + pop (the value at the start of each step).
+  virtual void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out) = 0;
+  /// Copies of per-neuron state for tests and checkpoints (not for the hot path).
+  virtual void get_eta(int replica, std::vector<double>& eta) = 0;
+  virtual void get_state(int replica, std::vector<double>& v_or_theta, std::vector<double>& w) = 0;
+  virtual std::vector<double> get_s(int replica) = 0;
+};
+
+/// CPU backend with `threads` OpenMP threads (0: OpenMP's default).
+std::unique_ptr<backend> make_cpu_backend(int threads);
+/// True when this build has the CUDA backend and a usable device is present.
+bool cuda_available(std::string* why = nullptr);
+/// CUDA backend; throws device_error when no usable device exists or the
+/// build has no CUDA.
+std::unique_ptr<backend> make_cuda_backend();
+
+}  // namespace izhinet
