@@ -4,9 +4,15 @@
 // are integers, so results do not depend on the thread count. The floating
 // sums behind <v> and <w> are taken in fixed blocks of k_block neurons whose
 // partial sums are added in block order, whatever the thread count.
+#include <linux/futex.h>
 #include <omp.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <climits>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <fstream>
 #include <thread>
@@ -21,6 +27,39 @@ namespace izhinet {
 namespace {
 
 constexpr int64_t k_block = 4096;
+
+/// Generation-counting barrier that spins briefly, then sleeps on a futex.
+/// OpenMP's barrier spins for milliseconds, which collapses when the cores
+/// are shared with other processes (a descheduled partner costs a time slice
+/// per step); a purely passive one costs microseconds per step when idle.
+class spin_barrier {
+ public:
+  explicit spin_barrier(int n) : n_(n) {}
+  void wait() {
+    const int gen = gen_.load(std::memory_order_acquire);
+    if (count_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
+      count_.store(0, std::memory_order_relaxed);
+      gen_.store(gen + 1, std::memory_order_release);
+      if (sleepers_.load(std::memory_order_acquire) > 0)
+        syscall(SYS_futex, reinterpret_cast<int*>(&gen_), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+      return;
+    }
+    for (int spins = 0; spins < 500; ++spins) {
+      if (gen_.load(std::memory_order_acquire) != gen) return;
+      __builtin_ia32_pause();
+    }
+    sleepers_.fetch_add(1, std::memory_order_acq_rel);
+    while (gen_.load(std::memory_order_acquire) == gen)
+      syscall(SYS_futex, reinterpret_cast<int*>(&gen_), FUTEX_WAIT_PRIVATE, gen, nullptr, nullptr, 0);
+    sleepers_.fetch_sub(1, std::memory_order_acq_rel);
+  }
+
+ private:
+  const int n_;
+  std::atomic<int> count_{0};
+  std::atomic<int> gen_{0};
+  std::atomic<int> sleepers_{0};
+};
 
 /// A contiguous range of neurons of one population of one replica.
 struct segment {
@@ -95,12 +134,12 @@ class cpu_backend final : public backend {
           if (is_recorded(k, n, spec.run.spike_neurons)) recorded_.push_back({g.begin + k, g.replica, g.pop, k});
       }
     // Static split of the flat index range among threads.
-    thread_segs_.assign(threads_, {});
+    thread_pieces_.assign(threads_, {});
     for (int t = 0; t < threads_; ++t) {
       const int64_t lo = total_ * t / threads_, hi = total_ * (t + 1) / threads_;
       for (size_t si = 0; si < segs_.size(); ++si) {
         const int64_t a = std::max(lo, segs_[si].begin), b = std::min(hi, segs_[si].end);
-        if (a < b) thread_segs_[t].push_back({a, b, static_cast<int>(si), 0});
+        if (a < b) thread_pieces_[t].push_back({a, b, si});
       }
     }
   }
@@ -116,52 +155,74 @@ class cpu_backend final : public backend {
     out.spikes.clear();
 
     const size_t nseg = segs_.size();
-    std::vector<step_coeffs> coeffs(nseg);
-    std::vector<int64_t> counts(static_cast<size_t>(threads_) * nseg, 0);
-    std::vector<double> decay(P_);
-    for (int j = 0; j < P_; ++j) decay[j] = std::exp(-spec_.run.dt / spec_.synapse.tau_s[j]);
-    std::vector<double> rec_before(recorded_.size());
+    coeffs_.resize(nseg);
+    counts_.assign(static_cast<size_t>(threads_) * nseg, 0);
+    decay_.resize(P_);
+    for (int j = 0; j < P_; ++j) decay_[j] = std::exp(-spec_.run.dt / spec_.synapse.tau_s[j]);
+    rec_before_.resize(recorded_.size());
 
-    for (int rec = 0; rec < records; ++rec) {
-      for (int64_t st = 0; st < spr; ++st) {
-        const int64_t m = rec * spr + st;  // step within chunk
-        // Coefficients of every (replica, population) from s at the start of the step.
-        for (size_t si = 0; si < nseg; ++si) {
-          const segment& g = segs_[si];
-          const auto& p = spec_.populations[g.pop];
-          double G, E;
-          synaptic_drive(P_, g.pop, &kg_[static_cast<size_t>(g.replica) * P_ * P_], spec_.synapse.e_r.data(),
-                         &s_[static_cast<size_t>(g.replica) * P_], G, E);
-          coeffs[si] = step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak,
-                                   p.v_reset, spec_.run.dt};
-        }
-        for (size_t q = 0; q < recorded_.size(); ++q) rec_before[q] = x_[recorded_[q].flat];
-        if (exact_)
-          step_all<true>(coeffs, counts);
-        else
-          step_all<false>(coeffs, counts);
-        // Gating update, in a fixed order (integers summed over threads).
-        for (size_t si = 0; si < nseg; ++si) {
-          int64_t c = 0;
-          for (int t = 0; t < threads_; ++t) c += counts[t * nseg + si];
-          const segment& g = segs_[si];
-          out.step_spikes[(static_cast<size_t>(m) * R_ + g.replica) * P_ + g.pop] = static_cast<uint32_t>(c);
-        }
-        for (int r = 0; r < R_; ++r)
-          for (int j = 0; j < P_; ++j) {
-            const size_t idx = static_cast<size_t>(r) * P_ + j;
-            const double c = out.step_spikes[(static_cast<size_t>(m) * R_ + r) * P_ + j];
-            s_[idx] = gating_step(exact_, s_[idx], spec_.run.dt, spec_.synapse.tau_s[j], decay[j],
-                                  spec_.synapse.s_jump[j], c, 1.0 / static_cast<double>(pop_n_[idx]));
-          }
-        for (size_t q = 0; q < recorded_.size(); ++q) {
-          const auto& rn = recorded_[q];
-          const bool spiked = exact_ ? x_[rn.flat] < rec_before[q] - k_pi
-                                     : rec_before[q] >= spec_.populations[rn.pop].v_peak;
-          if (spiked) out.spikes.push_back({first_step + m, rn.replica, rn.pop, rn.local});
-        }
+    // Serial work between neuron updates: the drive of step m from s, and
+    // after the step the spike totals, s and the recorded spikes.
+    auto prepare = [&](int64_t m) {
+      for (size_t si = 0; si < nseg; ++si) {
+        const segment& g = segs_[si];
+        const auto& p = spec_.populations[g.pop];
+        double G, E;
+        synaptic_drive(P_, g.pop, &kg_[static_cast<size_t>(g.replica) * P_ * P_], spec_.synapse.e_r.data(),
+                       &s_[static_cast<size_t>(g.replica) * P_], G, E);
+        coeffs_[si] = step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak,
+                                  p.v_reset, spec_.run.dt};
       }
-      moments(&out.moments[static_cast<size_t>(rec) * R_ * P_]);
+      for (size_t q = 0; q < recorded_.size(); ++q) rec_before_[q] = x_[recorded_[q].flat];
+    };
+    auto finish = [&](int64_t m) {
+      for (size_t si = 0; si < nseg; ++si) {
+        int64_t c = 0;
+        for (int t = 0; t < threads_; ++t) c += counts_[t * nseg + si];  // integers: order-free
+        const segment& g = segs_[si];
+        out.step_spikes[(static_cast<size_t>(m) * R_ + g.replica) * P_ + g.pop] = static_cast<uint32_t>(c);
+      }
+      for (int r = 0; r < R_; ++r)
+        for (int j = 0; j < P_; ++j) {
+          const size_t idx = static_cast<size_t>(r) * P_ + j;
+          const double c = out.step_spikes[(static_cast<size_t>(m) * R_ + r) * P_ + j];
+          s_[idx] = gating_step(exact_, s_[idx], spec_.run.dt, spec_.synapse.tau_s[j], decay_[j],
+                                spec_.synapse.s_jump[j], c, 1.0 / static_cast<double>(pop_n_[idx]));
+        }
+      for (size_t q = 0; q < recorded_.size(); ++q) {
+        const auto& rn = recorded_[q];
+        const bool spiked =
+            exact_ ? x_[rn.flat] < rec_before_[q] - k_pi : rec_before_[q] >= spec_.populations[rn.pop].v_peak;
+        if (spiked) out.spikes.push_back({first_step + m, rn.replica, rn.pop, rn.local});
+      }
+    };
+    // One parallel region for the whole call; per step two barriers (after
+    // the neuron update, and after the serial s update). One thread: no
+    // OpenMP at all (a region costs about a microsecond).
+    spin_barrier barrier(threads_);
+    auto run = [&](int t) {
+      for (int rec = 0; rec < records; ++rec) {
+        for (int64_t st = 0; st < spr; ++st) {
+          const int64_t m = rec * spr + st;
+          if (t == 0) prepare(m);
+          if (threads_ > 1) barrier.wait();
+          if (exact_)
+            step_range<true>(t);
+          else
+            step_range<false>(t);
+          if (threads_ > 1) barrier.wait();
+          if (t == 0) finish(m);
+        }
+        moment_blocks(t);
+        if (threads_ > 1) barrier.wait();
+        if (t == 0) combine_moments(&out.moments[static_cast<size_t>(rec) * R_ * P_]);
+      }
+    };
+    if (threads_ == 1) {
+      run(0);
+    } else {
+#pragma omp parallel num_threads(threads_)
+      run(omp_get_thread_num());
     }
   }
 
@@ -190,36 +251,36 @@ class cpu_backend final : public backend {
     return {segs_[static_cast<size_t>(replica) * P_].begin, segs_[static_cast<size_t>(replica) * P_ + P_ - 1].end};
   }
 
+  /// Neuron update of thread t's static share of the flat arrays.
   template <bool Exact>
-  void step_all(const std::vector<step_coeffs>& coeffs, std::vector<int64_t>& counts) {
+  void step_range(int t) {
     const size_t nseg = segs_.size();
     double* __restrict x = x_.data();
     double* __restrict w = w_.data();
     const double* __restrict eta = eta_.data();
-#pragma omp parallel num_threads(threads_)
-    {
-      const int t = omp_get_thread_num();
-      int64_t* my = &counts[t * nseg];
-      for (size_t q = 0; q < nseg; ++q) my[q] = 0;
-      for (const segment& piece : thread_segs_[t]) {
-        const step_coeffs k = coeffs[piece.replica];  // piece.replica holds the segment index here
-        int64_t c = 0;
-        if constexpr (Exact) {
-          for (int64_t i = piece.begin; i < piece.end; ++i) c += exact_step(x[i], w[i], eta[i], k);
-        } else {
+    int64_t* my = &counts_[t * nseg];
+    for (size_t q = 0; q < nseg; ++q) my[q] = 0;
+    for (const piece& pc : thread_pieces_[t]) {
+      const step_coeffs k = coeffs_[pc.seg];
+      int64_t c = 0;
+      if constexpr (Exact) {
+        for (int64_t i = pc.begin; i < pc.end; ++i) c += exact_step(x[i], w[i], eta[i], k);
+      } else {
 #pragma omp simd reduction(+ : c)
-          for (int64_t i = piece.begin; i < piece.end; ++i) c += paper_step(x[i], w[i], eta[i], k);
-        }
-        my[piece.replica] = c;
+        for (int64_t i = pc.begin; i < pc.end; ++i) c += paper_step(x[i], w[i], eta[i], k);
       }
+      my[pc.seg] = c;
     }
   }
 
-  void moments(pop_moments* out) {
+  /// Partial sums of fixed blocks, blocks dealt round-robin-free in a static
+  /// split (which thread sums a block does not change the result).
+  void moment_blocks(int t) {
     const double* x = x_.data();
     const double* w = w_.data();
-#pragma omp parallel for num_threads(threads_) schedule(static)
-    for (size_t bi = 0; bi < blocks_.size(); ++bi) {
+    const size_t nb = blocks_.size();
+    const size_t lo = nb * t / threads_, hi = nb * (t + 1) / threads_;
+    for (size_t bi = lo; bi < hi; ++bi) {
       const segment& b = blocks_[bi];
       const auto& p = spec_.populations[b.pop];
       pop_moments m;
@@ -238,6 +299,10 @@ class cpu_backend final : public backend {
       }
       partial_[bi] = m;
     }
+  }
+
+  /// Block partial sums added in block order: independent of the thread count.
+  void combine_moments(pop_moments* out) {
     for (int r = 0; r < R_; ++r)
       for (int i = 0; i < P_; ++i) out[r * P_ + i] = pop_moments{};
     for (size_t bi = 0; bi < blocks_.size(); ++bi) {
@@ -261,7 +326,15 @@ class cpu_backend final : public backend {
   bool exact_ = false;
   int64_t total_ = 0;
   std::vector<segment> segs_, blocks_;
-  std::vector<std::vector<segment>> thread_segs_;  // (begin, end, segment index, unused)
+  /// A thread's share of one segment.
+  struct piece {
+    int64_t begin, end;
+    size_t seg;
+  };
+  std::vector<std::vector<piece>> thread_pieces_;
+  std::vector<step_coeffs> coeffs_;
+  std::vector<int64_t> counts_;
+  std::vector<double> decay_, rec_before_;
   std::vector<int64_t> pop_n_;
   std::vector<double> kg_, x_, w_, eta_, s_;
   std::vector<pop_moments> partial_;
