@@ -31,6 +31,7 @@ endif()
 # IZHINET_TEST_SOURCES at tests/CMakeLists.txt:5 (file)
 file(GLOB NEW_GLOB LIST_DIRECTORIES true "/work/main/tests/test_*.cpp")
 set(OLD_GLOB
+  "/work/main/tests/test_config.cpp"
   "/work/main/tests/test_engine.cpp"
   )
 if(NOT "${NEW_GLOB}" STREQUAL "${OLD_GLOB}")

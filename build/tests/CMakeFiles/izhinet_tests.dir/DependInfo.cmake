@@ -8,6 +8,7 @@ set(CMAKE_DEPENDS_LANGUAGES
 
 # The set of dependency files which are needed:
 set(CMAKE_DEPENDS_DEPENDENCY_FILES
+  "/work/main/tests/test_config.cpp" "tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.o" "gcc" "tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.o.d"
   "/work/main/tests/test_engine.cpp" "tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.o" "gcc" "tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.o.d"
   )
 

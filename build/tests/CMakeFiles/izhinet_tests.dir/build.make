@@ -69,10 +69,24 @@ include tests/CMakeFiles/izhinet_tests.dir/progress.make
 # Include the compile flags for this target's objects.
 include tests/CMakeFiles/izhinet_tests.dir/flags.make
 
+tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.o: tests/CMakeFiles/izhinet_tests.dir/flags.make
+tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.o: /work/main/tests/test_config.cpp
+tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.o: tests/CMakeFiles/izhinet_tests.dir/compiler_depend.ts
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building CXX object tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.o"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.o -MF CMakeFiles/izhinet_tests.dir/test_config.cpp.o.d -o CMakeFiles/izhinet_tests.dir/test_config.cpp.o -c /work/main/tests/test_config.cpp
+
+tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.i: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Preprocessing CXX source to CMakeFiles/izhinet_tests.dir/test_config.cpp.i"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -E /work/main/tests/test_config.cpp > CMakeFiles/izhinet_tests.dir/test_config.cpp.i
+
+tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.s: cmake_force
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green "Compiling CXX source to assembly CMakeFiles/izhinet_tests.dir/test_config.cpp.s"
+	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -S /work/main/tests/test_config.cpp -o CMakeFiles/izhinet_tests.dir/test_config.cpp.s
+
 tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.o: tests/CMakeFiles/izhinet_tests.dir/flags.make
 tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.o: /work/main/tests/test_engine.cpp
 tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.o: tests/CMakeFiles/izhinet_tests.dir/compiler_depend.ts
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_1) "Building CXX object tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.o"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Building CXX object tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.o"
 	cd /work/main/build/tests && /usr/bin/c++ $(CXX_DEFINES) $(CXX_INCLUDES) $(CXX_FLAGS) -MD -MT tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.o -MF CMakeFiles/izhinet_tests.dir/test_engine.cpp.o.d -o CMakeFiles/izhinet_tests.dir/test_engine.cpp.o -c /work/main/tests/test_engine.cpp
 
 tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.i: cmake_force
@@ -85,11 +99,13 @@ tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.s: cmake_force
 
 # Object files for target izhinet_tests
 izhinet_tests_OBJECTS = \
+"CMakeFiles/izhinet_tests.dir/test_config.cpp.o" \
 "CMakeFiles/izhinet_tests.dir/test_engine.cpp.o"
 
 # External object files for target izhinet_tests
 izhinet_tests_EXTERNAL_OBJECTS =
 
+tests/izhinet_tests: tests/CMakeFiles/izhinet_tests.dir/test_config.cpp.o
 tests/izhinet_tests: tests/CMakeFiles/izhinet_tests.dir/test_engine.cpp.o
 tests/izhinet_tests: tests/CMakeFiles/izhinet_tests.dir/build.make
 tests/izhinet_tests: libizhinet_core.a
@@ -102,7 +118,7 @@ tests/izhinet_tests: /usr/lib/x86_64-linux-gnu/libfmt.so.9.1.0
 tests/izhinet_tests: /usr/lib/x86_64-linux-gnu/libtomlplusplus.so
 tests/izhinet_tests: /usr/lib/x86_64-linux-gnu/libgtest.a
 tests/izhinet_tests: tests/CMakeFiles/izhinet_tests.dir/link.txt
-	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_2) "Linking CXX executable izhinet_tests"
+	@$(CMAKE_COMMAND) -E cmake_echo_color --switch=$(COLOR) --green --bold --progress-dir=/work/main/build/CMakeFiles --progress-num=$(CMAKE_PROGRESS_3) "Linking CXX executable izhinet_tests"
 	cd /work/main/build/tests && $(CMAKE_COMMAND) -E cmake_link_script CMakeFiles/izhinet_tests.dir/link.txt --verbose=$(VERBOSE)
 	cd /work/main/build/tests && /usr/bin/cmake -D TEST_TARGET=izhinet_tests -D TEST_EXECUTABLE=/work/main/build/tests/izhinet_tests -D TEST_EXECUTOR= -D TEST_WORKING_DIR=/work/main/build/tests -D TEST_EXTRA_ARGS= -D "TEST_PROPERTIES=LABELS;cpu" -D TEST_PREFIX= -D TEST_SUFFIX= -D TEST_FILTER= -D NO_PRETTY_TYPES=FALSE -D NO_PRETTY_VALUES=FALSE -D TEST_LIST=izhinet_tests_TESTS -D CTEST_FILE=/work/main/build/tests/izhinet_tests[1]_tests.cmake -D TEST_DISCOVERY_TIMEOUT=60 -D TEST_XML_OUTPUT_DIR= -P /usr/share/cmake-3.25/Modules/GoogleTestAddTests.cmake
 

@@ -1,4 +1,6 @@
 file(REMOVE_RECURSE
+  "CMakeFiles/izhinet_tests.dir/test_config.cpp.o"
+  "CMakeFiles/izhinet_tests.dir/test_config.cpp.o.d"
   "CMakeFiles/izhinet_tests.dir/test_engine.cpp.o"
   "CMakeFiles/izhinet_tests.dir/test_engine.cpp.o.d"
   "izhinet_tests"
