@@ -1,5 +1,0 @@
-if(EXISTS "/work/main/build/tests/izhinet_tests[1]_tests.cmake")
-  include("/work/main/build/tests/izhinet_tests[1]_tests.cmake")
-else()
-  add_test(izhinet_tests_NOT_BUILT izhinet_tests_NOT_BUILT)
-endif()
