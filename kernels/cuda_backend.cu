@@ -134,11 +134,11 @@ __device__ __forceinline__ int neuron_step(double& x, double& w, double eta, con
 
 /// Rare path (a recorded neuron spiked): append one event. The counter keeps
 /// counting past the cap so that the host can report how many were dropped.
-__device__ __noinline__ void record_spike(const net_view& nv, const segment& sg, int64_t k, int64_t row) {
-  if (!is_recorded(k, sg.n, nv.spike_neurons)) return;
-  control* ctl = nv.ctl;
+__device__ __forceinline__ void record_spike(control* ctl, int64_t spike_neurons, int64_t n, int replica, int pop,
+                                         int64_t k, int64_t row) {
+  if (!is_recorded(k, n, spike_neurons)) return;
   const unsigned long long slot = atomicAdd(&ctl->n_spikes, 1ull);
-  if (slot < ctl->spike_cap) ctl->spikes[slot] = spike_event{ctl->first_step + row, sg.replica, sg.pop, k};
+  if (slot < ctl->spike_cap) ctl->spikes[slot] = spike_event{ctl->first_step + row, replica, pop, k};
 }
 
 /// One step of every neuron of every replica (see the file comment).
@@ -192,8 +192,8 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
         reinterpret_cast<double2*>(v)[p] = vv[j];
         reinterpret_cast<double2*>(w)[p] = ww[j];
         if (record && (s0 | s1)) {
-          if (s0) record_spike(nv, sg, 2 * p, row);
-          if (s1) record_spike(nv, sg, 2 * p + 1, row);
+          if (s0) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p, row);
+          if (s1) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p + 1, row);
         }
       }
     } else {
@@ -203,7 +203,7 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
         v[n] = x;
         w[n] = y;
         count += sp;
-        if (record && sp) record_spike(nv, sg, n, row);
+        if (record && sp) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, n, row);
       }
     }
   }
