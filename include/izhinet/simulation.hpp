@@ -1,0 +1,68 @@
+#pragma once
+/// \file simulation.hpp
+/// The simulation loop, written once above any backend: inputs per step,
+/// recording, observables, blow-up detection, interruption, progress.
+///
+/// Observables per population at each recording time t_k = k * record_every * dt:
+/// - r: spikes per neuron per unit time, over the recording interval, or over
+///   a sliding window of width run.rate_window (the paper's 0.02) when > 0;
+/// - v, w: `paper` scheme: means over neurons with v_reset <= v <= v_peak (as
+///   the paper); `exact` scheme: w over all neurons, and v from the phases by
+///   the Montbrio-Pazo-Roxin identity pi r + i v = (1 - conj Z)/(1 + conj Z),
+///   Z = mean exp(i theta), which needs no cut-off (v is heavy-tailed);
+/// - s: the gating variable after the step.
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "izhinet/backend.hpp"
+#include "izhinet/observables.hpp"
+#include "izhinet/params.hpp"
+
+namespace izhinet {
+
+/// Receives every recorded row of every replica (in time order per replica).
+struct record_sink {
+  virtual ~record_sink() = default;
+  virtual void on_rows(int replica, const std::vector<record_row>& rows) = 0;
+  virtual void on_spikes(const std::vector<spike_event>& spikes) {}
+};
+
+struct simulation_options {
+  double progress_seconds = 10.0;    ///< log a progress line this often (<= 0: never)
+  double chunk_seconds = 0.2;        ///< target wall time per backend call (bounds the reaction to SIGINT)
+  const std::atomic<bool>* stop = nullptr;  ///< set asynchronously to end the run early
+  std::string label;                 ///< prefix for log lines
+};
+
+struct simulation_result {
+  enum class status { completed, interrupted, diverged };
+  status state = status::completed;
+  std::string message;        ///< for diverged: when and where
+  int64_t steps_done = 0;
+  double t_reached = 0;
+  double wall_seconds = 0;
+  double neuron_steps_per_second = 0;
+  int64_t spikes_written = 0;
+  bool spikes_capped = false;
+};
+
+const char* to_string(simulation_result::status s);
+
+/// Runs `spec` on `be` for the given replicas, feeding every row to `sink`.
+/// Never throws for a numerical blow-up: it stops, says when and where in the
+/// result (rows before it are delivered), and returns status::diverged.
+simulation_result simulate(const model_spec& spec, backend& be, const std::vector<replica_spec>& replicas,
+                           record_sink& sink, const simulation_options& opts = {});
+
+/// Replicas of a spec: network.replicas copies of size network.n with seeds
+/// seed, seed + 1, ...
+std::vector<replica_spec> default_replicas(const model_spec& spec);
+
+/// Converts moments to observables (exposed for tests and the CUDA backend's tests).
+void moments_to_row(const model_spec& spec, const pop_moments* m, const std::vector<int64_t>& pop_n, double t,
+                    record_row& row);
+
+}  // namespace izhinet

@@ -1,0 +1,137 @@
+// izhinet run / mf: option parsing, backend choice, outputs.
+#include "izhinet/commands.hpp"
+
+#include <omp.h>
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <cxxopts.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "izhinet/backend.hpp"
+#include "izhinet/config.hpp"
+#include "izhinet/errors.hpp"
+#include "izhinet/output.hpp"
+#include "izhinet/simulation.hpp"
+
+namespace fs = std::filesystem;
+
+namespace izhinet {
+namespace {
+
+void add_common(cxxopts::Options& o) {
+  o.add_options()("c,config", "TOML configuration file", cxxopts::value<std::string>())(
+      "s,set", "override a key: section.key=value (repeatable), e.g. population.0.eta_bar=0.25",
+      cxxopts::value<std::vector<std::string>>())("o,out", "output folder", cxxopts::value<std::string>()->default_value("out"))(
+      "q,quiet", "only warnings and errors")("h,help", "this help");
+}
+
+model_spec load_from(const cxxopts::ParseResult& a) {
+  if (!a.count("config")) throw config_error("--config", "missing: give a TOML file (e.g. configs/paper_bursting.toml)");
+  std::vector<std::string> sets;
+  if (a.count("set")) sets = a["set"].as<std::vector<std::string>>();
+  return load_config_file(a["config"].as<std::string>(), sets);
+}
+
+}  // namespace
+
+std::unique_ptr<backend> choose_backend(const std::string& which, int threads) {
+  if (which == "cpu") return make_cpu_backend(threads);
+  if (which == "cuda") {
+    std::string why;
+    if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
+    return make_cuda_backend();
+  }
+  if (which == "auto") {
+    std::string why;
+    if (cuda_available(&why)) {
+      spdlog::info("backend auto: a GPU is present, using the CUDA backend");
+      return make_cuda_backend();
+    }
+    spdlog::info("backend auto: no usable GPU ({}), falling back to the CPU backend", why);
+    return make_cpu_backend(threads);
+  }
+  throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
+}
+
+int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
+  cxxopts::Options o("izhinet run", "Simulate an all-to-all Izhikevich network (and its mean fields).");
+  add_common(o);
+  o.add_options()("b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
+      "t,threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))(
+      "no-meanfield", "do not integrate and compare the mean fields")(
+      "progress", "seconds between progress lines", cxxopts::value<double>()->default_value("10"));
+  const auto a = o.parse(argc, argv);
+  if (a.count("help")) {
+    std::cout << o.help() << "\nConfiguration keys: see README.md and include/izhinet/config.hpp.\n";
+    return 0;
+  }
+  if (a.count("quiet")) spdlog::set_level(spdlog::level::warn);
+  if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
+  model_spec spec = load_from(a);
+  if (a.count("no-meanfield")) spec.meanfield.enabled = false;
+  const int threads = a["threads"].as<int>();
+  if (threads < 0 || threads > 4096) throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads));
+  const double progress = a["progress"].as<double>();
+  if (!std::isfinite(progress)) throw config_error("--progress", "must be a finite number of seconds");
+  const std::string out = a["out"].as<std::string>();
+  const std::string which = a["backend"].as<std::string>();
+  if (which != "cpu" && which != "cuda" && which != "auto")
+    throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
+  prepare_output_dir(out);
+
+  auto be = choose_backend(which, threads);
+  const auto replicas = default_replicas(spec);
+  spdlog::info("izhinet {} ({}): {} population(s), n = {}, {} replica(s), scheme {}, dt = {}, t_end = {}, {} steps",
+               IZHINET_VERSION, IZHINET_GIT, spec.num_populations(), spec.network.n, replicas.size(),
+               to_string(spec.run.scheme), spec.run.dt, spec.run.t_end, spec.num_steps());
+  spdlog::info("backend {}: {}", be->name(), be->device());
+  be->setup(spec, replicas);
+
+  csv_sink csv(out, spec, static_cast<int>(replicas.size()));
+  std::vector<record_sink*> sinks{&csv};
+  fanout_sink sink(sinks);
+  simulation_options so;
+  so.progress_seconds = progress;
+  so.stop = &stop;
+  const simulation_result res = simulate(spec, *be, replicas, sink, so);
+
+  json_object summary;
+  summary.set("izhinet_version", IZHINET_VERSION).set("git_commit", IZHINET_GIT);
+  summary.set("backend", be->name()).set("device", be->device());
+  summary.set("threads", be->name() == "cpu" ? (threads > 0 ? threads : omp_get_max_threads()) : 0);
+  summary.set("status", to_string(res.state)).set("message", res.message);
+  summary.set("steps", static_cast<int64_t>(res.steps_done)).set("t_reached", res.t_reached);
+  summary.set("wall_seconds", res.wall_seconds).set("neuron_steps_per_second", res.neuron_steps_per_second);
+  summary.set("spikes_written", static_cast<int64_t>(res.spikes_written)).set("spikes_capped", res.spikes_capped);
+  summary.set("outputs", replicas.size() > 1 ? "replica_<k>/timeseries.csv (seed = network.seed + k)" : "timeseries.csv");
+  summary.set("parameters", spec_to_json(spec));
+  write_file_atomic((fs::path(out) / "summary.json").string(), summary.str() + "\n");
+  write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
+
+  if (res.spikes_capped) spdlog::warn("spike output reached run.max_spikes = {}; later spikes were not written", spec.run.max_spikes);
+  switch (res.state) {
+    case simulation_result::status::completed:
+      spdlog::info("done: {} steps in {:.2f} s, {:.3g} neuron-steps/s; outputs in {}", res.steps_done, res.wall_seconds,
+                   res.neuron_steps_per_second, out);
+      return 0;
+    case simulation_result::status::interrupted:
+      spdlog::warn("{}; outputs up to t = {} written to {}", res.message, res.t_reached, out);
+      return 130;
+    case simulation_result::status::diverged:
+      spdlog::error("numerical blow-up: {}", res.message);
+      return 4;
+  }
+  return 0;
+}
+
+int mf_command(int argc, char** argv) {
+  throw user_error("izhinet mf: not available in this build yet");
+}
+
+int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
+  throw user_error("izhinet finite-size: not available in this build yet");
+}
+
+}  // namespace izhinet

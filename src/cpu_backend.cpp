@@ -1,0 +1,275 @@
+// CPU backend: OpenMP threads over a flat array of all replicas' neurons.
+//
+// Determinism: the neuron update is per-neuron independent and spike counts
+// are integers, so results do not depend on the thread count. The floating
+// sums behind <v> and <w> are taken in fixed blocks of k_block neurons whose
+// partial sums are added in block order, whatever the thread count.
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <thread>
+
+#include "izhinet/backend.hpp"
+#include "izhinet/errors.hpp"
+#include "izhinet/neuron.hpp"
+#include "izhinet/recording.hpp"
+#include "izhinet/sampling.hpp"
+
+namespace izhinet {
+namespace {
+
+constexpr int64_t k_block = 4096;
+
+/// A contiguous range of neurons of one population of one replica.
+struct segment {
+  int64_t begin, end;  // in the flat arrays
+  int replica, pop;
+};
+
+class cpu_backend final : public backend {
+ public:
+  explicit cpu_backend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {}
+
+  std::string name() const override { return "cpu"; }
+
+  std::string device() const override {
+    std::string model = "unknown CPU";
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("model name", 0) == 0) {
+        model = line.substr(line.find(':') + 2);
+        break;
+      }
+    return model + ", " + std::to_string(threads_) + " OpenMP thread(s)";
+  }
+
+  void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) override {
+    spec_ = spec;
+    R_ = static_cast<int>(replicas.size());
+    P_ = spec.num_populations();
+    exact_ = spec.run.scheme == scheme_kind::exact;
+    segs_.clear();
+    pop_n_.assign(static_cast<size_t>(R_) * P_, 0);
+    kg_.assign(static_cast<size_t>(R_) * P_ * P_, 0.0);
+    int64_t total = 0;
+    for (int r = 0; r < R_; ++r) {
+      const auto sizes = population_sizes(spec, replicas[r].n);
+      for (int i = 0; i < P_; ++i) {
+        segs_.push_back({total, total + sizes[i], r, i});
+        pop_n_[r * P_ + i] = sizes[i];
+        total += sizes[i];
+      }
+      for (int i = 0; i < P_; ++i)
+        for (int j = 0; j < P_; ++j)
+          kg_[(static_cast<size_t>(r) * P_ + i) * P_ + j] =
+              static_cast<double>(sizes[j]) / static_cast<double>(replicas[r].n) * spec.synapse.g[i][j];
+    }
+    total_ = total;
+    x_.assign(total, 0.0);
+    w_.assign(total, 0.0);
+    eta_.resize(total);
+    s_.assign(static_cast<size_t>(R_) * P_, 0.0);
+    const bool random = spec.network.sampling == sampling_kind::random;
+    for (const segment& g : segs_) {
+      const auto& p = spec.populations[g.pop];
+      const uint64_t seed = replicas[g.replica].seed;
+      const int64_t n = g.end - g.begin;
+#pragma omp parallel for num_threads(threads_) schedule(static)
+      for (int64_t k = 0; k < n; ++k)
+        eta_[g.begin + k] = sample_eta(random, p.eta_bar, p.delta, seed, k, n, static_cast<uint32_t>(g.pop));
+    }
+    // Moment blocks: fixed-size pieces of each segment.
+    blocks_.clear();
+    for (size_t si = 0; si < segs_.size(); ++si)
+      for (int64_t b = segs_[si].begin; b < segs_[si].end; b += k_block)
+        blocks_.push_back({b, std::min(b + k_block, segs_[si].end), segs_[si].replica, segs_[si].pop});
+    partial_.resize(blocks_.size());
+    // Recorded neurons (spike output), in flat indices.
+    recorded_.clear();
+    if (spec.run.spike_neurons > 0)
+      for (const segment& g : segs_) {
+        const int64_t n = g.end - g.begin;
+        for (int64_t k = 0; k < n; ++k)
+          if (is_recorded(k, n, spec.run.spike_neurons)) recorded_.push_back({g.begin + k, g.replica, g.pop, k});
+      }
+    // Static split of the flat index range among threads.
+    thread_segs_.assign(threads_, {});
+    for (int t = 0; t < threads_; ++t) {
+      const int64_t lo = total_ * t / threads_, hi = total_ * (t + 1) / threads_;
+      for (size_t si = 0; si < segs_.size(); ++si) {
+        const int64_t a = std::max(lo, segs_[si].begin), b = std::min(hi, segs_[si].end);
+        if (a < b) thread_segs_[t].push_back({a, b, static_cast<int>(si), 0});
+      }
+    }
+  }
+
+  void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out) override {
+    const int64_t spr = spec_.run.record_every;
+    const int64_t steps = records * spr;
+    if (static_cast<int64_t>(input.size()) < steps * P_) throw internal_error("cpu_backend::advance: input too short");
+    out.records = records;
+    out.steps_per_record = spr;
+    out.step_spikes.assign(static_cast<size_t>(steps) * R_ * P_, 0u);
+    out.moments.assign(static_cast<size_t>(records) * R_ * P_, pop_moments{});
+    out.spikes.clear();
+
+    const size_t nseg = segs_.size();
+    std::vector<step_coeffs> coeffs(nseg);
+    std::vector<int64_t> counts(static_cast<size_t>(threads_) * nseg, 0);
+    std::vector<double> decay(P_);
+    for (int j = 0; j < P_; ++j) decay[j] = std::exp(-spec_.run.dt / spec_.synapse.tau_s[j]);
+    std::vector<double> rec_before(recorded_.size());
+
+    for (int rec = 0; rec < records; ++rec) {
+      for (int64_t st = 0; st < spr; ++st) {
+        const int64_t m = rec * spr + st;  // step within chunk
+        // Coefficients of every (replica, population) from s at the start of the step.
+        for (size_t si = 0; si < nseg; ++si) {
+          const segment& g = segs_[si];
+          const auto& p = spec_.populations[g.pop];
+          double G, E;
+          synaptic_drive(P_, g.pop, &kg_[static_cast<size_t>(g.replica) * P_ * P_], spec_.synapse.e_r.data(),
+                         &s_[static_cast<size_t>(g.replica) * P_], G, E);
+          coeffs[si] = step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak,
+                                   p.v_reset, spec_.run.dt};
+        }
+        for (size_t q = 0; q < recorded_.size(); ++q) rec_before[q] = x_[recorded_[q].flat];
+        if (exact_)
+          step_all<true>(coeffs, counts);
+        else
+          step_all<false>(coeffs, counts);
+        // Gating update, in a fixed order (integers summed over threads).
+        for (size_t si = 0; si < nseg; ++si) {
+          int64_t c = 0;
+          for (int t = 0; t < threads_; ++t) c += counts[t * nseg + si];
+          const segment& g = segs_[si];
+          out.step_spikes[(static_cast<size_t>(m) * R_ + g.replica) * P_ + g.pop] = static_cast<uint32_t>(c);
+        }
+        for (int r = 0; r < R_; ++r)
+          for (int j = 0; j < P_; ++j) {
+            const size_t idx = static_cast<size_t>(r) * P_ + j;
+            const double c = out.step_spikes[(static_cast<size_t>(m) * R_ + r) * P_ + j];
+            s_[idx] = gating_step(exact_, s_[idx], spec_.run.dt, spec_.synapse.tau_s[j], decay[j],
+                                  spec_.synapse.s_jump[j], c, 1.0 / static_cast<double>(pop_n_[idx]));
+          }
+        for (size_t q = 0; q < recorded_.size(); ++q) {
+          const auto& rn = recorded_[q];
+          const bool spiked = exact_ ? x_[rn.flat] < rec_before[q] - k_pi
+                                     : rec_before[q] >= spec_.populations[rn.pop].v_peak;
+          if (spiked) out.spikes.push_back({first_step + m, rn.replica, rn.pop, rn.local});
+        }
+      }
+      moments(&out.moments[static_cast<size_t>(rec) * R_ * P_]);
+    }
+  }
+
+  void get_eta(int replica, std::vector<double>& eta) override {
+    const auto [lo, hi] = replica_range(replica);
+    eta.assign(eta_.begin() + lo, eta_.begin() + hi);
+  }
+  void get_state(int replica, std::vector<double>& x, std::vector<double>& w) override {
+    const auto [lo, hi] = replica_range(replica);
+    x.assign(x_.begin() + lo, x_.begin() + hi);
+    w.assign(w_.begin() + lo, w_.begin() + hi);
+  }
+  std::vector<double> get_s(int replica) override {
+    return std::vector<double>(s_.begin() + replica * P_, s_.begin() + (replica + 1) * P_);
+  }
+
+ private:
+  struct recorded_neuron {
+    int64_t flat;
+    int replica, pop;
+    int64_t local;
+  };
+
+  std::pair<int64_t, int64_t> replica_range(int replica) const {
+    if (replica < 0 || replica >= R_) throw internal_error("cpu_backend: replica index out of range");
+    return {segs_[static_cast<size_t>(replica) * P_].begin, segs_[static_cast<size_t>(replica) * P_ + P_ - 1].end};
+  }
+
+  template <bool Exact>
+  void step_all(const std::vector<step_coeffs>& coeffs, std::vector<int64_t>& counts) {
+    const size_t nseg = segs_.size();
+    double* __restrict x = x_.data();
+    double* __restrict w = w_.data();
+    const double* __restrict eta = eta_.data();
+#pragma omp parallel num_threads(threads_)
+    {
+      const int t = omp_get_thread_num();
+      int64_t* my = &counts[t * nseg];
+      for (size_t q = 0; q < nseg; ++q) my[q] = 0;
+      for (const segment& piece : thread_segs_[t]) {
+        const step_coeffs k = coeffs[piece.replica];  // piece.replica holds the segment index here
+        int64_t c = 0;
+        if constexpr (Exact) {
+          for (int64_t i = piece.begin; i < piece.end; ++i) c += exact_step(x[i], w[i], eta[i], k);
+        } else {
+#pragma omp simd reduction(+ : c)
+          for (int64_t i = piece.begin; i < piece.end; ++i) c += paper_step(x[i], w[i], eta[i], k);
+        }
+        my[piece.replica] = c;
+      }
+    }
+  }
+
+  void moments(pop_moments* out) {
+    const double* x = x_.data();
+    const double* w = w_.data();
+#pragma omp parallel for num_threads(threads_) schedule(static)
+    for (size_t bi = 0; bi < blocks_.size(); ++bi) {
+      const segment& b = blocks_[bi];
+      const auto& p = spec_.populations[b.pop];
+      pop_moments m;
+      for (int64_t i = b.begin; i < b.end; ++i) {
+        const double xi = x[i], wi = w[i];
+        m.sum_w += wi;
+        m.sum_v_all += xi;
+        if (exact_) {
+          m.sum_cos += std::cos(xi);
+          m.sum_sin += std::sin(xi);
+        } else if (xi >= p.v_reset && xi <= p.v_peak) {
+          m.sum_v_in += xi;
+          m.sum_w_in += wi;
+          m.n_in += 1.0;
+        }
+      }
+      partial_[bi] = m;
+    }
+    for (int r = 0; r < R_; ++r)
+      for (int i = 0; i < P_; ++i) out[r * P_ + i] = pop_moments{};
+    for (size_t bi = 0; bi < blocks_.size(); ++bi) {
+      pop_moments& o = out[blocks_[bi].replica * P_ + blocks_[bi].pop];
+      const pop_moments& m = partial_[bi];
+      o.sum_v_in += m.sum_v_in;
+      o.sum_w_in += m.sum_w_in;
+      o.n_in += m.n_in;
+      o.sum_w += m.sum_w;
+      o.sum_cos += m.sum_cos;
+      o.sum_sin += m.sum_sin;
+      o.sum_v_all += m.sum_v_all;
+    }
+    for (int r = 0; r < R_; ++r)
+      for (int i = 0; i < P_; ++i) out[r * P_ + i].s = s_[static_cast<size_t>(r) * P_ + i];
+  }
+
+  model_spec spec_;
+  int threads_;
+  int R_ = 0, P_ = 0;
+  bool exact_ = false;
+  int64_t total_ = 0;
+  std::vector<segment> segs_, blocks_;
+  std::vector<std::vector<segment>> thread_segs_;  // (begin, end, segment index, unused)
+  std::vector<int64_t> pop_n_;
+  std::vector<double> kg_, x_, w_, eta_, s_;
+  std::vector<pop_moments> partial_;
+  std::vector<recorded_neuron> recorded_;
+};
+
+}  // namespace
+
+std::unique_ptr<backend> make_cpu_backend(int threads) { return std::make_unique<cpu_backend>(threads); }
+
+}  // namespace izhinet

@@ -1,0 +1,202 @@
+#include "izhinet/simulation.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <complex>
+
+#include "izhinet/errors.hpp"
+#include "izhinet/sampling.hpp"
+
+namespace izhinet {
+
+const char* to_string(simulation_result::status s) {
+  switch (s) {
+    case simulation_result::status::completed:
+      return "completed";
+    case simulation_result::status::interrupted:
+      return "interrupted";
+    case simulation_result::status::diverged:
+      return "diverged";
+  }
+  return "?";
+}
+
+std::vector<replica_spec> default_replicas(const model_spec& spec) {
+  std::vector<replica_spec> r(spec.network.replicas);
+  for (int k = 0; k < spec.network.replicas; ++k) r[k] = {spec.network.n, spec.network.seed + static_cast<uint64_t>(k)};
+  return r;
+}
+
+void moments_to_row(const model_spec& spec, const pop_moments* m, const std::vector<int64_t>& pop_n, double t,
+                    record_row& row) {
+  const int P = spec.num_populations();
+  row.t = t;
+  row.v.resize(P);
+  row.w.resize(P);
+  row.s.resize(P);
+  for (int i = 0; i < P; ++i) {
+    const double n = static_cast<double>(pop_n[i]);
+    row.s[i] = m[i].s;
+    if (spec.run.scheme == scheme_kind::paper) {
+      row.v[i] = m[i].n_in > 0 ? m[i].sum_v_in / m[i].n_in : std::nan("");
+      row.w[i] = m[i].n_in > 0 ? m[i].sum_w_in / m[i].n_in : std::nan("");
+    } else {
+      const std::complex<double> zc(m[i].sum_cos / n, -m[i].sum_sin / n);  // conj(Z)
+      const std::complex<double> W = (1.0 - zc) / (1.0 + zc);
+      row.v[i] = W.imag();
+      row.w[i] = m[i].sum_w / n;
+    }
+  }
+}
+
+namespace {
+
+bool finite_moments(const pop_moments& m) {
+  return std::isfinite(m.sum_w) && std::isfinite(m.sum_v_all) && std::isfinite(m.s);
+}
+
+}  // namespace
+
+simulation_result simulate(const model_spec& spec, backend& be, const std::vector<replica_spec>& replicas,
+                           record_sink& sink, const simulation_options& opts) {
+  using clock = std::chrono::steady_clock;
+  const int P = spec.num_populations();
+  const int R = static_cast<int>(replicas.size());
+  const int64_t spr = spec.run.record_every;
+  const int64_t total_records = spec.num_records();
+  const double dt = spec.run.dt;
+  std::vector<std::vector<int64_t>> pop_n(R);
+  int64_t neurons = 0;
+  for (int r = 0; r < R; ++r) {
+    pop_n[r] = population_sizes(spec, replicas[r].n);
+    neurons += replicas[r].n;
+  }
+  // Sliding-window rate: ring buffer of per-step counts per (replica, population).
+  const int64_t window = spec.run.rate_window > 0 ? std::max<int64_t>(1, std::llround(spec.run.rate_window / dt)) : 0;
+  std::vector<uint32_t> ring(static_cast<size_t>(std::max<int64_t>(window, 1)) * R * P, 0u);
+  std::vector<uint64_t> ring_sum(static_cast<size_t>(R) * P, 0);
+
+  simulation_result res;
+  const auto t0 = clock::now();
+  auto last_progress = t0;
+  int64_t rec_done = 0;
+  int chunk = 1;
+  chunk_result cr;
+  std::vector<double> input;
+  std::vector<std::vector<record_row>> rows(R);
+
+  while (rec_done < total_records) {
+    if (opts.stop && opts.stop->load()) {
+      res.state = simulation_result::status::interrupted;
+      res.message = "interrupted by signal at t = " + std::to_string(rec_done * spr * dt);
+      break;
+    }
+    const int records = static_cast<int>(std::min<int64_t>(chunk, total_records - rec_done));
+    const int64_t first_step = rec_done * spr;
+    input.resize(static_cast<size_t>(records * spr) * P);
+    for (int64_t m = 0; m < records * spr; ++m)
+      for (int i = 0; i < P; ++i) input[m * P + i] = spec.populations[i].I_ext.at((first_step + m) * dt);
+    const auto c0 = clock::now();
+    be.advance(records, first_step, input, cr);
+    const double call_s = std::chrono::duration<double>(clock::now() - c0).count();
+
+    int bad_record = -1, bad_replica = -1, bad_pop = -1;
+    for (int rec = 0; rec < records && bad_record < 0; ++rec)
+      for (int r = 0; r < R && bad_record < 0; ++r)
+        for (int i = 0; i < P; ++i)
+          if (!finite_moments(cr.moments[(static_cast<size_t>(rec) * R + r) * P + i])) {
+            bad_record = rec;
+            bad_replica = r;
+            bad_pop = i;
+            break;
+          }
+    const int good = bad_record < 0 ? records : bad_record;
+    for (int r = 0; r < R; ++r) rows[r].assign(good, record_row{});
+    for (int rec = 0; rec < good; ++rec) {
+      const int64_t end_step = first_step + (rec + 1) * spr;
+      for (int r = 0; r < R; ++r) {
+        record_row& row = rows[r][rec];
+        moments_to_row(spec, &cr.moments[(static_cast<size_t>(rec) * R + r) * P], pop_n[r], end_step * dt, row);
+        row.r.assign(P, 0.0);
+      }
+      // Rates from the per-step counts.
+      for (int64_t st = 0; st < spr; ++st) {
+        const int64_t g = first_step + rec * spr + st;  // global step
+        for (int r = 0; r < R; ++r)
+          for (int i = 0; i < P; ++i) {
+            const uint32_t c = cr.step_spikes[((static_cast<size_t>(rec) * spr + st) * R + r) * P + i];
+            rows[r][rec].r[i] += c;
+            if (window) {
+              uint32_t& slot = ring[(static_cast<size_t>(g % window) * R + r) * P + i];
+              ring_sum[r * P + i] += c;
+              ring_sum[r * P + i] -= slot;
+              slot = c;
+            }
+          }
+      }
+      for (int r = 0; r < R; ++r)
+        for (int i = 0; i < P; ++i) {
+          const double n = static_cast<double>(pop_n[r][i]);
+          if (window) {
+            const int64_t span = std::min<int64_t>(window, end_step);
+            rows[r][rec].r[i] = static_cast<double>(ring_sum[r * P + i]) / (n * span * dt);
+          } else {
+            rows[r][rec].r[i] /= n * spr * dt;
+          }
+        }
+    }
+    for (int r = 0; r < R; ++r)
+      if (good > 0) sink.on_rows(r, rows[r]);
+    if (!cr.spikes.empty()) {
+      std::vector<spike_event> keep;
+      const int64_t last_good_step = first_step + good * spr;
+      for (const auto& e : cr.spikes) {
+        if (e.step >= last_good_step) continue;
+        if (res.spikes_written >= spec.run.max_spikes) {
+          res.spikes_capped = true;
+          break;
+        }
+        keep.push_back(e);
+        ++res.spikes_written;
+      }
+      if (!keep.empty()) sink.on_spikes(keep);
+    }
+    rec_done += good;
+    res.steps_done = rec_done * spr;
+    res.t_reached = res.steps_done * dt;
+    if (bad_record >= 0) {
+      const double t_hi = (first_step + (bad_record + 1) * spr) * dt;
+      const double t_lo = t_hi - spr * dt;
+      res.state = simulation_result::status::diverged;
+      res.message = "state became non-finite between t = " + std::to_string(t_lo) + " and t = " +
+                    std::to_string(t_hi) + " in population " + std::to_string(bad_pop) +
+                    (R > 1 ? " of replica " + std::to_string(bad_replica) : "") +
+                    "; outputs up to t = " + std::to_string(t_lo) + " are kept (try a smaller run.dt)";
+      break;
+    }
+    // Size the next call so that it takes about chunk_seconds.
+    const double per_record = call_s / records;
+    const double want = per_record > 0 ? opts.chunk_seconds / per_record : 2.0 * chunk;
+    chunk = static_cast<int>(std::clamp(want, 1.0, std::min(4.0 * chunk + 1, 100000.0)));
+
+    const auto now = clock::now();
+    if (opts.progress_seconds > 0 &&
+        std::chrono::duration<double>(now - last_progress).count() >= opts.progress_seconds) {
+      last_progress = now;
+      const double el = std::chrono::duration<double>(now - t0).count();
+      const double frac = static_cast<double>(rec_done) / total_records;
+      spdlog::info("{}t = {:.1f} / {:.1f} ({:.0f} %), {:.3g} neuron-steps/s, about {:.0f} s left", opts.label,
+                   res.t_reached, total_records * spr * dt, 100 * frac, neurons * static_cast<double>(res.steps_done) / el,
+                   el * (1 - frac) / std::max(frac, 1e-9));
+    }
+  }
+  res.wall_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  res.neuron_steps_per_second =
+      res.wall_seconds > 0 ? static_cast<double>(neurons) * static_cast<double>(res.steps_done) / res.wall_seconds : 0;
+  return res;
+}
+
+}  // namespace izhinet
