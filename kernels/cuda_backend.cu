@@ -244,10 +244,11 @@ struct moment_sum_op {
 };
 
 /// Moments after the last step of a recording interval, into
-/// moments[record][replica * P + pop]. paper: the window v_reset <= v <= v_peak
-/// on v; exact: the same window on v = tan(theta/2), plus sum cos/sin(theta)
-/// (the Kuramoto order parameter) and sum_v_all = sum of theta. Non-finite
-/// values fail the window test and surface in sum_w / sum_v_all (sentinels).
+/// moments[record][replica * P + pop], the same sums as the CPU backend:
+/// paper: the window v_reset <= v <= v_peak (sum v, sum w, count); exact:
+/// sum cos/sin(theta) (the Kuramoto order parameter; no window sums);
+/// both: sum w and sum_v_all (sum of v, or of theta), the non-finite sentinels
+/// (a NaN fails the window test but not these sums).
 template <bool Exact>
 __global__ void __launch_bounds__(k_threads) moments_kernel(net_view nv) {
   using block_reduce = cub::BlockReduce<moment_sums, k_threads>;
@@ -268,11 +269,6 @@ __global__ void __launch_bounds__(k_threads) moments_kernel(net_view nv) {
   moment_sums acc{0, 0, 0, 0, 0, 0, 0};
   for (int64_t n = begin + threadIdx.x; n < end; n += k_threads) {
     const double x = v[n], y = w[n];
-    const double vv = Exact ? theta_to_v(x) : x;
-    const bool in = vv >= pc.v_reset && vv <= pc.v_peak;
-    acc.v_in += in ? vv : 0.0;
-    acc.w_in += in ? y : 0.0;
-    acc.n_in += in ? 1.0 : 0.0;
     acc.w += y;
     acc.v_all += x;
     if constexpr (Exact) {
@@ -280,20 +276,26 @@ __global__ void __launch_bounds__(k_threads) moments_kernel(net_view nv) {
       sincos(x, &sn, &cs);
       acc.c += cs;
       acc.s += sn;
+    } else {
+      const bool in = x >= pc.v_reset && x <= pc.v_peak;
+      acc.v_in += in ? x : 0.0;
+      acc.w_in += in ? y : 0.0;
+      acc.n_in += in ? 1.0 : 0.0;
     }
   }
   const moment_sums total = block_reduce(reduce_storage).Reduce(acc, moment_sum_op{});
   if (threadIdx.x == 0) {
     pop_moments* out = ctl->moments + record * nv.RP + sid;
     if (block_in_seg == 0) out->s = nv.s[sid];
-    atomicAdd(&out->sum_v_in, total.v_in);
-    atomicAdd(&out->sum_w_in, total.w_in);
-    atomicAdd(&out->n_in, total.n_in);
     atomicAdd(&out->sum_w, total.w);
     atomicAdd(&out->sum_v_all, total.v_all);
     if (Exact) {
       atomicAdd(&out->sum_cos, total.c);
       atomicAdd(&out->sum_sin, total.s);
+    } else {
+      atomicAdd(&out->sum_v_in, total.v_in);
+      atomicAdd(&out->sum_w_in, total.w_in);
+      atomicAdd(&out->n_in, total.n_in);
     }
   }
 }
@@ -526,6 +528,7 @@ class cuda_backend final : public backend {
     out.steps_per_record = spr_;
     out.step_spikes.assign(static_cast<size_t>(steps) * RP_, 0u);
     out.moments.assign(static_cast<size_t>(records) * RP_, pop_moments{});
+    out.spikes.clear();  // as the CPU backend: the spikes of this chunk only
     if (records == 0) return;
 
     // Chunk buffers grow on demand (their addresses reach the kernels through
@@ -581,10 +584,9 @@ class cuda_backend final : public backend {
       IZH_CUDA_CHECK(cudaMemcpyAsync(h_spikes_.get(), d_spikes_.get(), n * sizeof(spike_event),
                                      cudaMemcpyDeviceToHost, stream_));
       IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
-      const size_t first = out.spikes.size();
-      out.spikes.insert(out.spikes.end(), h_spikes_.get(), h_spikes_.get() + n);
+      out.spikes.assign(h_spikes_.get(), h_spikes_.get() + n);
       // Atomics append in any order; give the CPU backend's order.
-      std::sort(out.spikes.begin() + first, out.spikes.end(), [](const spike_event& a, const spike_event& b) {
+      std::sort(out.spikes.begin(), out.spikes.end(), [](const spike_event& a, const spike_event& b) {
         return std::tie(a.step, a.replica, a.population, a.neuron) <
                std::tie(b.step, b.replica, b.population, b.neuron);
       });
