@@ -466,7 +466,10 @@ class cuda_backend final : public backend {
       e_r[i] = spec.synapse.e_r[i];
     }
 
-    // Refuse politely before cudaMalloc fails half-way.
+    // Refuse politely before cudaMalloc fails half-way (old arrays freed first).
+    d_v_.reset();
+    d_w_.reset();
+    d_eta_.reset();
     const size_t state_bytes = static_cast<size_t>(padded) * 3 * sizeof(double);
     size_t free_bytes = 0, total_bytes = 0;
     IZH_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
