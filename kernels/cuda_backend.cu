@@ -524,9 +524,9 @@ class cuda_backend final : public backend {
     if (!ready_) throw internal_error("cuda backend: advance() before a successful setup()");
     if (records < 0) throw internal_error("cuda backend: advance() with records = " + std::to_string(records));
     const int64_t steps = static_cast<int64_t>(records) * spr_;
-    if (static_cast<int64_t>(input.size()) != steps * P_)
+    if (static_cast<int64_t>(input.size()) < steps * P_)  // longer is fine (as the CPU backend)
       throw internal_error("cuda backend: advance() input has " + std::to_string(input.size()) +
-                           " values, expected steps * P = " + std::to_string(steps * P_));
+                           " values, needs steps * P = " + std::to_string(steps * P_));
     out.records = records;
     out.steps_per_record = spr_;
     out.step_spikes.assign(static_cast<size_t>(steps) * RP_, 0u);
@@ -543,7 +543,7 @@ class cuda_backend final : public backend {
     h_step_spikes_.reserve(steps * RP_);
     h_moments_.reserve(static_cast<size_t>(records) * RP_);
 
-    std::memcpy(h_input_.get(), input.data(), input.size() * sizeof(double));
+    std::memcpy(h_input_.get(), input.data(), steps * P_ * sizeof(double));
     control& c = *h_ctl_.get();
     c = control{};
     c.step = 0;
@@ -554,7 +554,7 @@ class cuda_backend final : public backend {
     c.step_spikes = d_step_spikes_.get();
     c.moments = d_moments_.get();
     c.spikes = d_spikes_.get();
-    IZH_CUDA_CHECK(cudaMemcpyAsync(d_input_.get(), h_input_.get(), input.size() * sizeof(double),
+    IZH_CUDA_CHECK(cudaMemcpyAsync(d_input_.get(), h_input_.get(), steps * P_ * sizeof(double),
                                    cudaMemcpyHostToDevice, stream_));
     IZH_CUDA_CHECK(cudaMemcpyAsync(d_ctl_.get(), &c, sizeof(control), cudaMemcpyHostToDevice, stream_));
     IZH_CUDA_CHECK(cudaMemsetAsync(d_step_spikes_.get(), 0, steps * RP_ * sizeof(unsigned int), stream_));
