@@ -78,11 +78,14 @@ if [ -x "$BUILD/tests/izhinet_gpu_tests" ]; then
   # The tests are independent processes; their CPU reference runs dominate.
   stage "GPU tests (ctest -L gpu)" ctest_gpu.log 240 \
     ctest --test-dir "$BUILD" -L gpu --output-on-failure -j 8 --timeout 200
-  grep -E "tests passed|Skipped|Failed|\*\*\*" "$OUT/ctest_gpu.log" | head -30 | sed 's/^/      /' | tee -a "$SUMMARY"
+  grep -E "tests passed|\*\*\*Failed|\(Failed\)|\(Timeout\)" "$OUT/ctest_gpu.log" | head -30 | sed 's/^/      /' |
+    tee -a "$SUMMARY"
   # Skipped GPU tests on a GPU machine mean the device was not usable: a failure here.
   if grep -q "Skipped" "$OUT/ctest_gpu.log"; then
     FAILED=1
-    say "FAIL  GPU tests were skipped on the GPU machine (see ctest_gpu.log for the reason)"
+    why=$("$BUILD/tests/izhinet_gpu_tests" --gtest_filter=cuda_backend.misuse_throws_cleanly 2>&1 |
+      grep -m1 -A1 'Skipped$' | tail -1)
+    say "FAIL  GPU tests were skipped on the GPU machine: $why"
   fi
 else
   say "FAIL  izhinet_gpu_tests was not built"
