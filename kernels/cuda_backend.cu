@@ -1,0 +1,795 @@
+/// \file cuda_backend.cu
+/// The CUDA backend: every replica and population of the all-to-all
+/// Izhikevich network advanced on one GPU, in double precision, with the
+/// per-neuron arithmetic of neuron.hpp (the same functions the CPU backend runs).
+///
+/// Design (why, in short):
+/// - Structure of arrays v, w, eta for all replicas and populations, one
+///   *segment* per (replica, population), each starting on a 256-byte boundary
+///   so that a thread moves two neurons with one 16-byte access.
+/// - One launch per step advances every neuron of every replica. A block
+///   never straddles a segment (a small block -> segment table), so it computes
+///   its step coefficients once and adds one spike count to one counter.
+///   The last block to finish (a ticket counter, the threadFenceReduction
+///   pattern) updates the P*R gating variables s. That keeps one kernel per
+///   step instead of two: at N = 1e6 the data sit in the 50 MB L2 of an H100
+///   and a step takes a few microseconds, so a second launch would cost a
+///   visible share. A persistent grid with a grid-wide barrier would save the
+///   launches too but needs cooperative launch and gives up graph replay.
+/// - The step index, the input, the output buffers and the spike counter live
+///   in a device-side `control` block, so the kernels' parameters never change:
+///   the steps of a recording interval (and the moments reduction after them)
+///   are captured once in a CUDA graph at setup and replayed. There is no host
+///   round trip per step and only one synchronisation per advance() call.
+/// - Moments: one pass over the neurons, CUB BlockReduce of all sums at once,
+///   one atomicAdd per sum and block into [record][replica][pop]. Double
+///   atomics make the last bits of the sums depend on block order (rounding
+///   only); they are outputs and never feed back into the dynamics, so the
+///   trajectory itself is bitwise reproducible.
+#include <cuda_runtime.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+#include <cub/block/block_reduce.cuh>
+#include <sstream>
+#include <tuple>
+
+#include "cuda_check.cuh"
+#include "izhinet/backend.hpp"
+#include "izhinet/errors.hpp"
+#include "izhinet/neuron.hpp"
+#include "izhinet/params.hpp"
+#include "izhinet/recording.hpp"
+#include "izhinet/sampling.hpp"
+
+namespace izhinet {
+namespace {
+
+constexpr int k_threads = 256;                                   ///< threads per block
+constexpr int k_pairs = 2;                                       ///< double2 pairs per thread per sweep
+constexpr int64_t k_sweep = int64_t{k_threads} * k_pairs * 2;    ///< neurons per block per sweep
+constexpr int64_t k_align = 32;                                  ///< segment alignment (doubles): 256 B
+constexpr int k_max_graph_steps = 128;                           ///< steps captured in one graph
+
+/// One (replica, population): a contiguous, aligned range of the SoA arrays.
+struct segment {
+  int64_t offset;       ///< first neuron in v/w/eta (multiple of k_align)
+  int64_t n;            ///< neurons in the population
+  int64_t first_block;  ///< first block of the step/moment kernels on it
+  uint64_t seed;        ///< the replica's seed
+  int replica;
+  int pop;
+};
+
+/// Per-population constants (neuron and presynaptic synapse parameters).
+struct pop_consts {
+  double alpha, a, b, w_jump, v_peak, v_reset;
+  double eta_bar, delta;
+  double tau_s, decay, s_jump;
+};
+
+/// Device-resident state of one advance() call. Kernels read their step
+/// index and buffers from here instead of from launch parameters, which is
+/// what lets one captured graph serve every recording interval and chunk.
+struct control {
+  int64_t step;               ///< steps completed in this advance() call
+  int64_t first_step;         ///< global index of step 0 of the call
+  int64_t steps_per_record;
+  unsigned int ticket;        ///< blocks finished in the current step kernel
+  unsigned int pad;
+  unsigned long long n_spikes;///< recorded spike events (may exceed spike_cap)
+  unsigned long long spike_cap;
+  const double* input;        ///< [step][P]
+  unsigned int* step_spikes;  ///< [step][R*P]
+  pop_moments* moments;       ///< [record][R*P]
+  spike_event* spikes;        ///< [spike_cap]
+};
+
+/// Everything a kernel needs, passed by value (fixed after setup).
+struct net_view {
+  double* v;  ///< paper: v; exact: theta
+  double* w;
+  double* eta;
+  const segment* seg;
+  const int* block_seg;   ///< segment of each block
+  const double* kg;       ///< [replica][i * P + j] = kappa_j g_ij
+  const double* e_r;      ///< [P]
+  const pop_consts* pc;   ///< [P]
+  const double* inv_n;    ///< [R * P] 1 / N_j
+  double* s;              ///< [R * P]
+  control* ctl;
+  int P;
+  int RP;
+  int64_t sweeps;         ///< sweeps of k_sweep neurons per block
+  int64_t spike_neurons;  ///< run.spike_neurons (0: none)
+  double dt;
+};
+
+// ---------------------------------------------------------------------------
+// kernels
+// ---------------------------------------------------------------------------
+
+/// Fill eta of every neuron with the same function the CPU backend calls, so
+/// both draw identical uniforms (Philox); tan() may differ by an ulp or two.
+__global__ void __launch_bounds__(k_threads) init_eta_kernel(net_view nv, bool random) {
+  const int sid = nv.block_seg[blockIdx.x];
+  const segment sg = nv.seg[sid];
+  const pop_consts pc = nv.pc[sg.pop];
+  const int64_t tile = nv.sweeps * k_sweep;
+  const int64_t begin = (static_cast<int64_t>(blockIdx.x) - sg.first_block) * tile;
+  const int64_t end = min(sg.n, begin + tile);
+  for (int64_t k = begin + threadIdx.x; k < end; k += k_threads)
+    nv.eta[sg.offset + k] =
+        sample_eta(random, pc.eta_bar, pc.delta, sg.seed, k, sg.n, static_cast<uint32_t>(sg.pop));
+}
+
+template <bool Exact>
+__device__ __forceinline__ int neuron_step(double& x, double& w, double eta, const step_coeffs& k) {
+  if constexpr (Exact)
+    return exact_step(x, w, eta, k);
+  else
+    return paper_step(x, w, eta, k);
+}
+
+/// Rare path (a recorded neuron spiked): append one event. The counter keeps
+/// counting past the cap so that the host can report how many were dropped.
+__device__ __forceinline__ void record_spike(control* ctl, int64_t spike_neurons, int64_t n, int replica, int pop,
+                                         int64_t k, int64_t row) {
+  if (!is_recorded(k, n, spike_neurons)) return;
+  const unsigned long long slot = atomicAdd(&ctl->n_spikes, 1ull);
+  if (slot < ctl->spike_cap) ctl->spikes[slot] = spike_event{ctl->first_step + row, replica, pop, k};
+}
+
+/// One step of every neuron of every replica (see the file comment).
+/// Full sweeps issue all 3 * k_pairs 16-byte loads before the arithmetic so
+/// that several are in flight per thread; the tail of a segment goes neuron by
+/// neuron. The gating variables are read at the start of the step by every
+/// block and written only by the last block, after all others have counted.
+template <bool Exact>
+__global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
+  using block_reduce = cub::BlockReduce<unsigned int, k_threads>;
+  __shared__ typename block_reduce::TempStorage reduce_storage;
+  __shared__ bool is_last_block;
+
+  control* ctl = nv.ctl;
+  const int sid = nv.block_seg[blockIdx.x];
+  const segment sg = nv.seg[sid];
+  const int P = nv.P;
+  const int64_t row = ctl->step;
+  const pop_consts pc = nv.pc[sg.pop];
+  double G, E;
+  synaptic_drive(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
+                 nv.s + static_cast<int64_t>(sg.replica) * P, G, E);
+  const step_coeffs k{pc.alpha + G, ctl->input[row * P + sg.pop] + E, pc.a, pc.b, pc.w_jump,
+                      pc.v_peak, pc.v_reset, nv.dt};
+
+  const int64_t tile = nv.sweeps * k_sweep;
+  const int64_t begin = (static_cast<int64_t>(blockIdx.x) - sg.first_block) * tile;
+  const int64_t end = min(sg.n, begin + tile);
+  double* __restrict__ v = nv.v + sg.offset;
+  double* __restrict__ w = nv.w + sg.offset;
+  const double* __restrict__ eta = nv.eta + sg.offset;
+  const bool record = nv.spike_neurons > 0;
+
+  unsigned int count = 0;
+  for (int64_t base = begin; base < end; base += k_sweep) {
+    if (base + k_sweep <= end) {
+      double2 vv[k_pairs], ww[k_pairs], ee[k_pairs];
+#pragma unroll
+      for (int j = 0; j < k_pairs; ++j) {
+        const int64_t p = (base >> 1) + j * k_threads + threadIdx.x;  // pair index (base is even)
+        vv[j] = reinterpret_cast<const double2*>(v)[p];
+        ww[j] = reinterpret_cast<const double2*>(w)[p];
+        ee[j] = __ldg(reinterpret_cast<const double2*>(eta) + p);
+      }
+#pragma unroll
+      for (int j = 0; j < k_pairs; ++j) {
+        const int s0 = neuron_step<Exact>(vv[j].x, ww[j].x, ee[j].x, k);
+        const int s1 = neuron_step<Exact>(vv[j].y, ww[j].y, ee[j].y, k);
+        count += s0 + s1;
+        const int64_t p = (base >> 1) + j * k_threads + threadIdx.x;
+        reinterpret_cast<double2*>(v)[p] = vv[j];
+        reinterpret_cast<double2*>(w)[p] = ww[j];
+        if (record && (s0 | s1)) {
+          if (s0) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p, row);
+          if (s1) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p + 1, row);
+        }
+      }
+    } else {
+      for (int64_t n = base + threadIdx.x; n < end; n += k_threads) {
+        double x = v[n], y = w[n];
+        const int sp = neuron_step<Exact>(x, y, eta[n], k);
+        v[n] = x;
+        w[n] = y;
+        count += sp;
+        if (record && sp) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, n, row);
+      }
+    }
+  }
+
+  const unsigned int total = block_reduce(reduce_storage).Sum(count);
+  if (threadIdx.x == 0) {
+    if (total) atomicAdd(&ctl->step_spikes[row * nv.RP + sid], total);
+    __threadfence();  // our count is visible before our ticket
+    const unsigned int ticket = atomicAdd(&ctl->ticket, 1u);
+    is_last_block = ticket == gridDim.x - 1;
+  }
+  __syncthreads();
+  if (!is_last_block) return;
+
+  // Last block: every count of this step is in; update s for the next step.
+  __threadfence();
+  for (int g = threadIdx.x; g < nv.RP; g += k_threads) {
+    const unsigned int c = __ldcg(&ctl->step_spikes[row * nv.RP + g]);
+    const pop_consts pj = nv.pc[g % P];
+    nv.s[g] = gating_step(Exact, nv.s[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump, static_cast<double>(c), nv.inv_n[g]);
+  }
+  if (threadIdx.x == 0) {
+    ctl->ticket = 0;
+    ctl->step = row + 1;
+  }
+}
+
+/// All the per-population sums of pop_moments in one value, so that one
+/// CUB BlockReduce (one pass over the neurons) produces them together.
+struct moment_sums {
+  double v_in, w_in, n_in, w, v_all, c, s;
+};
+
+struct moment_sum_op {
+  __device__ __forceinline__ moment_sums operator()(const moment_sums& a, const moment_sums& b) const {
+    return {a.v_in + b.v_in, a.w_in + b.w_in, a.n_in + b.n_in, a.w + b.w, a.v_all + b.v_all, a.c + b.c, a.s + b.s};
+  }
+};
+
+/// Moments after the last step of a recording interval, into
+/// moments[record][replica * P + pop], the same sums as the CPU backend:
+/// paper: the window v_reset <= v <= v_peak (sum v, sum w, count); exact:
+/// sum cos/sin(theta) (the Kuramoto order parameter; no window sums);
+/// both: sum w and sum_v_all (sum of v, or of theta), the non-finite sentinels
+/// (a NaN fails the window test but not these sums).
+template <bool Exact>
+__global__ void __launch_bounds__(k_threads) moments_kernel(net_view nv) {
+  using block_reduce = cub::BlockReduce<moment_sums, k_threads>;
+  __shared__ typename block_reduce::TempStorage reduce_storage;
+
+  const control* ctl = nv.ctl;
+  const int sid = nv.block_seg[blockIdx.x];
+  const segment sg = nv.seg[sid];
+  const pop_consts pc = nv.pc[sg.pop];
+  const int64_t record = ctl->step / ctl->steps_per_record - 1;
+  const int64_t tile = nv.sweeps * k_sweep;
+  const int64_t block_in_seg = static_cast<int64_t>(blockIdx.x) - sg.first_block;
+  const int64_t begin = block_in_seg * tile;
+  const int64_t end = min(sg.n, begin + tile);
+  const double* __restrict__ v = nv.v + sg.offset;
+  const double* __restrict__ w = nv.w + sg.offset;
+
+  moment_sums acc{0, 0, 0, 0, 0, 0, 0};
+  for (int64_t n = begin + threadIdx.x; n < end; n += k_threads) {
+    const double x = v[n], y = w[n];
+    acc.w += y;
+    acc.v_all += x;
+    if constexpr (Exact) {
+      double sn, cs;
+      sincos(x, &sn, &cs);
+      acc.c += cs;
+      acc.s += sn;
+    } else {
+      const bool in = x >= pc.v_reset && x <= pc.v_peak;
+      acc.v_in += in ? x : 0.0;
+      acc.w_in += in ? y : 0.0;
+      acc.n_in += in ? 1.0 : 0.0;
+    }
+  }
+  const moment_sums total = block_reduce(reduce_storage).Reduce(acc, moment_sum_op{});
+  if (threadIdx.x == 0) {
+    pop_moments* out = ctl->moments + record * nv.RP + sid;
+    if (block_in_seg == 0) out->s = nv.s[sid];
+    atomicAdd(&out->sum_w, total.w);
+    atomicAdd(&out->sum_v_all, total.v_all);
+    if (Exact) {
+      atomicAdd(&out->sum_cos, total.c);
+      atomicAdd(&out->sum_sin, total.s);
+    } else {
+      atomicAdd(&out->sum_v_in, total.v_in);
+      atomicAdd(&out->sum_w_in, total.w_in);
+      atomicAdd(&out->n_in, total.n_in);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// host-side buffers
+// ---------------------------------------------------------------------------
+
+/// Owning device array; frees without throwing (destructors must not).
+template <class T>
+class device_buffer {
+ public:
+  device_buffer() = default;
+  device_buffer(const device_buffer&) = delete;
+  device_buffer& operator=(const device_buffer&) = delete;
+  ~device_buffer() { reset(); }
+  void reset() {
+    if (ptr_) cudaFree(ptr_);
+    ptr_ = nullptr;
+    size_ = 0;
+  }
+  /// (Re)allocate `count` elements; adds the bytes to `counter`.
+  void allocate(size_t count, size_t& counter) {
+    reset();
+    if (count == 0) return;
+    IZH_CUDA_CHECK(cudaMalloc(reinterpret_cast<void**>(&ptr_), count * sizeof(T)));
+    size_ = count;
+    counter += count * sizeof(T);
+  }
+  /// Grow to at least `count` elements (contents are not kept).
+  void reserve(size_t count, size_t& counter) {
+    if (count <= size_) return;
+    counter -= size_ * sizeof(T);
+    allocate(count, counter);
+  }
+  T* get() const { return ptr_; }
+  size_t size() const { return size_; }
+
+ private:
+  T* ptr_ = nullptr;
+  size_t size_ = 0;
+};
+
+/// Owning page-locked host array, so that copies are truly asynchronous.
+template <class T>
+class pinned_buffer {
+ public:
+  pinned_buffer() = default;
+  pinned_buffer(const pinned_buffer&) = delete;
+  pinned_buffer& operator=(const pinned_buffer&) = delete;
+  ~pinned_buffer() { reset(); }
+  void reset() {
+    if (ptr_) cudaFreeHost(ptr_);
+    ptr_ = nullptr;
+    size_ = 0;
+  }
+  void reserve(size_t count) {
+    if (count <= size_) return;
+    reset();
+    IZH_CUDA_CHECK(cudaMallocHost(reinterpret_cast<void**>(&ptr_), count * sizeof(T)));
+    size_ = count;
+  }
+  T* get() const { return ptr_; }
+
+ private:
+  T* ptr_ = nullptr;
+  size_t size_ = 0;
+};
+
+template <class T>
+void upload(device_buffer<T>& d, const std::vector<T>& h, size_t& counter, cudaStream_t stream) {
+  d.allocate(h.size(), counter);
+  if (!h.empty())
+    IZH_CUDA_CHECK(cudaMemcpyAsync(d.get(), h.data(), h.size() * sizeof(T), cudaMemcpyHostToDevice, stream));
+}
+
+std::string gib(double bytes) {
+  std::ostringstream os;
+  os.precision(3);
+  os << bytes / (1024.0 * 1024.0 * 1024.0) << " GiB";
+  return os.str();
+}
+
+// ---------------------------------------------------------------------------
+// the backend
+// ---------------------------------------------------------------------------
+
+class cuda_backend final : public backend {
+ public:
+  cuda_backend() {
+    IZH_CUDA_CHECK(cudaGetDevice(&device_));
+    IZH_CUDA_CHECK(cudaGetDeviceProperties(&props_, device_));
+    IZH_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+  }
+
+  ~cuda_backend() override {
+    // No throwing here: release what exists, ignore late errors.
+    if (stream_) cudaStreamSynchronize(stream_);
+    destroy_graphs();
+    if (stream_) cudaStreamDestroy(stream_);
+  }
+
+  std::string name() const override { return "cuda"; }
+
+  std::string device() const override {
+    std::ostringstream os;
+    os << props_.name << " (sm_" << props_.major << props_.minor << ", " << props_.multiProcessorCount << " SMs, "
+       << gib(static_cast<double>(props_.totalGlobalMem)) << ")";
+    return os.str();
+  }
+
+  void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) override {
+    validate(spec, replicas);
+    cudaStreamSynchronize(stream_);
+    destroy_graphs();
+    ready_ = false;
+    spec_ = spec;
+    exact_ = spec.run.scheme == scheme_kind::exact;
+    P_ = spec.num_populations();
+    R_ = static_cast<int>(replicas.size());
+    RP_ = R_ * P_;
+    spr_ = spec.run.record_every;
+
+    // Segments, replica-major so that segment id == replica * P + pop.
+    std::vector<segment> segs;
+    std::vector<double> kg(static_cast<size_t>(R_) * P_ * P_), inv_n(RP_);
+    int64_t padded = 0, total = 0;
+    sizes_.assign(R_, {});
+    for (int r = 0; r < R_; ++r) {
+      sizes_[r] = population_sizes(spec, replicas[r].n);
+      for (int i = 0; i < P_; ++i) {
+        const int64_t n = sizes_[r][i];
+        segs.push_back(segment{padded, n, 0, replicas[r].seed, r, i});
+        padded += (n + k_align - 1) / k_align * k_align;
+        total += n;
+        inv_n[r * P_ + i] = 1.0 / static_cast<double>(n);
+        for (int j = 0; j < P_; ++j) {
+          const double kappa_j = static_cast<double>(sizes_[r][j]) / static_cast<double>(replicas[r].n);
+          kg[(static_cast<size_t>(r) * P_ + i) * P_ + j] = kappa_j * spec.synapse.g[i][j];
+        }
+      }
+    }
+    // Enough blocks for ~32 per SM (several waves, good balance), each block
+    // looping over `sweeps` of k_sweep neurons; at least one block per segment.
+    const int64_t target_blocks = static_cast<int64_t>(props_.multiProcessorCount) * 32;
+    sweeps_ = std::max<int64_t>(1, (total + k_sweep * target_blocks - 1) / (k_sweep * target_blocks));
+    const int64_t tile = sweeps_ * k_sweep;
+    int64_t blocks = 0;
+    for (auto& sg : segs) {
+      sg.first_block = blocks;
+      blocks += (sg.n + tile - 1) / tile;
+    }
+    if (blocks > 0x7fffffff) throw device_error("izhinet cuda: network too large for one grid (" +
+                                                std::to_string(blocks) + " blocks)");
+    blocks_ = static_cast<int>(blocks);
+    std::vector<int> block_seg(blocks_);
+    for (int g = 0; g < RP_; ++g)
+      std::fill(block_seg.begin() + segs[g].first_block, block_seg.begin() + segs[g].first_block +
+                                                             (segs[g].n + tile - 1) / tile, g);
+
+    std::vector<pop_consts> pc(P_);
+    std::vector<double> e_r(P_);
+    for (int i = 0; i < P_; ++i) {
+      const auto& p = spec.populations[i];
+      const double tau_s = spec.synapse.tau_s[i];
+      pc[i] = pop_consts{p.alpha,   p.a,     p.b,   p.w_jump, p.v_peak, p.v_reset, p.eta_bar,
+                         p.delta,   tau_s,   std::exp(-spec.run.dt / tau_s), spec.synapse.s_jump[i]};
+      e_r[i] = spec.synapse.e_r[i];
+    }
+
+    // Refuse politely before cudaMalloc fails half-way (old arrays freed first).
+    d_v_.reset();
+    d_w_.reset();
+    d_eta_.reset();
+    const size_t state_bytes = static_cast<size_t>(padded) * 3 * sizeof(double);
+    size_t free_bytes = 0, total_bytes = 0;
+    IZH_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
+    if (state_bytes + (64u << 20) > free_bytes)
+      throw device_error("izhinet cuda: " + std::to_string(total) + " neurons need " +
+                         gib(static_cast<double>(state_bytes)) + " of device memory, " +
+                         gib(static_cast<double>(free_bytes)) + " free on " + props_.name);
+
+    device_bytes_ = 0;
+    d_v_.allocate(padded, device_bytes_);
+    d_w_.allocate(padded, device_bytes_);
+    d_eta_.allocate(padded, device_bytes_);
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_v_.get(), 0, padded * sizeof(double), stream_));
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_w_.get(), 0, padded * sizeof(double), stream_));
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_eta_.get(), 0, padded * sizeof(double), stream_));
+    upload(d_seg_, segs, device_bytes_, stream_);
+    upload(d_block_seg_, block_seg, device_bytes_, stream_);
+    upload(d_kg_, kg, device_bytes_, stream_);
+    upload(d_e_r_, e_r, device_bytes_, stream_);
+    upload(d_pc_, pc, device_bytes_, stream_);
+    upload(d_inv_n_, inv_n, device_bytes_, stream_);
+    d_s_.allocate(RP_, device_bytes_);
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_s_.get(), 0, RP_ * sizeof(double), stream_));
+    d_ctl_.allocate(1, device_bytes_);
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_ctl_.get(), 0, sizeof(control), stream_));
+    spike_cap_ = spec.run.spike_neurons > 0 ? static_cast<size_t>(std::max<int64_t>(spec.run.max_spikes, 0)) : 0;
+    d_spikes_.allocate(spike_cap_, device_bytes_);
+    h_ctl_.reserve(1);
+    // Output buffers grow with the chunk size, in advance(); drop old ones.
+    d_input_.reset();
+    d_step_spikes_.reset();
+    d_moments_.reset();
+
+    seg_host_ = segs;
+    view_ = net_view{d_v_.get(),   d_w_.get(),  d_eta_.get(), d_seg_.get(),   d_block_seg_.get(),
+                     d_kg_.get(),  d_e_r_.get(), d_pc_.get(), d_inv_n_.get(), d_s_.get(),
+                     d_ctl_.get(), P_,           RP_,         sweeps_,        spec.run.spike_neurons,
+                     spec.run.dt};
+
+    init_eta_kernel<<<blocks_, k_threads, 0, stream_>>>(view_, spec.network.sampling == sampling_kind::random);
+    IZH_CUDA_CHECK_LAUNCH("init_eta_kernel", stream_);
+    build_graphs();
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    ready_ = true;
+    spdlog::info("cuda backend on {}: {} replicas x {} populations, {} neurons, {} blocks x {} threads, "
+                 "{} sweeps/block, {} steps per graph; device memory {}",
+                 props_.name, R_, P_, total, blocks_, k_threads, sweeps_, graph_steps_,
+                 gib(static_cast<double>(device_bytes_)));
+  }
+
+  void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out) override {
+    if (!ready_) throw internal_error("cuda backend: advance() before a successful setup()");
+    if (records < 0) throw internal_error("cuda backend: advance() with records = " + std::to_string(records));
+    const int64_t steps = static_cast<int64_t>(records) * spr_;
+    if (static_cast<int64_t>(input.size()) < steps * P_)  // longer is fine (as the CPU backend)
+      throw internal_error("cuda backend: advance() input has " + std::to_string(input.size()) +
+                           " values, needs steps * P = " + std::to_string(steps * P_));
+    out.records = records;
+    out.steps_per_record = spr_;
+    out.step_spikes.assign(static_cast<size_t>(steps) * RP_, 0u);
+    out.moments.assign(static_cast<size_t>(records) * RP_, pop_moments{});
+    out.spikes.clear();  // as the CPU backend: the spikes of this chunk only
+    if (records == 0) return;
+
+    // Chunk buffers grow on demand (their addresses reach the kernels through
+    // `control`, so the graphs stay valid).
+    d_input_.reserve(steps * P_, device_bytes_);
+    d_step_spikes_.reserve(steps * RP_, device_bytes_);
+    d_moments_.reserve(static_cast<size_t>(records) * RP_, device_bytes_);
+    h_input_.reserve(steps * P_);
+    h_step_spikes_.reserve(steps * RP_);
+    h_moments_.reserve(static_cast<size_t>(records) * RP_);
+
+    std::memcpy(h_input_.get(), input.data(), steps * P_ * sizeof(double));
+    control& c = *h_ctl_.get();
+    c = control{};
+    c.step = 0;
+    c.first_step = first_step;
+    c.steps_per_record = spr_;
+    c.spike_cap = spike_cap_;
+    c.input = d_input_.get();
+    c.step_spikes = d_step_spikes_.get();
+    c.moments = d_moments_.get();
+    c.spikes = d_spikes_.get();
+    IZH_CUDA_CHECK(cudaMemcpyAsync(d_input_.get(), h_input_.get(), steps * P_ * sizeof(double),
+                                   cudaMemcpyHostToDevice, stream_));
+    IZH_CUDA_CHECK(cudaMemcpyAsync(d_ctl_.get(), &c, sizeof(control), cudaMemcpyHostToDevice, stream_));
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_step_spikes_.get(), 0, steps * RP_ * sizeof(unsigned int), stream_));
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_moments_.get(), 0, static_cast<size_t>(records) * RP_ * sizeof(pop_moments),
+                                   stream_));
+
+    for (int rec = 0; rec < records; ++rec) {
+      for (int64_t q = 0; q < spr_ / graph_steps_; ++q) IZH_CUDA_CHECK(cudaGraphLaunch(steps_graph_, stream_));
+      if (moments_graph_) IZH_CUDA_CHECK(cudaGraphLaunch(moments_graph_, stream_));
+    }
+
+    IZH_CUDA_CHECK(cudaMemcpyAsync(h_step_spikes_.get(), d_step_spikes_.get(), steps * RP_ * sizeof(unsigned int),
+                                   cudaMemcpyDeviceToHost, stream_));
+    IZH_CUDA_CHECK(cudaMemcpyAsync(h_moments_.get(), d_moments_.get(),
+                                   static_cast<size_t>(records) * RP_ * sizeof(pop_moments), cudaMemcpyDeviceToHost,
+                                   stream_));
+    IZH_CUDA_CHECK(cudaMemcpyAsync(&c, d_ctl_.get(), sizeof(control), cudaMemcpyDeviceToHost, stream_));
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    if (c.step != steps)
+      throw internal_error("cuda backend: the device ran " + std::to_string(c.step) + " steps, expected " +
+                           std::to_string(steps));
+
+    std::copy(h_step_spikes_.get(), h_step_spikes_.get() + steps * RP_, out.step_spikes.begin());
+    std::copy(h_moments_.get(), h_moments_.get() + static_cast<size_t>(records) * RP_, out.moments.begin());
+
+    if (c.n_spikes > 0 && spike_cap_ > 0) {
+      // Second (rare) synchronisation: only the events that exist cross.
+      const size_t n = static_cast<size_t>(std::min<unsigned long long>(c.n_spikes, spike_cap_));
+      h_spikes_.reserve(n);
+      IZH_CUDA_CHECK(cudaMemcpyAsync(h_spikes_.get(), d_spikes_.get(), n * sizeof(spike_event),
+                                     cudaMemcpyDeviceToHost, stream_));
+      IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      out.spikes.assign(h_spikes_.get(), h_spikes_.get() + n);
+      // Atomics append in any order; give the CPU backend's order.
+      std::sort(out.spikes.begin(), out.spikes.end(), [](const spike_event& a, const spike_event& b) {
+        return std::tie(a.step, a.replica, a.population, a.neuron) <
+               std::tie(b.step, b.replica, b.population, b.neuron);
+      });
+      if (c.n_spikes > spike_cap_)
+        spdlog::warn("cuda backend: {} recorded spikes in this chunk, kept {} (run.max_spikes); which ones were "
+                     "kept is not defined",
+                     c.n_spikes, spike_cap_);
+    }
+  }
+
+  void get_eta(int replica, std::vector<double>& eta) override { copy_replica(replica, d_eta_, eta); }
+
+  void get_state(int replica, std::vector<double>& v_or_theta, std::vector<double>& w) override {
+    copy_replica(replica, d_v_, v_or_theta);
+    copy_replica(replica, d_w_, w);
+  }
+
+  std::vector<double> get_s(int replica) override {
+    check_replica(replica);
+    std::vector<double> s(P_);
+    IZH_CUDA_CHECK(cudaMemcpyAsync(s.data(), d_s_.get() + static_cast<size_t>(replica) * P_, P_ * sizeof(double),
+                                   cudaMemcpyDeviceToHost, stream_));
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    return s;
+  }
+
+ private:
+  static void validate(const model_spec& spec, const std::vector<replica_spec>& replicas) {
+    const int P = spec.num_populations();
+    if (replicas.empty()) throw config_error("network.replicas", "at least one replica is needed");
+    if (P < 1) throw config_error("populations", "at least one population is needed");
+    if (spec.run.record_every < 1) throw config_error("run.record_every", "must be >= 1");
+    if (!(spec.run.dt > 0)) throw config_error("run.dt", "must be > 0");
+    if (static_cast<int>(spec.synapse.g.size()) != P || static_cast<int>(spec.synapse.e_r.size()) != P ||
+        static_cast<int>(spec.synapse.tau_s.size()) != P || static_cast<int>(spec.synapse.s_jump.size()) != P)
+      throw config_error("synapse", "g must be P x P and e_r, tau_s, s_jump must have P entries");
+    for (const auto& row : spec.synapse.g)
+      if (static_cast<int>(row.size()) != P) throw config_error("synapse.g", "must be P x P");
+    if (static_cast<int64_t>(replicas.size()) * P > (1 << 30))
+      throw config_error("network.replicas", "too many replicas for one device");
+    for (const auto& r : replicas)
+      if (r.n < P) throw config_error("network.n", "each replica needs at least one neuron per population");
+  }
+
+  void check_replica(int replica) const {
+    if (!ready_) throw internal_error("cuda backend: state requested before setup()");
+    if (replica < 0 || replica >= R_)
+      throw internal_error("cuda backend: replica " + std::to_string(replica) + " out of range [0, " +
+                           std::to_string(R_) + ")");
+  }
+
+  /// Populations of one replica, concatenated in population order.
+  void copy_replica(int replica, const device_buffer<double>& d, std::vector<double>& h) {
+    check_replica(replica);
+    int64_t n = 0;
+    for (int i = 0; i < P_; ++i) n += sizes_[replica][i];
+    h.resize(n);
+    int64_t at = 0;
+    for (int i = 0; i < P_; ++i) {
+      const segment& sg = seg_host_[replica * P_ + i];
+      IZH_CUDA_CHECK(cudaMemcpyAsync(h.data() + at, d.get() + sg.offset, sg.n * sizeof(double),
+                                     cudaMemcpyDeviceToHost, stream_));
+      at += sg.n;
+    }
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void launch_step() {
+    if (exact_)
+      step_kernel<true><<<blocks_, k_threads, 0, stream_>>>(view_);
+    else
+      step_kernel<false><<<blocks_, k_threads, 0, stream_>>>(view_);
+    IZH_CUDA_CHECK_LAUNCH("step_kernel", stream_);
+  }
+
+  void launch_moments() {
+    if (exact_)
+      moments_kernel<true><<<blocks_, k_threads, 0, stream_>>>(view_);
+    else
+      moments_kernel<false><<<blocks_, k_threads, 0, stream_>>>(view_);
+    IZH_CUDA_CHECK_LAUNCH("moments_kernel", stream_);
+  }
+
+  /// Capture `fn`'s launches on the stream into an executable graph.
+  template <class F>
+  cudaGraphExec_t capture(F fn) {
+    IZH_CUDA_CHECK(cudaStreamBeginCapture(stream_, cudaStreamCaptureModeThreadLocal));
+    try {
+      fn();
+    } catch (...) {
+      cudaGraph_t broken = nullptr;
+      cudaStreamEndCapture(stream_, &broken);  // leave the stream usable
+      if (broken) cudaGraphDestroy(broken);
+      throw;
+    }
+    cudaGraph_t graph = nullptr;
+    IZH_CUDA_CHECK(cudaStreamEndCapture(stream_, &graph));
+    cudaGraphExec_t exec = nullptr;
+    const cudaError_t err = cudaGraphInstantiate(&exec, graph, 0);
+    cudaGraphDestroy(graph);
+    IZH_CUDA_CHECK(err);
+    return exec;
+  }
+
+  /// One graph of `graph_steps_` steps (the largest divisor of record_every
+  /// up to k_max_graph_steps), ending with the moments reduction when it holds
+  /// a whole recording interval; otherwise a second one-kernel graph for it.
+  void build_graphs() {
+    graph_steps_ = 1;
+    for (int64_t d = std::min<int64_t>(spr_, k_max_graph_steps); d >= 1; --d)
+      if (spr_ % d == 0) {
+        graph_steps_ = d;
+        break;
+      }
+    const bool whole = graph_steps_ == spr_;
+    steps_graph_ = capture([&] {
+      for (int64_t l = 0; l < graph_steps_; ++l) launch_step();
+      if (whole) launch_moments();
+    });
+    if (!whole) moments_graph_ = capture([&] { launch_moments(); });
+  }
+
+  void destroy_graphs() {
+    if (steps_graph_) cudaGraphExecDestroy(steps_graph_);
+    if (moments_graph_) cudaGraphExecDestroy(moments_graph_);
+    steps_graph_ = nullptr;
+    moments_graph_ = nullptr;
+  }
+
+  int device_ = 0;
+  cudaDeviceProp props_{};
+  cudaStream_t stream_ = nullptr;
+  cudaGraphExec_t steps_graph_ = nullptr;
+  cudaGraphExec_t moments_graph_ = nullptr;
+  int64_t graph_steps_ = 1;
+
+  model_spec spec_;
+  bool ready_ = false;
+  bool exact_ = false;
+  int P_ = 0, R_ = 0, RP_ = 0, blocks_ = 0;
+  int64_t spr_ = 1, sweeps_ = 1;
+  size_t spike_cap_ = 0;
+  std::vector<std::vector<int64_t>> sizes_;
+  std::vector<segment> seg_host_;
+  net_view view_{};
+  size_t device_bytes_ = 0;
+
+  device_buffer<double> d_v_, d_w_, d_eta_, d_kg_, d_e_r_, d_inv_n_, d_s_, d_input_;
+  device_buffer<segment> d_seg_;
+  device_buffer<int> d_block_seg_;
+  device_buffer<pop_consts> d_pc_;
+  device_buffer<control> d_ctl_;
+  device_buffer<spike_event> d_spikes_;
+  device_buffer<unsigned int> d_step_spikes_;
+  device_buffer<pop_moments> d_moments_;
+  pinned_buffer<control> h_ctl_;
+  pinned_buffer<double> h_input_;
+  pinned_buffer<unsigned int> h_step_spikes_;
+  pinned_buffer<pop_moments> h_moments_;
+  pinned_buffer<spike_event> h_spikes_;
+};
+
+}  // namespace
+
+bool cuda_available(std::string* why) {
+  int count = 0;
+  cudaError_t err = cudaGetDeviceCount(&count);
+  if (err != cudaSuccess) {
+    if (why) *why = std::string("no usable CUDA device: cudaGetDeviceCount: ") + cudaGetErrorString(err);
+    cudaGetLastError();  // clear the sticky-free error so later calls start clean
+    return false;
+  }
+  if (count == 0) {
+    if (why) *why = "no CUDA device found";
+    return false;
+  }
+  // The kernels are built for CMAKE_CUDA_ARCHITECTURES only; a device they
+  // cannot run on is "not available", not a crash at the first launch.
+  cudaFuncAttributes attr{};
+  err = cudaFuncGetAttributes(&attr, step_kernel<false>);
+  if (err != cudaSuccess) {
+    cudaGetLastError();
+    int dev = 0;
+    cudaDeviceProp p{};
+    std::string name = "device 0";
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaGetDeviceProperties(&p, dev) == cudaSuccess)
+      name = std::string(p.name) + " (sm_" + std::to_string(p.major) + std::to_string(p.minor) + ")";
+    if (why)
+      *why = "the CUDA kernels cannot run on " + name + ": " + cudaGetErrorString(err) +
+             " (rebuild with -DCMAKE_CUDA_ARCHITECTURES matching the device)";
+    return false;
+  }
+  if (why) why->clear();
+  return true;
+}
+
+std::unique_ptr<backend> make_cuda_backend() {
+  std::string why;
+  if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
+  return std::make_unique<cuda_backend>();
+}
+
+}  // namespace izhinet
