@@ -19,12 +19,10 @@ namespace izhinet {
 
 /// Exact mean field of Chen & Campbell (2022), MODEL.md section 4.
 /// State layout: [r_0, v_0, w_0, s_0, r_1, v_1, ...] (4P numbers):
-/// \f{align*}{
-///   r_i' &= \Delta_i/\pi + 2 r_i v_i - (\alpha_i + G_i) r_i \\
-///   v_i' &= v_i^2 - \alpha_i v_i - w_i + \bar\eta_i + I_i(t) + E_i - G_i v_i - \pi^2 r_i^2 \\
-///   w_i' &= a_i (b_i v_i - w_i) + w_{jump,i}\, r_i \\
-///   s_i' &= -s_i/\tau_{s,i} + s_{jump,i}\, r_i
-/// \f}
+/// \f[ r_i' = \Delta_i/\pi + 2 r_i v_i - (\alpha_i + G_i) r_i \f]
+/// \f[ v_i' = v_i^2 - \alpha_i v_i - w_i + \bar\eta_i + I_i(t) + E_i - G_i v_i - \pi^2 r_i^2 \f]
+/// \f[ w_i' = a_i (b_i v_i - w_i) + w_{jump,i}\, r_i \f]
+/// \f[ s_i' = -s_i/\tau_{s,i} + s_{jump,i}\, r_i \f]
 class exact_meanfield {
  public:
   /// Copies what it needs from `spec`; throws config_error on inconsistent sizes.
