@@ -153,10 +153,14 @@ slow_meanfield::slow_meanfield(const model_spec& spec, bool finite_peak, int qua
     gauss_legendre(8, gx, gw);
     std::vector<double> u;
     const double h = 1.0 / quadrature_panels;
+    // u = sin^2(pi x / 2): nodes cluster at both ends like x^2, which makes the
+    // (1 - u)^{-1/2} tail of sqrt(eta) smooth in x.
     for (int k = 0; k < quadrature_panels; ++k)
       for (int q = 0; q < 8; ++q) {
-        u.push_back(h * (k + 0.5 * (gx[q] + 1.0)));
-        u_weights_.push_back(0.5 * h * gw[q]);
+        const double x = h * (k + 0.5 * (gx[q] + 1.0));
+        const double sx = std::sin(0.5 * pi * x);
+        u.push_back(sx * sx);
+        u_weights_.push_back(0.5 * h * gw[q] * 0.5 * pi * std::sin(pi * x));
       }
     for (int i = 0; i < base_.P_; ++i) {
       if (!(spec.populations[i].v_peak > spec.populations[i].v_reset))

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <complex>
+#include <cstdio>
 #include <random>
 #include <vector>
 
@@ -72,9 +73,9 @@ TEST(MeanFieldDopri5, PaperModelMatchesRichardsonExtrapolatedRk4) {
   const exact_meanfield m(spec);
   const double T = 800.0;
   // RK4 at h and h/2, Richardson: y = (16 y_{h/2} - y_h)/15, compared every 1.0 time unit.
-  const double h = 0.004;
-  const auto coarse = rk4(m, T, h, 250);
-  const auto fine = rk4(m, T, h / 2, 500);
+  const double h = 0.02;
+  const auto coarse = rk4(m, T, h, 50);
+  const auto fine = rk4(m, T, h / 2, 100);
   ASSERT_EQ(coarse.size(), fine.size());
   std::vector<double> tout;
   for (size_t k = 0; k < coarse.size(); ++k) tout.push_back(static_cast<double>(k));
@@ -83,17 +84,22 @@ TEST(MeanFieldDopri5, PaperModelMatchesRichardsonExtrapolatedRk4) {
   o.atol = 1e-14;
   const auto dp = integrate_exact(m, T, tout, o);
   ASSERT_EQ(dp.size(), coarse.size());
-  double max_diff = 0, max_richardson_gap = 0, max_r = 0;
+  double max_diff = 0, max_richardson_gap = 0, max_r = 0, min_r = 1e9;
   for (size_t k = 0; k < dp.size(); ++k)
     for (int i = 0; i < 4; ++i) {
       const double ref = (16.0 * fine[k][i] - coarse[k][i]) / 15.0;
       max_diff = std::max(max_diff, std::fabs(dp[k][i] - ref));
       max_richardson_gap = std::max(max_richardson_gap, std::fabs(fine[k][i] - coarse[k][i]));
-      if (i == 0) max_r = std::max(max_r, dp[k][0]);
+      if (i == 0 && tout[k] > 200) {
+        max_r = std::max(max_r, dp[k][0]);
+        min_r = std::min(min_r, dp[k][0]);
+      }
     }
-  EXPECT_GT(max_r, 0.3);                    // the bursting orbit was really traversed
-  EXPECT_GT(max_richardson_gap, 1e-9);      // the reference is not trivially converged
+  EXPECT_GT(max_r - min_r, 0.1);            // the bursting orbit was really traversed
+  EXPECT_GT(max_richardson_gap, 1e-10);     // the reference is not trivially converged
   EXPECT_LT(max_diff, 1e-8) << "RK4 gap " << max_richardson_gap;
+  std::printf("DOPRI5 vs Richardson RK4: max diff %.3g (RK4 h vs h/2 gap %.3g), r in [%.3g, %.3g]\n", max_diff,
+              max_richardson_gap, min_r, max_r);
 }
 
 TEST(MeanFieldDopri5, BadTolerancesAreConfigErrors) {

@@ -57,10 +57,12 @@ class exact_meanfield {
 /// \f[ R(\eta) = \frac{\sqrt H}{\arctan\frac{v_{peak}-A/2}{\sqrt H} - \arctan\frac{v_{reset}-A/2}{\sqrt H}} \f]
 /// (0 where H <= 0), averaged over the Lorentzian by composite Gauss–Legendre
 /// quadrature in the quantile variable u in (0,1), \f$\eta = \bar\eta + \Delta\tan(\pi(u - 1/2))\f$:
-/// \f$\langle R\rangle = \int_0^1 R(\eta(u))\,du\f$ with `quadrature_panels` panels of
-/// 8 nodes each. For finite v_peak the rate grows like H/(v_peak - v_reset), so
+/// \f$\langle R\rangle = \int_0^1 R(\eta(u))\,du\f$, substituted \f$u = \sin^2(\pi x/2)\f$
+/// (nodes clustered at both tails, which makes the \f$(1-u)^{-1/2}\f$ tail of
+/// \f$\sqrt\eta\f$ smooth) and integrated over x with `quadrature_panels` panels of
+/// 8 Gauss–Legendre nodes each. For finite v_peak the rate grows like H/(v_peak - v_reset), so
 /// the exact Lorentzian average diverges (logarithmically): the quadrature,
-/// whose outermost nodes sit at u of order 1/nodes^2, cuts the tails the way a
+/// whose outermost nodes sit at u of order 1/nodes^4, cuts the tails the way a
 /// finite network of deterministic quantile samples does. The result therefore
 /// depends (weakly) on the number of nodes; documented, not hidden.
 class slow_meanfield {
