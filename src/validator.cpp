@@ -206,20 +206,23 @@ void validator::run() {
     const dopri5_options opt = dopri5_options_from(spec_.meanfield);
     const double t_end = spec_.run.t_end;
     {
-      const exact_meanfield model(spec_);
-      const int n = model.dimension();
       try {
+        const exact_meanfield model(spec_);
+        const int n = model.dimension();
         integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(),
                          0.0, t_end, times_, opt, [&](double, const double* y) { exact_rows_.emplace_back(y, y + n); });
       } catch (const numerical_error& e) {
         exact_failure_ = e.what();
         exact_failed_at_ = e.t_lo;
+      } catch (const std::exception& e) {  // any other failure of this model: keep the other one
+        exact_failure_ = e.what();
+        exact_failed_at_ = exact_rows_.empty() ? 0.0 : times_[exact_rows_.size() - 1];
       }
     }
     {
-      const slow_meanfield model(spec_, spec_.meanfield.slow_finite_peak);
-      std::vector<double> R(P_);
       try {
+        const slow_meanfield model(spec_, spec_.meanfield.slow_finite_peak);
+        std::vector<double> R(P_);
         integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(),
                          0.0, t_end, times_, opt, [&](double t, const double* y) {
                            model.rates(t, y, R.data());
@@ -235,6 +238,9 @@ void validator::run() {
       } catch (const numerical_error& e) {
         slow_failure_ = e.what();
         slow_failed_at_ = e.t_lo;
+      } catch (const std::exception& e) {  // any other failure of this model: keep the other one
+        slow_failure_ = e.what();
+        slow_failed_at_ = slow_rows_.empty() ? 0.0 : times_[slow_rows_.size() - 1];
       }
     }
     std::unique_lock<std::mutex> lk(m_);
@@ -495,7 +501,9 @@ void json_comparison(detail::json_writer& j, const std::string& key, const compa
 
 std::string validation_report::verdict() const {
   std::string s = vs_exact.verdict;
-  if (!vs_slow.verdict.empty()) s += " (slow-adaptation mean field: " + std::string(vs_slow.agree ? "agrees" : "disagrees") + (vs_slow.available ? "" : ", " + vs_slow.verdict) + ")";
+  if (!vs_slow.verdict.empty())
+    s += " (slow-adaptation mean field: " +
+         (vs_slow.available ? std::string(vs_slow.agree ? "agrees" : "disagrees") : vs_slow.verdict) + ")";
   if (!error.empty()) s += " [validator error: " + error + "]";
   return s;
 }

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "izhinet/errors.hpp"
@@ -150,4 +151,54 @@ TEST(Validator, NoisyEquilibriumIsNotAnOscillation) {
   const auto b = analyse_series(t, x, 100);
   EXPECT_EQ(b.regime, "oscillation");
   EXPECT_NEAR(b.period, 40, 0.5);
+}
+
+TEST(Validator, FailingMeanFieldIsReportedAndTheOtherKept) {
+  // The finite-peak slow model cannot be built with v_reset > v_peak: it fails on
+  // the validator's thread; the exact model and the comparison with it go on.
+  model_spec spec = short_spec(0.25);
+  spec.meanfield.slow_finite_peak = true;
+  spec.populations[0].v_reset = 300;
+  const auto dir = temp_dir("val_fail");
+  const auto rep = run_with(spec, 1.0, 0.0, dir);
+  EXPECT_TRUE(rep.error.empty()) << rep.error;
+  EXPECT_NE(rep.slow.failure.find("v_peak"), std::string::npos) << rep.slow.failure;
+  EXPECT_FALSE(rep.vs_slow.available);
+  EXPECT_TRUE(rep.exact.failure.empty());
+  EXPECT_TRUE(rep.vs_exact.available);
+  EXPECT_TRUE(rep.vs_exact.agree) << rep.verdict();
+  EXPECT_NE(rep.verdict().find("failed at t = "), std::string::npos) << rep.verdict();
+  std::ifstream f(dir + "/validation.json");
+  std::string json((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("\"failed_at\""), std::string::npos);
+}
+
+TEST(Validator, BlowUpIsANumericalErrorWithTheTimeReached) {
+  // v' = v^2 + 1e200: the exact mean field overflows at once.
+  model_spec spec = short_spec(0.25);
+  spec.populations[0].I_ext.value = 1e200;
+  const exact_meanfield m(spec);
+  try {
+    integrate_exact(m, spec.run.t_end, record_times(spec), dopri5_options_from(spec.meanfield));
+    FAIL() << "no throw";
+  } catch (const numerical_error& e) {
+    EXPECT_LT(e.t_lo, 1.0);
+    EXPECT_NE(std::string(e.what()).find("failed at t = "), std::string::npos);
+  }
+}
+
+TEST(Validator, MfCommandWritesTrajectoryAndEquilibria) {
+  model_spec spec = short_spec(0.25);
+  const auto dir = temp_dir("mf_cmd");
+  EXPECT_EQ(run_mf_command(spec, dir), 0);
+  std::ifstream f(dir + "/meanfield.csv");
+  std::string header, line;
+  std::getline(f, header);
+  EXPECT_EQ(header, "t,r0,v0,w0,s0");
+  size_t rows = 0;
+  while (std::getline(f, line)) ++rows;
+  EXPECT_EQ(rows, record_times(spec).size());
+  std::ifstream g(dir + "/equilibria.json");
+  std::string json((std::istreambuf_iterator<char>(g)), std::istreambuf_iterator<char>());
+  EXPECT_NE(json.find("\"stable\": true"), std::string::npos) << json;
 }

@@ -39,11 +39,13 @@ class exact_meanfield {
 
  private:
   friend class slow_meanfield;
+  void rhs_general(double t, const double* y, double* dydt) const;
   int P_;
   std::vector<double> delta_, alpha_, a_, b_, w_jump_, eta_bar_;
   std::vector<input_spec> input_;
   std::vector<double> kg_;  ///< kappa_j g_ij, row-major P x P
   std::vector<double> e_r_, tau_s_, s_jump_;
+  std::vector<double> inv_tau_s_, delta_over_pi_;  ///< precomputed 1/tau_s, Delta/pi
 };
 
 /// Slow-adaptation mean field of Nicola & Campbell (2013), MODEL.md section 5.
@@ -124,6 +126,16 @@ dopri5_stats integrate_dopri5(const ode_rhs& f, std::vector<double> y0, double t
 std::vector<std::vector<double>> integrate_exact(const exact_meanfield& model, double t_end,
                                                  const std::vector<double>& t_out,
                                                  const dopri5_options& options, dopri5_stats* stats = nullptr);
+
+/// The same, flat: row-major (outputs inside [0, t_end]) x dimension().
+/// Faster: the right-hand side and the output are inlined into the integrator.
+std::vector<double> integrate_exact_flat(const exact_meanfield& model, double t_end, const std::vector<double>& t_out,
+                                         const dopri5_options& options, dopri5_stats* stats = nullptr);
+
+/// The same into caller storage `out` (room for t_out.size() x dimension()
+/// numbers), for callers that reuse a buffer; returns the number of rows written.
+size_t integrate_exact_into(const exact_meanfield& model, double t_end, const std::vector<double>& t_out,
+                            const dopri5_options& options, double* out, dopri5_stats* stats = nullptr);
 
 /// The same for the slow model.
 std::vector<std::vector<double>> integrate_slow(const slow_meanfield& model, double t_end,
