@@ -67,20 +67,19 @@ exact_meanfield::exact_meanfield(const model_spec& spec) {
     inv_tau_s_.push_back(1.0 / tau_s_[i]);
     delta_over_pi_.push_back(delta_[i] / pi);
   }
-}
-
-void exact_meanfield::rhs(double t, const double* y, double* dydt) const {
-  if (P_ == 1) {  // the common case, written out (same equations as rhs_general); small enough to inline
-    const double r = y[0], v = y[1], w = y[2], s = y[3];
-    const double G = kg_[0] * s, E = G * e_r_[0];
-    const double I = input_[0].type == input_spec::kind::constant ? input_[0].value : input_[0].at(t);
-    dydt[0] = delta_over_pi_[0] + r * (2.0 * v - alpha_[0] - G);
-    dydt[1] = v * (v - alpha_[0] - G) - w + eta_bar_[0] + I + E - pi * pi * r * r;
-    dydt[2] = a_[0] * (b_[0] * v - w) + w_jump_[0] * r;
-    dydt[3] = s_jump_[0] * r - s * inv_tau_s_[0];
-    return;
+  if (P_ == 1 && input_[0].type == input_spec::kind::constant) {
+    one_.valid = true;
+    one_.delta_over_pi = delta_over_pi_[0];
+    one_.alpha = alpha_[0];
+    one_.drive = eta_bar_[0] + input_[0].value;
+    one_.kg = kg_[0];
+    one_.e_r = e_r_[0];
+    one_.a = a_[0];
+    one_.ab = a_[0] * b_[0];
+    one_.w_jump = w_jump_[0];
+    one_.s_jump = s_jump_[0];
+    one_.inv_tau_s = inv_tau_s_[0];
   }
-  rhs_general(t, y, dydt);
 }
 
 void exact_meanfield::rhs_general(double t, const double* y, double* dydt) const {

@@ -361,3 +361,23 @@ TEST(MeanFieldSlow, InfinitePeakRateIsLorentzianAverage) {
       EXPECT_NEAR(R1, R2, 2e-3 * std::max(R1, 1e-2)) << s << " " << w;
     }
 }
+
+TEST(MeanFieldJacobian, OnePopulationFastPathEqualsGeneralPath) {
+  // A 'steps' input with one value equal to the constant forces the general code path.
+  model_spec a = paper_one_population(0.12);
+  a.populations[0].I_ext.value = 0.03;
+  model_spec b = a;
+  b.populations[0].I_ext.type = input_spec::kind::steps;
+  b.populations[0].I_ext.times = {0.0};
+  b.populations[0].I_ext.values = {0.03};
+  const exact_meanfield ma(a), mb(b);
+  std::mt19937 gen(3);
+  std::uniform_real_distribution<double> U(-1.0, 1.0);
+  for (int trial = 0; trial < 20; ++trial) {
+    double y[4], da[4], db[4];
+    for (double& x : y) x = U(gen);
+    ma.rhs(1.0, y, da);
+    mb.rhs(1.0, y, db);
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(da[i], db[i], 1e-14 * (1 + std::fabs(db[i])));
+  }
+}

@@ -31,7 +31,18 @@ class exact_meanfield {
   int num_populations() const { return P_; }
   int dimension() const { return 4 * P_; }
   /// dy/dt at time t (y and dydt hold dimension() numbers; must not alias).
-  void rhs(double t, const double* y, double* dydt) const;
+  void rhs(double t, const double* y, double* dydt) const {
+    if (one_.valid) {  // one population, constant input: the same equations, inlined
+      const double r = y[0], v = y[1], w = y[2], s = y[3];
+      const double G = one_.kg * s;
+      dydt[0] = one_.delta_over_pi + r * (2.0 * v - one_.alpha - G);
+      dydt[1] = v * (v - one_.alpha - G) - w + one_.drive + G * one_.e_r - 9.869604401089358 * r * r;
+      dydt[2] = one_.ab * v - one_.a * w + one_.w_jump * r;
+      dydt[3] = one_.s_jump * r - s * one_.inv_tau_s;
+      return;
+    }
+    rhs_general(t, y, dydt);
+  }
   /// Analytic Jacobian d(dy/dt)/dy, row-major dimension() x dimension().
   void jacobian(double t, const double* y, double* J) const;
   /// The network's initial state: r = v = w = s = 0.
@@ -46,6 +57,12 @@ class exact_meanfield {
   std::vector<double> kg_;  ///< kappa_j g_ij, row-major P x P
   std::vector<double> e_r_, tau_s_, s_jump_;
   std::vector<double> inv_tau_s_, delta_over_pi_;  ///< precomputed 1/tau_s, Delta/pi
+  /// Scalars of the one-population, constant-input case (drive = eta_bar + I, ab = a b; 9.8696... = pi^2).
+  struct one_population {
+    bool valid = false;
+    double delta_over_pi = 0, alpha = 0, drive = 0, kg = 0, e_r = 0, a = 0, ab = 0, w_jump = 0, s_jump = 0,
+           inv_tau_s = 0;
+  } one_;
 };
 
 /// Slow-adaptation mean field of Nicola & Campbell (2013), MODEL.md section 5.
