@@ -65,6 +65,7 @@ int run_mf_command(const model_spec& spec, const std::string& out_dir) {
   j.begin_object();
   j.value("version", IZHINET_VERSION);
   j.value("git", IZHINET_GIT);
+  detail::write_model(j, spec);
   j.value("t_input", eo.t_input);
   j.begin_array("equilibria");
   for (size_t k = 0; k < eq.size(); ++k) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "izhinet/errors.hpp"
+#include "izhinet/params.hpp"
 
 namespace izhinet {
 namespace detail {
@@ -103,6 +104,50 @@ class json_writer {
   std::vector<char> stack_;
   std::vector<bool> first_;
 };
+
+/// Provenance: the model parameters the mean fields use (key "model").
+inline void write_model(json_writer& j, const model_spec& spec) {
+  j.begin_object("model");
+  j.value("t_end", spec.run.t_end);
+  j.value("dt", spec.run.dt);
+  j.value("record_every", static_cast<long long>(spec.run.record_every));
+  j.begin_array("populations");
+  for (const auto& p : spec.populations) {
+    j.begin_object();
+    j.value("fraction", p.fraction);
+    j.value("eta_bar", p.eta_bar);
+    j.value("delta", p.delta);
+    j.value("alpha", p.alpha);
+    j.value("a", p.a);
+    j.value("b", p.b);
+    j.value("w_jump", p.w_jump);
+    j.value("v_peak", p.v_peak);
+    j.value("v_reset", p.v_reset);
+    j.value("I_ext", p.I_ext.type == input_spec::kind::constant ? "constant"
+                     : p.I_ext.type == input_spec::kind::steps  ? "steps"
+                                                                : "table");
+    j.value("I_value", p.I_ext.value);
+    j.numbers("I_times", p.I_ext.times);
+    j.numbers("I_values", p.I_ext.values);
+    j.end_object();
+  }
+  j.end_array();
+  j.begin_object("synapse");
+  j.begin_array("g");
+  for (const auto& row : spec.synapse.g) j.numbers({}, row);
+  j.end_array();
+  j.numbers("e_r", spec.synapse.e_r);
+  j.numbers("tau_s", spec.synapse.tau_s);
+  j.numbers("s_jump", spec.synapse.s_jump);
+  j.end_object();
+  j.begin_object("meanfield");
+  j.value("rtol", spec.meanfield.rtol);
+  j.value("atol", spec.meanfield.atol);
+  j.value("transient", spec.meanfield.transient);
+  j.value("slow_finite_peak", spec.meanfield.slow_finite_peak);
+  j.end_object();
+  j.end_object();
+}
 
 }  // namespace detail
 }  // namespace izhinet

@@ -568,10 +568,7 @@ validation_report validator::finish(const std::string& out_dir) {
     j.begin_object();
     j.value("version", IZHINET_VERSION);
     j.value("git", IZHINET_GIT);
-    j.value("transient", tr);
-    j.value("rtol", spec_.meanfield.rtol);
-    j.value("atol", spec_.meanfield.atol);
-    j.value("slow_finite_peak", spec_.meanfield.slow_finite_peak);
+    detail::write_model(j, spec_);
     j.begin_object("criteria");
     j.value("regime", "oscillation iff late peak-to-peak of smoothed r > 5 % of mean, autocorrelation peak >= 0.5, >= 2 periods");
     j.value("period", "mean spacing of upward mean crossings (hysteresis std/4) of r smoothed over 1 time unit");
