@@ -12,6 +12,8 @@
 #include "izhinet/backend.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
+#include "izhinet/meanfield.hpp"
+#include "izhinet/validator.hpp"
 #include "izhinet/output.hpp"
 #include "izhinet/simulation.hpp"
 
@@ -33,6 +35,19 @@ model_spec load_from(const cxxopts::ParseResult& a) {
   if (a.count("set")) sets = a["set"].as<std::vector<std::string>>();
   return load_config_file(a["config"].as<std::string>(), sets);
 }
+
+/// Feeds the rows of replica 0 to the validator.
+class validator_sink final : public record_sink {
+ public:
+  explicit validator_sink(validator& v) : v_(v) {}
+  void on_rows(int replica, const std::vector<record_row>& rows) override {
+    if (replica != 0) return;
+    for (const auto& r : rows) v_.push(r);
+  }
+
+ private:
+  validator& v_;
+};
 
 }  // namespace
 
@@ -91,11 +106,27 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
 
   csv_sink csv(out, spec, static_cast<int>(replicas.size()));
   std::vector<record_sink*> sinks{&csv};
+  // The mean fields run on their own thread while the network runs (replica 0).
+  std::unique_ptr<validator> val;
+  std::unique_ptr<validator_sink> vsink;
+  if (spec.meanfield.enabled) {
+    val = std::make_unique<validator>(spec, record_times(spec));
+    vsink = std::make_unique<validator_sink>(*val);
+    sinks.push_back(vsink.get());
+    spdlog::info("mean-field validator started (exact and slow-adaptation models, rtol {}){}", spec.meanfield.rtol,
+                 replicas.size() > 1 ? "; it compares replica 0" : "");
+  }
   fanout_sink sink(sinks);
   simulation_options so;
   so.progress_seconds = progress;
   so.stop = &stop;
+  if (val) so.progress_extra = [&val] { return val->progress_line(); };
   const simulation_result res = simulate(spec, *be, replicas, sink, so);
+  if (val) {
+    const std::string vdir = replicas.size() > 1 ? (fs::path(out) / "replica_0").string() : out;
+    const validation_report rep = val->finish(vdir);
+    spdlog::info("validation: {}", rep.verdict());
+  }
 
   json_object summary;
   summary.set("izhinet_version", IZHINET_VERSION).set("git_commit", IZHINET_GIT);
@@ -127,7 +158,19 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
 }
 
 int mf_command(int argc, char** argv) {
-  throw user_error("izhinet mf: not available in this build yet");
+  cxxopts::Options o("izhinet mf", "Integrate the exact mean field alone and list its equilibria.");
+  add_common(o);
+  const auto a = o.parse(argc, argv);
+  if (a.count("help")) {
+    std::cout << o.help();
+    return 0;
+  }
+  if (a.count("quiet")) spdlog::set_level(spdlog::level::warn);
+  if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
+  const model_spec spec = load_from(a);
+  const std::string out = a["out"].as<std::string>();
+  prepare_output_dir(out);
+  return run_mf_command(spec, out);
 }
 
 int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {

@@ -191,6 +191,7 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
       spdlog::info("{}t = {:.1f} / {:.1f} ({:.0f} %), {:.3g} neuron-steps/s, about {:.0f} s left", opts.label,
                    res.t_reached, total_records * spr * dt, 100 * frac, neurons * static_cast<double>(res.steps_done) / el,
                    el * (1 - frac) / std::max(frac, 1e-9));
+      if (opts.progress_extra) spdlog::info("{}{}", opts.label, opts.progress_extra());
     }
   }
   res.wall_seconds = std::chrono::duration<double>(clock::now() - t0).count();

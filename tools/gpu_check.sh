@@ -91,7 +91,7 @@ else
   say "FAIL  izhinet_gpu_tests was not built"
   FAILED=1
 fi
-if [ -x "$BUILD/tests/izhinet_tests" ]; then
+if [ "${SKIP_CPU_TESTS:-0}" != 1 ] && [ -x "$BUILD/tests/izhinet_tests" ]; then
   stage "CPU tests (ctest -L cpu)" ctest_cpu.log 120 \
     ctest --test-dir "$BUILD" -L cpu --output-on-failure -j 8 --timeout 100
   grep -E "tests passed" "$OUT/ctest_cpu.log" | sed 's/^/      /' | tee -a "$SUMMARY"

@@ -35,6 +35,7 @@ struct simulation_options {
   double chunk_seconds = 0.2;        ///< target wall time per backend call (bounds the reaction to SIGINT)
   const std::atomic<bool>* stop = nullptr;  ///< set asynchronously to end the run early
   std::string label;                 ///< prefix for log lines
+  std::function<std::string()> progress_extra;  ///< appended to progress lines (e.g. the validator's)
 };
 
 struct simulation_result {
