@@ -110,20 +110,6 @@ struct net_view {
 // kernels
 // ---------------------------------------------------------------------------
 
-/// Fill eta of every neuron with the same function the CPU backend calls, so
-/// both draw identical uniforms (Philox); tan() may differ by an ulp or two.
-__global__ void __launch_bounds__(k_threads) init_eta_kernel(net_view nv, bool random) {
-  const int sid = nv.block_seg[blockIdx.x];
-  const segment sg = nv.seg[sid];
-  const pop_consts pc = nv.pc[sg.pop];
-  const int64_t tile = nv.sweeps * k_sweep;
-  const int64_t begin = (static_cast<int64_t>(blockIdx.x) - sg.first_block) * tile;
-  const int64_t end = min(sg.n, begin + tile);
-  for (int64_t k = begin + threadIdx.x; k < end; k += k_threads)
-    nv.eta[sg.offset + k] =
-        sample_eta(random, pc.eta_bar, pc.delta, sg.seed, k, sg.n, static_cast<uint32_t>(sg.pop));
-}
-
 template <bool Exact>
 __device__ __forceinline__ int neuron_step(double& x, double& w, double eta, const step_coeffs& k) {
   if constexpr (Exact)
@@ -509,8 +495,25 @@ class cuda_backend final : public backend {
                      d_ctl_.get(), P_,           RP_,         sweeps_,        spec.run.spike_neurons,
                      spec.run.dt};
 
-    init_eta_kernel<<<blocks_, k_threads, 0, stream_>>>(view_, spec.network.sampling == sampling_kind::random);
-    IZH_CUDA_CHECK_LAUNCH("init_eta_kernel", stream_);
+    // eta is computed on the host by the CPU backend's own function and
+    // uploaded in chunks: bit-identical on both backends (device tan() may
+    // differ by an ulp, hundreds of ulp of eta in the Lorentzian's tails).
+    {
+      IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      const bool random = spec.network.sampling == sampling_kind::random;
+      const int64_t chunk = int64_t(1) << 22;
+      pinned_buffer<double> h_eta;
+      h_eta.reserve(static_cast<size_t>(chunk));
+      for (const segment& sg : segs) {
+        const auto& p = spec.populations[sg.pop];
+        for (int64_t b = 0; b < sg.n; b += chunk) {
+          const int64_t c = std::min(chunk, sg.n - b);
+          fill_eta(random, p.eta_bar, p.delta, sg.seed, sg.n, static_cast<uint32_t>(sg.pop), b, c, h_eta.get());
+          IZH_CUDA_CHECK(cudaMemcpy(d_eta_.get() + sg.offset + b, h_eta.get(), static_cast<size_t>(c) * sizeof(double),
+                                    cudaMemcpyHostToDevice));
+        }
+      }
+    }
     build_graphs();
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     ready_ = true;

@@ -115,9 +115,7 @@ class cpu_backend final : public backend {
       const auto& p = spec.populations[g.pop];
       const uint64_t seed = replicas[g.replica].seed;
       const int64_t n = g.end - g.begin;
-#pragma omp parallel for num_threads(threads_) schedule(static)
-      for (int64_t k = 0; k < n; ++k)
-        eta_[g.begin + k] = sample_eta(random, p.eta_bar, p.delta, seed, k, n, static_cast<uint32_t>(g.pop));
+      fill_eta(random, p.eta_bar, p.delta, seed, n, static_cast<uint32_t>(g.pop), 0, n, &eta_[g.begin]);
     }
     // Moment blocks: fixed-size pieces of each segment.
     blocks_.clear();

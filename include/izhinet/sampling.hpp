@@ -35,3 +35,14 @@ IZH_HD inline double sample_eta(bool random, double eta_bar, double delta, uint6
 }
 
 }  // namespace izhinet
+
+namespace izhinet {
+
+/// Host fill of eta for neurons [begin, begin + count) of a population of n
+/// (OpenMP threads). Both backends call this, so eta is bit-identical on the
+/// CPU and the GPU (device tan() can differ from the host's by an ulp, which
+/// near the Lorentzian's tails becomes hundreds of ulp of eta).
+void fill_eta(bool random, double eta_bar, double delta, uint64_t seed, int64_t n, uint32_t population, int64_t begin,
+              int64_t count, double* out);
+
+}  // namespace izhinet
