@@ -12,6 +12,7 @@
 #include "izhinet/backend.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
+#include "izhinet/finite_size.hpp"
 #include "izhinet/meanfield.hpp"
 #include "izhinet/validator.hpp"
 #include "izhinet/output.hpp"
@@ -174,7 +175,48 @@ int mf_command(int argc, char** argv) {
 }
 
 int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
-  throw user_error("izhinet finite-size: not available in this build yet");
+  cxxopts::Options o("izhinet finite-size",
+                     "Run every (N, sampling, seed) network, validate each against the mean field, fit convergence.");
+  add_common(o);
+  o.add_options()("sizes", "(--n) network sizes, e.g. --n 100,1000,1e4", cxxopts::value<std::string>())(
+      "seeds", "seeds per (N, random sampling): network.seed .. + K-1", cxxopts::value<int>()->default_value("5"))(
+      "sampling", "random,quantiles (or one of them)", cxxopts::value<std::string>()->default_value("random,quantiles"))(
+      "b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
+      "t,threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))(
+      "progress", "seconds between progress lines", cxxopts::value<double>()->default_value("30"));
+  // cxxopts takes one-letter names as short options: spell the documented --n as --sizes.
+  std::vector<std::string> args(argv, argv + argc);
+  for (auto& x : args) {
+    if (x == "--n") x = "--sizes";
+    if (x.rfind("--n=", 0) == 0) x = "--sizes=" + x.substr(4);
+  }
+  std::vector<char*> av;
+  for (auto& x : args) av.push_back(x.data());
+  const auto a = o.parse(static_cast<int>(av.size()), av.data());
+  if (a.count("help")) {
+    std::cout << o.help() << "\nOutputs: finite_size.csv, finite_size.json, study.txt, runs/*.json (see README.md).\n";
+    return 0;
+  }
+  if (a.count("quiet")) spdlog::set_level(spdlog::level::warn);
+  if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
+  if (!a.count("sizes")) throw config_error("--n", "missing: give the network sizes, e.g. --n 100,1000,1e4");
+  study_params st;
+  st.n = parse_n_list(a["sizes"].as<std::string>());
+  st.seeds = a["seeds"].as<int>();
+  if (st.seeds < 1) throw config_error("--seeds", "must be >= 1, got " + std::to_string(st.seeds));
+  st.sampling = parse_sampling_list(a["sampling"].as<std::string>());
+  const model_spec spec = load_from(a);
+  const int threads = a["threads"].as<int>();
+  if (threads < 0 || threads > 4096) throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads));
+  const std::string which = a["backend"].as<std::string>();
+  if (which != "cpu" && which != "cuda" && which != "auto")
+    throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
+  if (which == "cuda") {
+    std::string why;
+    if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
+  }
+  return run_study(spec, st, a["out"].as<std::string>(), [&] { return choose_backend(which, threads); }, &stop,
+                   a["progress"].as<double>());
 }
 
 }  // namespace izhinet

@@ -1,0 +1,70 @@
+#pragma once
+/// \file finite_size.hpp
+/// Finite-size studies (MODEL.md sections 2, 6 Fig. 7, 7): how a network of
+/// N neurons converges to the exact mean field, across N, seeds and the
+/// sampling of eta (random Lorentzian draws or deterministic quantiles).
+///
+/// Every (N, sampling, seed) network is run and validated against the mean
+/// field; all seeds of one (N, sampling) run together as replicas of one
+/// backend (one launch per step on a GPU). Quantile networks do not depend
+/// on the seed, so quantiles run once per N (seed column = network.seed).
+///
+/// Deviation metrics of a run, per population i and variable x in r, v, w, s:
+/// - `nrms_<x><i>`: RMS(x_net - x_mf) / RMS(x_mf) over t > meanfield.transient;
+/// - `dmean_<x><i>`: |mean_net - mean_mf| / |mean_mf| of the late-time means.
+/// Output folder: `finite_size.csv` (one row per run, appended atomically as
+/// each run ends: a killed study loses no finished run), `study.json` (the
+/// study's parameters: a rerun with the same ones resumes, different ones
+/// are refused), `finite_size.json` (per N and sampling: mean and standard
+/// deviation of each metric; per sampling: the convergence fit of fit.hpp).
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "izhinet/backend.hpp"
+#include "izhinet/fit.hpp"
+#include "izhinet/params.hpp"
+
+namespace izhinet {
+
+struct study_params {
+  std::vector<int64_t> n;                 ///< network sizes
+  int seeds = 1;                          ///< K seeds per (N, random): network.seed .. network.seed + K - 1
+  std::vector<sampling_kind> sampling;    ///< random and/or quantiles
+};
+
+/// One finished run.
+struct study_row {
+  int64_t n = 0;
+  sampling_kind sampling = sampling_kind::quantiles;
+  uint64_t seed = 0;
+  std::string status;              ///< completed | diverged
+  std::string regime_net, regime_mf;
+  double period_net = 0, period_mf = 0;
+  std::vector<double> nrms, dmean; ///< [pop * 4 + var], var = r, v, w, s
+  double wall_seconds = 0;
+};
+
+/// Parses "100,1000,1e4" (throws config_error("--n") on bad input).
+std::vector<int64_t> parse_n_list(const std::string& text);
+/// Parses "random,quantiles" (throws config_error("--sampling")).
+std::vector<sampling_kind> parse_sampling_list(const std::string& text);
+
+/// The CSV header of finite_size.csv for P populations.
+std::string study_csv_header(int P);
+std::string study_csv_line(const study_row& row);
+/// Reads finite_size.csv (rows of a partly written line are skipped).
+std::vector<study_row> read_study_csv(const std::string& path, int P);
+
+/// Runs (or resumes) a study into `out_dir`, with backends from `make_backend`.
+/// Returns 0 when complete, 130 when stopped by `stop`.
+int run_study(const model_spec& spec, const study_params& study, const std::string& out_dir,
+              const std::function<std::unique_ptr<backend>()>& make_backend, const std::atomic<bool>* stop,
+              double progress_seconds = 10.0);
+
+/// Aggregates rows into finite_size.json's text.
+std::string study_summary_json(const model_spec& spec, const study_params& study, const std::vector<study_row>& rows);
+
+}  // namespace izhinet

@@ -1,0 +1,424 @@
+#include "izhinet/finite_size.hpp"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "izhinet/config.hpp"
+#include "izhinet/errors.hpp"
+#include "izhinet/meanfield.hpp"
+#include "izhinet/output.hpp"
+#include "izhinet/simulation.hpp"
+#include "izhinet/validator.hpp"
+
+namespace fs = std::filesystem;
+
+namespace izhinet {
+namespace {
+
+const char* k_vars[4] = {"r", "v", "w", "s"};
+
+std::vector<std::string> split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  std::string cur;
+  std::stringstream ss(s);
+  while (std::getline(ss, cur, sep)) out.push_back(cur);
+  if (!s.empty() && s.back() == sep) out.push_back("");
+  return out;
+}
+
+std::string trim(const std::string& s) {
+  const auto a = s.find_first_not_of(" \t");
+  const auto b = s.find_last_not_of(" \t\r\n");
+  return a == std::string::npos ? "" : s.substr(a, b - a + 1);
+}
+
+std::string num(double x) {
+  if (!std::isfinite(x)) return "nan";
+  char b[32];
+  std::snprintf(b, sizeof b, "%.10g", x);
+  return b;
+}
+
+double parse_num(const std::string& s) {
+  if (s == "nan" || s.empty()) return std::nan("");
+  return std::strtod(s.c_str(), nullptr);
+}
+
+/// Appends one line with a single write() on an O_APPEND descriptor, then fsync.
+void append_line(const std::string& path, const std::string& line) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
+  if (fd < 0) throw user_error("cannot append to '" + path + "'");
+  const std::string text = line + "\n";
+  const ssize_t w = ::write(fd, text.data(), text.size());
+  ::fsync(fd);
+  ::close(fd);
+  if (w != static_cast<ssize_t>(text.size())) throw user_error("short write to '" + path + "'");
+}
+
+/// The spec with the per-run keys normalised: what identifies a study.
+model_spec study_base(const model_spec& spec) {
+  model_spec b = spec;
+  b.network.n = 1;
+  b.network.replicas = 1;
+  b.network.sampling = sampling_kind::quantiles;
+  b.meanfield.enabled = true;
+  return b;
+}
+
+std::string study_identity(const model_spec& spec, const study_params& st) {
+  std::ostringstream o;
+  o << "n =";
+  for (auto n : st.n) o << " " << n;
+  o << "\nseeds = " << st.seeds << "\nsampling =";
+  for (auto s : st.sampling) o << " " << to_string(s);
+  o << "\n" << to_toml(study_base(spec));
+  return o.str();
+}
+
+std::string first_difference(const std::string& a, const std::string& b) {
+  std::istringstream x(a), y(b);
+  std::string la, lb;
+  while (true) {
+    const bool ga = static_cast<bool>(std::getline(x, la));
+    const bool gb = static_cast<bool>(std::getline(y, lb));
+    if (!ga && !gb) return "";
+    if (!ga || !gb || la != lb) return "'" + (gb ? lb : std::string("<nothing>")) + "' in the folder vs '" +
+                                      (ga ? la : std::string("<nothing>")) + "' now";
+  }
+}
+
+std::string run_key(int64_t n, sampling_kind s, uint64_t seed) {
+  return std::to_string(n) + "/" + to_string(s) + "/" + std::to_string(seed);
+}
+
+}  // namespace
+
+std::vector<int64_t> parse_n_list(const std::string& text) {
+  std::vector<int64_t> out;
+  for (const auto& part : split(text, ',')) {
+    const std::string t = trim(part);
+    char* end = nullptr;
+    const double x = std::strtod(t.c_str(), &end);
+    if (t.empty() || *end || !std::isfinite(x) || x != std::floor(x))
+      throw config_error("--n", "'" + t + "' is not an integer network size (e.g. --n 100,1000,1e4)");
+    if (x < 1 || x > 4e9) throw config_error("--n", "sizes must be in [1, 4e9], got " + t);
+    out.push_back(static_cast<int64_t>(x));
+  }
+  if (out.empty()) throw config_error("--n", "the list of network sizes is empty (e.g. --n 100,1000,1e4)");
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<sampling_kind> parse_sampling_list(const std::string& text) {
+  std::vector<sampling_kind> out;
+  for (const auto& part : split(text, ',')) {
+    const std::string t = trim(part);
+    if (t == "random")
+      out.push_back(sampling_kind::random);
+    else if (t == "quantiles")
+      out.push_back(sampling_kind::quantiles);
+    else
+      throw config_error("--sampling", "'" + t + "' is not one of random, quantiles");
+  }
+  if (out.empty()) throw config_error("--sampling", "empty list (valid: random, quantiles)");
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string study_csv_header(int P) {
+  std::string h = "n,sampling,seed,status,regime_net,regime_mf,period_net,period_mf,wall_s";
+  for (const char* kind : {"nrms", "dmean"})
+    for (int i = 0; i < P; ++i)
+      for (const char* v : k_vars) h += std::string(",") + kind + "_" + v + std::to_string(i);
+  return h;
+}
+
+std::string study_csv_line(const study_row& r) {
+  std::string l = std::to_string(r.n) + "," + to_string(r.sampling) + "," + std::to_string(r.seed) + "," + r.status +
+                  "," + r.regime_net + "," + r.regime_mf + "," + num(r.period_net) + "," + num(r.period_mf) + "," +
+                  num(r.wall_seconds);
+  for (double x : r.nrms) l += "," + num(x);
+  for (double x : r.dmean) l += "," + num(x);
+  return l;
+}
+
+std::vector<study_row> read_study_csv(const std::string& path, int P) {
+  std::vector<study_row> rows;
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) return rows;
+  const size_t fields = 9 + 8 * static_cast<size_t>(P);
+  while (std::getline(in, line)) {
+    const auto f = split(line, ',');
+    if (f.size() != fields) continue;  // a torn line
+    study_row r;
+    r.n = std::stoll(f[0]);
+    r.sampling = f[1] == "random" ? sampling_kind::random : sampling_kind::quantiles;
+    r.seed = std::stoull(f[2]);
+    r.status = f[3];
+    r.regime_net = f[4];
+    r.regime_mf = f[5];
+    r.period_net = parse_num(f[6]);
+    r.period_mf = parse_num(f[7]);
+    r.wall_seconds = parse_num(f[8]);
+    for (int k = 0; k < 4 * P; ++k) r.nrms.push_back(parse_num(f[9 + k]));
+    for (int k = 0; k < 4 * P; ++k) r.dmean.push_back(parse_num(f[9 + 4 * P + k]));
+    rows.push_back(r);
+  }
+  return rows;
+}
+
+std::string study_summary_json(const model_spec& spec, const study_params& st, const std::vector<study_row>& rows) {
+  const int P = spec.num_populations();
+  std::string groups = "[";
+  bool first = true;
+  for (auto s : st.sampling)
+    for (auto n : st.n) {
+      std::vector<const study_row*> sel;
+      for (const auto& r : rows)
+        if (r.n == n && r.sampling == s && r.status == "completed") sel.push_back(&r);
+      if (sel.empty()) continue;
+      json_object g;
+      g.set("n", static_cast<int64_t>(n)).set("sampling", to_string(s)).set("runs", static_cast<int64_t>(sel.size()));
+      for (const char* kind : {"nrms", "dmean"})
+        for (int i = 0; i < P; ++i)
+          for (int v = 0; v < 4; ++v) {
+            double m = 0, q = 0;
+            int c = 0;
+            for (const auto* r : sel) {
+              const double x = (std::string(kind) == "nrms" ? r->nrms : r->dmean)[i * 4 + v];
+              if (!std::isfinite(x)) continue;
+              m += x;
+              q += x * x;
+              ++c;
+            }
+            const std::string key = std::string(kind) + "_" + k_vars[v] + std::to_string(i);
+            m = c ? m / c : std::nan("");
+            const double sd = c > 1 ? std::sqrt(std::max(0.0, (q - c * m * m) / (c - 1))) : std::nan("");
+            json_object st2;
+            st2.set("mean", m).set("std", sd);
+            g.set(key, st2);
+          }
+      groups += (first ? "" : ", ") + g.str(2);
+      first = false;
+    }
+  groups += "]";
+  std::string fits = "[";
+  first = true;
+  for (const char* kind : {"nrms", "dmean"})
+  for (auto s : st.sampling)
+    for (int i = 0; i < P; ++i)
+      for (int v = 0; v < 4; ++v) {
+        std::vector<double> ns, ds;
+        for (const auto& r : rows)
+          if (r.sampling == s && r.status == "completed") {
+            ns.push_back(static_cast<double>(r.n));
+            ds.push_back((std::string(kind) == "nrms" ? r.nrms : r.dmean)[i * 4 + v]);
+          }
+        const power_fit f = fit_convergence(ns, ds);
+        const power_fit pure = fit_power(ns, ds);
+        json_object o;
+        o.set("sampling", to_string(s)).set("metric", std::string(kind) + "_" + k_vars[v] + std::to_string(i));
+        o.set("ok", f.ok).set("model", f.model).set("gamma", f.gamma).set("gamma_stderr", f.gamma_stderr);
+        o.set("c", f.c).set("plateau", f.d).set("points", f.points);
+        o.set("pure_power_gamma", pure.gamma).set("pure_power_gamma_stderr", pure.gamma_stderr);
+        fits += (first ? "" : ", ") + o.str(2);
+        first = false;
+      }
+  fits += "]";
+  json_object top;
+  top.set("izhinet_version", IZHINET_VERSION).set("git_commit", IZHINET_GIT);
+  top.set("metric_definitions",
+          "nrms_<x><i> = RMS(x_net - x_mf)/RMS(x_mf) over t > meanfield.transient; dmean_<x><i> = "
+          "|late mean net - late mean mf|/|late mean mf|; fits: D = c N^-gamma (+ plateau d), see fit.hpp");
+  top.set_raw("groups", groups).set_raw("fits", fits);
+  top.set("parameters", spec_to_json(study_base(spec)));
+  return top.str() + "\n";
+}
+
+int run_study(const model_spec& spec_in, const study_params& st, const std::string& out_dir,
+              const std::function<std::unique_ptr<backend>()>& make_backend, const std::atomic<bool>* stop,
+              double progress_seconds) {
+  using clock = std::chrono::steady_clock;
+  if (st.seeds < 1) throw config_error("--seeds", "must be >= 1, got " + std::to_string(st.seeds));
+  if (st.n.empty()) throw config_error("--n", "the list of network sizes is empty");
+  if (st.sampling.empty()) throw config_error("--sampling", "empty list (valid: random, quantiles)");
+  model_spec spec = spec_in;
+  spec.meanfield.enabled = true;
+  for (auto n : st.n) {
+    model_spec t = spec;
+    t.network.n = n;
+    validate(t);  // every population gets a neuron at every N
+  }
+  prepare_output_dir(out_dir);
+  const int P = spec.num_populations();
+  const std::string identity = study_identity(spec, st);
+  const std::string id_path = (fs::path(out_dir) / "study.txt").string();
+  const std::string csv_path = (fs::path(out_dir) / "finite_size.csv").string();
+  if (fs::exists(id_path)) {
+    std::ifstream in(id_path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    if (ss.str() != identity)
+      throw config_error("--out", "folder '" + out_dir + "' holds a study with different parameters (" +
+                                      first_difference(identity, ss.str()) +
+                                      "); use another --out, or the same arguments to resume it");
+  } else {
+    if (fs::exists(csv_path))
+      throw config_error("--out", "folder '" + out_dir + "' has a finite_size.csv but no study.txt; refusing to mix");
+    write_file_atomic(id_path, identity);
+  }
+  if (fs::exists(csv_path) && fs::file_size(csv_path) > 0) {
+    // A study killed in the middle of a write leaves a torn last line: cut it.
+    std::ifstream in(csv_path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.back() != '\n') {
+      const auto keep = text.find_last_of('\n');
+      fs::resize_file(csv_path, keep == std::string::npos ? 0 : keep + 1);
+      spdlog::warn("finite-size: dropped a partly written last line of {}", csv_path);
+    }
+  }
+  if (!fs::exists(csv_path) || fs::file_size(csv_path) == 0) append_line(csv_path, study_csv_header(P));
+  std::vector<study_row> rows = read_study_csv(csv_path, P);
+  std::set<std::string> done;
+  for (const auto& r : rows) done.insert(run_key(r.n, r.sampling, r.seed));
+
+  // Work list: (sampling, N) batches of pending seeds.
+  struct batch {
+    sampling_kind s;
+    int64_t n;
+    std::vector<uint64_t> seeds;
+  };
+  std::vector<batch> work;
+  int64_t total_runs = 0, pending_runs = 0;
+  double pending_work = 0;
+  for (auto s : st.sampling)
+    for (auto n : st.n) {
+      batch b{s, n, {}};
+      const int k = s == sampling_kind::random ? st.seeds : 1;
+      for (int j = 0; j < k; ++j) {
+        const uint64_t seed = spec.network.seed + static_cast<uint64_t>(j);
+        ++total_runs;
+        if (!done.count(run_key(n, s, seed))) b.seeds.push_back(seed);
+      }
+      pending_runs += static_cast<int64_t>(b.seeds.size());
+      pending_work += static_cast<double>(b.seeds.size()) * static_cast<double>(n);
+      if (!b.seeds.empty()) work.push_back(b);
+    }
+  spdlog::info("finite-size study: {} runs ({} sizes x {} sampling(s); {} seed(s) for random, 1 for quantiles), {} "
+               "already done in {}, {} to run",
+               total_runs, st.n.size(), st.sampling.size(), st.seeds, total_runs - pending_runs, out_dir, pending_runs);
+  const fs::path runs_dir = fs::path(out_dir) / "runs";
+  fs::create_directories(runs_dir);
+  const auto t0 = clock::now();
+  double work_done = 0;
+  int64_t runs_done = 0;
+  auto be = make_backend();
+  spdlog::info("backend {}: {}", be->name(), be->device());
+
+  for (const batch& b : work) {
+    if (stop && stop->load()) break;
+    model_spec m = spec;
+    m.network.n = b.n;
+    m.network.sampling = b.s;
+    std::vector<replica_spec> reps;
+    for (auto seed : b.seeds) reps.push_back({b.n, seed});
+    const auto times = record_times(m);
+    std::vector<std::unique_ptr<validator>> vals;
+    for (size_t k = 0; k < reps.size(); ++k) vals.push_back(std::make_unique<validator>(m, times));
+    struct fan : record_sink {
+      std::vector<std::unique_ptr<validator>>* v;
+      void on_rows(int replica, const std::vector<record_row>& rows) override {
+        for (const auto& r : rows) (*v)[replica]->push(r);
+      }
+    } sink;
+    sink.v = &vals;
+    be->setup(m, reps);
+    simulation_options so;
+    so.progress_seconds = progress_seconds;
+    so.stop = stop;
+    so.label = "N = " + std::to_string(b.n) + " " + to_string(b.s) + ": ";
+    const auto bt = clock::now();
+    const simulation_result res = simulate(m, *be, reps, sink, so);
+    const double wall = std::chrono::duration<double>(clock::now() - bt).count();
+    if (res.state == simulation_result::status::interrupted) {
+      for (auto& v : vals) v->finish((fs::temp_directory_path() / "izhinet_discard").string());
+      break;
+    }
+    for (size_t k = 0; k < reps.size(); ++k) {
+      const std::string name = "n" + std::to_string(b.n) + "_" + to_string(b.s) + "_seed" + std::to_string(reps[k].seed);
+      const fs::path tmp = runs_dir / (name + ".tmp");
+      fs::create_directories(tmp);
+      const validation_report rep = vals[k]->finish(tmp.string());
+      std::error_code ec;
+      fs::rename(tmp / "validation.json", runs_dir / (name + ".json"), ec);
+      fs::remove_all(tmp, ec);
+      study_row row;
+      row.n = b.n;
+      row.sampling = b.s;
+      row.seed = b.s == sampling_kind::random ? reps[k].seed : spec.network.seed;
+      row.status = res.state == simulation_result::status::completed ? "completed" : "diverged";
+      row.wall_seconds = wall / reps.size();
+      if (!rep.network.vars.empty()) {
+        row.regime_net = rep.network.vars[0][var_r].regime;
+        row.period_net = rep.network.vars[0][var_r].period;
+      }
+      if (!rep.exact.vars.empty()) {
+        row.regime_mf = rep.exact.vars[0][var_r].regime;
+        row.period_mf = rep.exact.vars[0][var_r].period;
+      }
+      row.nrms.assign(4 * P, std::nan(""));
+      row.dmean.assign(4 * P, std::nan(""));
+      for (int i = 0; i < P && i < static_cast<int>(rep.vs_exact.populations.size()); ++i)
+        for (int v = 0; v < 4; ++v) {
+          row.nrms[i * 4 + v] = rep.vs_exact.populations[i].nrms[v];
+          row.dmean[i * 4 + v] = std::fabs(rep.vs_exact.populations[i].rel_mean_diff[v]);
+        }
+      if (res.state == simulation_result::status::diverged) spdlog::warn("{}: {}", name, res.message);
+      append_line(csv_path, study_csv_line(row));
+      rows.push_back(row);
+    }
+    runs_done += static_cast<int64_t>(reps.size());
+    work_done += static_cast<double>(reps.size()) * static_cast<double>(b.n);
+    const double el = std::chrono::duration<double>(clock::now() - t0).count();
+    spdlog::info("finite-size: {}/{} runs done (N = {}, {}, {} seed(s) in {:.1f} s); about {:.0f} s left", runs_done,
+                 pending_runs, b.n, to_string(b.s), reps.size(), wall,
+                 el / std::max(work_done, 1.0) * (pending_work - work_done));
+  }
+  write_file_atomic((fs::path(out_dir) / "finite_size.json").string(), study_summary_json(spec, st, rows));
+  if (stop && stop->load()) {
+    spdlog::warn("finite-size study interrupted; {} runs kept in {} (rerun the same command to resume)", rows.size(),
+                 csv_path);
+    return 130;
+  }
+  // Closing summary: fitted exponents of the late-time mean deviations of r and <w>.
+  for (auto s : st.sampling)
+    for (int v : {var_r, var_w}) {
+      std::vector<double> ns, ds;
+      for (const auto& r : rows)
+        if (r.sampling == s && r.status == "completed") {
+          ns.push_back(static_cast<double>(r.n));
+          ds.push_back(r.dmean[v]);
+        }
+      const power_fit f = fit_convergence(ns, ds);
+      if (f.ok)
+        spdlog::info("{}: late-time mean deviation of {} ~ {:.3g} N^-{:.3f} (+/- {:.3f}){}", to_string(s), k_vars[v],
+                     f.c, f.gamma, f.gamma_stderr, f.model == "power" ? "" : fmt::format(" + plateau {:.3g}", f.d));
+    }
+  spdlog::info("finite-size study complete: {} rows in {}", rows.size(), csv_path);
+  return 0;
+}
+
+}  // namespace izhinet
