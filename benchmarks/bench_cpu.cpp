@@ -96,7 +96,7 @@ struct ceiling_loop {
       const double A = alpha + g * s, c = g * s * e_r;
       const double dt_ = dt, a_ = a, b_ = b, wj = w_jump, vpk = v_peak, vrs = v_reset;
       int64_t cnt = 0;
-#pragma omp parallel for simd num_threads(threads) if (threads > 1) schedule(static) reduction(+ : cnt)
+#pragma omp parallel for simd num_threads(threads) if (parallel : threads > 1) schedule(static) reduction(+ : cnt)
       for (int64_t i = 0; i < n; ++i) {
         const double v0 = vp[i], w0 = wp[i];
         const bool spike = v0 >= vpk;
