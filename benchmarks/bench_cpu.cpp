@@ -3,8 +3,9 @@
 //
 // The ceiling is the least a paper-scheme step can do: plain arrays v, w, eta,
 // the same arithmetic as paper_step (same flops, branch-free), a spike-count
-// reduction, and the shared s updated after every step, under
-// `#pragma omp parallel for simd` (one OpenMP region per step). The engine
+// reduction, and the shared s updated after every step: `#pragma omp simd`
+// for one thread, and for several one OpenMP region around all steps with
+// `omp for simd` + `omp single` per step. The engine
 // does more per step than that (two barriers, per-thread pieces, spike totals
 // per population, recorded neurons) and, every record_every = 10 steps, a pass
 // over v and w for <v>, <w>. The ratio engine/ceiling is what that costs.
@@ -84,19 +85,46 @@ struct ceiling_loop {
     s_jump = spec.synapse.s_jump[0];
   }
 
-  /// Advances `steps` steps; returns the number of spikes.
+  /// Advances `steps` steps; returns the number of spikes. One thread: no
+  /// OpenMP runtime at all. Several: one parallel region for all steps, an
+  /// `omp for simd` per step and an `omp single` for s (OpenMP's own barriers).
   int64_t run(int64_t steps) {
     const int64_t n = static_cast<int64_t>(v.size());
     double* __restrict vp = v.data();
     double* __restrict wp = w.data();
     const double* __restrict ep = eta.data();
     const double inv_n = 1.0 / static_cast<double>(n);
-    int64_t total = 0;
+    const double dt_ = dt, a_ = a, b_ = b, wj = w_jump, vpk = v_peak, vrs = v_reset;
+    int64_t total = 0, cnt = 0;
+    auto update_s = [&]() {
+      const double x = s + dt * (-s / tau_s) + s_jump * static_cast<double>(cnt) * inv_n;
+      s = x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x);
+      total += cnt;
+      cnt = 0;
+    };
+    if (threads == 1) {
+      for (int64_t m = 0; m < steps; ++m) {
+        const double A = alpha + g * s, c = g * s * e_r;
+        int64_t k = 0;
+#pragma omp simd reduction(+ : k)
+        for (int64_t i = 0; i < n; ++i) {
+          const double v0 = vp[i], w0 = wp[i];
+          const bool spike = v0 >= vpk;
+          const double ve = v0 + dt_ * (v0 * (v0 - A) - w0 + ep[i] + c);
+          const double we = w0 + dt_ * a_ * (b_ * v0 - w0);
+          vp[i] = spike ? vrs - (v0 - vpk) : ve;
+          wp[i] = spike ? w0 + wj : we;
+          k += spike ? 1 : 0;
+        }
+        cnt = k;
+        update_s();
+      }
+      return total;
+    }
+#pragma omp parallel num_threads(threads)
     for (int64_t m = 0; m < steps; ++m) {
       const double A = alpha + g * s, c = g * s * e_r;
-      const double dt_ = dt, a_ = a, b_ = b, wj = w_jump, vpk = v_peak, vrs = v_reset;
-      int64_t cnt = 0;
-#pragma omp parallel for simd num_threads(threads) if (parallel : threads > 1) schedule(static) reduction(+ : cnt)
+#pragma omp for simd schedule(static) reduction(+ : cnt)
       for (int64_t i = 0; i < n; ++i) {
         const double v0 = vp[i], w0 = wp[i];
         const bool spike = v0 >= vpk;
@@ -106,9 +134,8 @@ struct ceiling_loop {
         wp[i] = spike ? w0 + wj : we;
         cnt += spike ? 1 : 0;
       }
-      const double x = s + dt * (-s / tau_s) + s_jump * static_cast<double>(cnt) * inv_n;
-      s = x < 0.0 ? 0.0 : (x > 1.0 ? 1.0 : x);
-      total += cnt;
+#pragma omp single
+      update_s();
     }
     return total;
   }
