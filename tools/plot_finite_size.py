@@ -1,0 +1,75 @@
+#!/usr/bin/env python3
+"""Deviation from the mean field against N, log-log, per sampling, with the fits.
+
+    python3 tools/plot_finite_size.py STUDY_DIR [--metric dmean|nrms] [--vars r,w] [--out fig.png]
+
+Reads STUDY_DIR/finite_size.csv (one point per run) and finite_size.json (the
+fitted D = c N^-gamma [+ d] per sampling and metric, see include/izhinet/fit.hpp).
+"""
+import argparse
+import csv
+import json
+import math
+import os
+import sys
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("dir")
+    ap.add_argument("--metric", default="dmean", choices=["dmean", "nrms"])
+    ap.add_argument("--vars", default="r,w")
+    ap.add_argument("--pop", type=int, default=0)
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    path = os.path.join(a.dir, "finite_size.csv")
+    if not os.path.exists(path):
+        sys.exit(f"plot_finite_size: no finite_size.csv in {a.dir}")
+    with open(path) as f:
+        rows = [r for r in csv.DictReader(f) if r.get("status") == "completed"]
+    fits = {}
+    jpath = os.path.join(a.dir, "finite_size.json")
+    if os.path.exists(jpath):
+        with open(jpath) as f:
+            for fit in json.load(f)["fits"]:
+                fits[(fit["sampling"], fit["metric"])] = fit
+    variables = a.vars.split(",")
+    fig, axes = plt.subplots(1, len(variables), figsize=(6 * len(variables), 4.5), squeeze=False)
+    colors = {"random": "tab:orange", "quantiles": "tab:blue"}
+    for ax, var in zip(axes[0], variables):
+        key = f"{a.metric}_{var}{a.pop}"
+        for sampling in ("random", "quantiles"):
+            pts = [(float(r["n"]), float(r[key])) for r in rows
+                   if r["sampling"] == sampling and r[key] not in ("nan", "") and float(r[key]) > 0]
+            if not pts:
+                continue
+            ax.loglog([p[0] for p in pts], [p[1] for p in pts], "o", color=colors[sampling], alpha=0.6,
+                      label=f"{sampling} (runs)")
+            fit = fits.get((sampling, key))
+            if fit and fit["ok"]:
+                ns = sorted({p[0] for p in pts})
+                xs = [ns[0] * (ns[-1] / ns[0]) ** (k / 50) for k in range(51)]
+                ys = [fit["c"] * x ** (-fit["gamma"]) + fit["plateau"] for x in xs]
+                err = fit["gamma_stderr"]
+                lab = f"fit: gamma = {fit['gamma']:.2f}" + (f" ± {err:.2f}" if err is not None and math.isfinite(err) else "")
+                if fit["model"] != "power":
+                    lab += f", plateau {fit['plateau']:.2g}"
+                ax.loglog(xs, ys, "-", color=colors[sampling], label=lab)
+        ax.set_xlabel("N")
+        ax.set_ylabel({"dmean": f"|late mean - MF| / MF of {var}", "nrms": f"NRMS of {var} vs MF"}[a.metric])
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"convergence to the exact mean field: {a.dir}", fontsize=10)
+    fig.tight_layout()
+    out = a.out or os.path.join(a.dir, f"finite_size_{a.metric}.png")
+    fig.savefig(out, dpi=110)
+    print(f"plot_finite_size: wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
