@@ -296,45 +296,59 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
   for (const auto& r : rows) done.insert(run_key(r.n, r.sampling, r.seed));
 
   // Work list: (sampling, N) batches of pending seeds.
+  // Pending runs, by sampling and increasing N; then packed into batches of
+  // replicas run by one backend call: small networks share one launch (a GPU
+  // cannot be filled by one network of 10^3), and a batch is bounded in
+  // neuron-steps so that a killed study loses at most one batch of work.
+  auto be = make_backend();
+  spdlog::info("backend {}: {}", be->name(), be->device());
+  const bool gpu = be->name() != "cpu";
+  const double batch_neuron_steps = gpu ? 3e12 : 1e11;
+  const double steps = static_cast<double>(spec.num_steps());
   struct batch {
     sampling_kind s;
-    int64_t n;
-    std::vector<uint64_t> seeds;
+    std::vector<replica_spec> runs;
+    double neurons = 0;
   };
   std::vector<batch> work;
   int64_t total_runs = 0, pending_runs = 0;
   double pending_work = 0;
-  for (auto s : st.sampling)
+  for (auto s : st.sampling) {
+    batch b{s, {}, 0};
     for (auto n : st.n) {
-      batch b{s, n, {}};
       const int k = s == sampling_kind::random ? st.seeds : 1;
       for (int j = 0; j < k; ++j) {
         const uint64_t seed = spec.network.seed + static_cast<uint64_t>(j);
         ++total_runs;
-        if (!done.count(run_key(n, s, seed))) b.seeds.push_back(seed);
+        if (done.count(run_key(n, s, seed))) continue;
+        if (!b.runs.empty() && (b.neurons + n) * steps > batch_neuron_steps) {
+          work.push_back(b);
+          b = batch{s, {}, 0};
+        }
+        b.runs.push_back({n, seed});
+        b.neurons += static_cast<double>(n);
+        ++pending_runs;
+        pending_work += static_cast<double>(n);
       }
-      pending_runs += static_cast<int64_t>(b.seeds.size());
-      pending_work += static_cast<double>(b.seeds.size()) * static_cast<double>(n);
-      if (!b.seeds.empty()) work.push_back(b);
     }
+    if (!b.runs.empty()) work.push_back(b);
+  }
   spdlog::info("finite-size study: {} runs ({} sizes x {} sampling(s); {} seed(s) for random, 1 for quantiles), {} "
-               "already done in {}, {} to run",
-               total_runs, st.n.size(), st.sampling.size(), st.seeds, total_runs - pending_runs, out_dir, pending_runs);
+               "already done in {}, {} to run in {} batch(es)",
+               total_runs, st.n.size(), st.sampling.size(), st.seeds, total_runs - pending_runs, out_dir, pending_runs,
+               work.size());
   const fs::path runs_dir = fs::path(out_dir) / "runs";
   fs::create_directories(runs_dir);
   const auto t0 = clock::now();
   double work_done = 0;
   int64_t runs_done = 0;
-  auto be = make_backend();
-  spdlog::info("backend {}: {}", be->name(), be->device());
 
   for (const batch& b : work) {
     if (stop && stop->load()) break;
     model_spec m = spec;
-    m.network.n = b.n;
+    m.network.n = b.runs.front().n;
     m.network.sampling = b.s;
-    std::vector<replica_spec> reps;
-    for (auto seed : b.seeds) reps.push_back({b.n, seed});
+    const std::vector<replica_spec>& reps = b.runs;
     const auto times = record_times(m);
     std::vector<std::unique_ptr<validator>> vals;
     for (size_t k = 0; k < reps.size(); ++k) vals.push_back(std::make_unique<validator>(m, times));
@@ -349,7 +363,7 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     simulation_options so;
     so.progress_seconds = progress_seconds;
     so.stop = stop;
-    so.label = "N = " + std::to_string(b.n) + " " + to_string(b.s) + ": ";
+    so.label = std::string(to_string(b.s)) + " N = " + std::to_string(reps.front().n) + ".." + std::to_string(reps.back().n) + ": ";
     const auto bt = clock::now();
     const simulation_result res = simulate(m, *be, reps, sink, so);
     const double wall = std::chrono::duration<double>(clock::now() - bt).count();
@@ -358,7 +372,8 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
       break;
     }
     for (size_t k = 0; k < reps.size(); ++k) {
-      const std::string name = "n" + std::to_string(b.n) + "_" + to_string(b.s) + "_seed" + std::to_string(reps[k].seed);
+      const std::string name =
+          "n" + std::to_string(reps[k].n) + "_" + to_string(b.s) + "_seed" + std::to_string(reps[k].seed);
       const fs::path tmp = runs_dir / (name + ".tmp");
       fs::create_directories(tmp);
       const validation_report rep = vals[k]->finish(tmp.string());
@@ -366,11 +381,11 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
       fs::rename(tmp / "validation.json", runs_dir / (name + ".json"), ec);
       fs::remove_all(tmp, ec);
       study_row row;
-      row.n = b.n;
+      row.n = reps[k].n;
       row.sampling = b.s;
       row.seed = b.s == sampling_kind::random ? reps[k].seed : spec.network.seed;
       row.status = res.state == simulation_result::status::completed ? "completed" : "diverged";
-      row.wall_seconds = wall / reps.size();
+      row.wall_seconds = wall * static_cast<double>(reps[k].n) / b.neurons;  // the batch's time, shared by size
       if (!rep.network.vars.empty()) {
         row.regime_net = rep.network.vars[0][var_r].regime;
         row.period_net = rep.network.vars[0][var_r].period;
@@ -391,10 +406,10 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
       rows.push_back(row);
     }
     runs_done += static_cast<int64_t>(reps.size());
-    work_done += static_cast<double>(reps.size()) * static_cast<double>(b.n);
+    work_done += b.neurons;
     const double el = std::chrono::duration<double>(clock::now() - t0).count();
-    spdlog::info("finite-size: {}/{} runs done (N = {}, {}, {} seed(s) in {:.1f} s); about {:.0f} s left", runs_done,
-                 pending_runs, b.n, to_string(b.s), reps.size(), wall,
+    spdlog::info("finite-size: {}/{} runs done ({}, N = {}..{}, {} run(s) in {:.1f} s); about {:.0f} s left", runs_done,
+                 pending_runs, to_string(b.s), reps.front().n, reps.back().n, reps.size(), wall,
                  el / std::max(work_done, 1.0) * (pending_work - work_done));
   }
   write_file_atomic((fs::path(out_dir) / "finite_size.json").string(), study_summary_json(spec, st, rows));
@@ -414,8 +429,8 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
         }
       const power_fit f = fit_convergence(ns, ds);
       if (f.ok)
-        spdlog::info("{}: late-time mean deviation of {} ~ {:.3g} N^-{:.3f} (+/- {:.3f}){}", to_string(s), k_vars[v],
-                     f.c, f.gamma, f.gamma_stderr, f.model == "power" ? "" : fmt::format(" + plateau {:.3g}", f.d));
+        spdlog::info("{}: late-time mean deviation of {} ~ {:.3g} N^({:.3f} +/- {:.3f}){}", to_string(s), k_vars[v],
+                     f.c, -f.gamma, f.gamma_stderr, f.model == "power" ? "" : fmt::format(" + plateau {:.3g}", f.d));
     }
   spdlog::info("finite-size study complete: {} rows in {}", rows.size(), csv_path);
   return 0;

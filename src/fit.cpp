@@ -59,7 +59,8 @@ power_fit fit_power(const std::vector<double>& n, const std::vector<double>& dev
   power_fit f;
   f.model = "power";
   f.points = static_cast<int>(x.size());
-  if (x.size() < 2) return f;
+  if (x.size() < 2 || *std::min_element(x.begin(), x.end()) == *std::max_element(x.begin(), x.end()))
+    return f;  // needs two distinct sizes
   std::vector<double> y(d.size());
   for (size_t i = 0; i < d.size(); ++i) y[i] = std::log(d[i]);
   const linreg r = regress(x, y);
