@@ -139,7 +139,7 @@ std::vector<sampling_kind> parse_sampling_list(const std::string& text) {
 
 std::string study_csv_header(int P) {
   std::string h = "n,sampling,seed,status,regime_net,regime_mf,period_net,period_mf,wall_s";
-  for (const char* kind : {"nrms", "dmean"})
+  for (const char* kind : {"nrms", "dmean", "sdiff"})
     for (int i = 0; i < P; ++i)
       for (const char* v : k_vars) h += std::string(",") + kind + "_" + v + std::to_string(i);
   return h;
@@ -151,6 +151,7 @@ std::string study_csv_line(const study_row& r) {
                   num(r.wall_seconds);
   for (double x : r.nrms) l += "," + num(x);
   for (double x : r.dmean) l += "," + num(x);
+  for (double x : r.sdiff) l += "," + num(x);
   return l;
 }
 
@@ -159,7 +160,7 @@ std::vector<study_row> read_study_csv(const std::string& path, int P) {
   std::ifstream in(path);
   std::string line;
   if (!std::getline(in, line)) return rows;
-  const size_t fields = 9 + 8 * static_cast<size_t>(P);
+  const size_t fields = 9 + 12 * static_cast<size_t>(P);
   while (std::getline(in, line)) {
     const auto f = split(line, ',');
     if (f.size() != fields) continue;  // a torn line
@@ -175,6 +176,7 @@ std::vector<study_row> read_study_csv(const std::string& path, int P) {
     r.wall_seconds = parse_num(f[8]);
     for (int k = 0; k < 4 * P; ++k) r.nrms.push_back(parse_num(f[9 + k]));
     for (int k = 0; k < 4 * P; ++k) r.dmean.push_back(parse_num(f[9 + 4 * P + k]));
+    for (int k = 0; k < 4 * P; ++k) r.sdiff.push_back(parse_num(f[9 + 8 * P + k]));
     rows.push_back(r);
   }
   return rows;
@@ -229,11 +231,21 @@ std::string study_summary_json(const model_spec& spec, const study_params& st, c
           }
         const power_fit f = fit_convergence(ns, ds);
         const power_fit pure = fit_power(ns, ds);
+        std::vector<double> sd;
+        for (const auto& r : rows)
+          if (r.sampling == s && r.status == "completed") sd.push_back(r.sdiff[i * 4 + v]);
+        const power_fit sg = fit_signed_plateau(ns, sd);
         json_object o;
         o.set("sampling", to_string(s)).set("metric", std::string(kind) + "_" + k_vars[v] + std::to_string(i));
         o.set("ok", f.ok).set("model", f.model).set("gamma", f.gamma).set("gamma_stderr", f.gamma_stderr);
         o.set("c", f.c).set("plateau", f.d).set("points", f.points);
         o.set("pure_power_gamma", pure.gamma).set("pure_power_gamma_stderr", pure.gamma_stderr);
+        if (std::string(kind) == "dmean") {
+          json_object so;
+          so.set("ok", sg.ok).set("gamma", sg.gamma).set("gamma_stderr", sg.gamma_stderr).set("c", sg.c);
+          so.set("plateau", sg.d).set("rss", sg.rss_log);
+          o.set("signed_fit", so);
+        }
         fits += (first ? "" : ", ") + o.str(2);
         first = false;
       }
@@ -396,10 +408,12 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
       }
       row.nrms.assign(4 * P, std::nan(""));
       row.dmean.assign(4 * P, std::nan(""));
+      row.sdiff.assign(4 * P, std::nan(""));
       for (int i = 0; i < P && i < static_cast<int>(rep.vs_exact.populations.size()); ++i)
         for (int v = 0; v < 4; ++v) {
           row.nrms[i * 4 + v] = rep.vs_exact.populations[i].nrms[v];
-          row.dmean[i * 4 + v] = std::fabs(rep.vs_exact.populations[i].rel_mean_diff[v]);
+          row.sdiff[i * 4 + v] = rep.vs_exact.populations[i].rel_mean_diff[v];
+          row.dmean[i * 4 + v] = std::fabs(row.sdiff[i * 4 + v]);
         }
       if (res.state == simulation_result::status::diverged) spdlog::warn("{}: {}", name, res.message);
       append_line(csv_path, study_csv_line(row));
@@ -418,19 +432,19 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
                  csv_path);
     return 130;
   }
-  // Closing summary: fitted exponents of the late-time mean deviations of r and <w>.
+  // Closing summary: signed fits of the late-time mean deviations of r and <w>.
   for (auto s : st.sampling)
     for (int v : {var_r, var_w}) {
       std::vector<double> ns, ds;
       for (const auto& r : rows)
         if (r.sampling == s && r.status == "completed") {
           ns.push_back(static_cast<double>(r.n));
-          ds.push_back(r.dmean[v]);
+          ds.push_back(r.sdiff[v]);
         }
-      const power_fit f = fit_convergence(ns, ds);
+      const power_fit f = fit_signed_plateau(ns, ds);
       if (f.ok)
-        spdlog::info("{}: late-time mean deviation of {} ~ {:.3g} N^({:.3f} +/- {:.3f}){}", to_string(s), k_vars[v],
-                     f.c, -f.gamma, f.gamma_stderr, f.model == "power" ? "" : fmt::format(" + plateau {:.3g}", f.d));
+        spdlog::info("{}: late-time mean of {} vs mean field: (net - mf)/mf = {:+.4f} {:+.3g} N^-({:.3f} +/- {:.3f})",
+                     to_string(s), k_vars[v], f.d, f.c, f.gamma, f.gamma_stderr);
     }
   spdlog::info("finite-size study complete: {} rows in {}", rows.size(), csv_path);
   return 0;

@@ -135,4 +135,55 @@ power_fit fit_convergence(const std::vector<double>& n, const std::vector<double
   return aicc(q.rss_log, q.points, 3) < aicc(p.rss_log, p.points, 2) - 2.0 ? q : p;
 }
 
+power_fit fit_signed_plateau(const std::vector<double>& n, const std::vector<double>& delta) {
+  std::vector<double> x, y;
+  for (size_t i = 0; i < std::min(n.size(), delta.size()); ++i)
+    if (n[i] > 0 && std::isfinite(n[i]) && std::isfinite(delta[i])) {
+      x.push_back(n[i]);
+      y.push_back(delta[i]);
+    }
+  power_fit f;
+  f.model = "signed";
+  f.points = static_cast<int>(x.size());
+  std::vector<double> distinct = x;
+  std::sort(distinct.begin(), distinct.end());
+  distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+  if (x.size() < 4 || distinct.size() < 3) return f;
+  // rss(gamma) with (c, d) eliminated by linear least squares on u = N^-gamma
+  auto solve = [&](double gamma, double& c, double& d) {
+    std::vector<double> u(x.size());
+    for (size_t i = 0; i < x.size(); ++i) u[i] = std::pow(x[i], -gamma);
+    const linreg r = regress(u, y);
+    c = r.slope;
+    d = r.intercept;
+    return r.rss;
+  };
+  double c, d, best_g = 0.02, best = std::numeric_limits<double>::infinity();
+  for (int k = 0; k <= 300; ++k) {
+    const double g = 0.02 + (3.0 - 0.02) * k / 300.0;
+    const double rss = solve(g, c, d);
+    if (rss < best) {
+      best = rss;
+      best_g = g;
+    }
+  }
+  double lo = std::max(0.02, best_g - 0.01), hi = std::min(3.0, best_g + 0.01);
+  const double gr = 0.5 * (std::sqrt(5.0) - 1.0);
+  for (int it = 0; it < 60; ++it) {
+    const double a = hi - gr * (hi - lo), b = lo + gr * (hi - lo);
+    if (solve(a, c, d) < solve(b, c, d))
+      hi = b;
+    else
+      lo = a;
+  }
+  f.gamma = 0.5 * (lo + hi);
+  f.rss_log = solve(f.gamma, f.c, f.d);
+  const double h = 1e-3 * std::max(1.0, f.gamma);
+  const double curv = (solve(f.gamma + h, c, d) - 2 * f.rss_log + solve(f.gamma - h, c, d)) / (h * h);
+  const double sigma2 = f.rss_log / static_cast<double>(x.size() - 3);
+  f.gamma_stderr = curv > 0 ? std::sqrt(2.0 * sigma2 / curv) : std::nan("");
+  f.ok = true;
+  return f;
+}
+
 }  // namespace izhinet

@@ -54,3 +54,20 @@ TEST(Fit, TooFewPointsIsNotOk) {
   EXPECT_FALSE(fit_power({100, 1000}, {0.0, -1.0}).ok);
   EXPECT_FALSE(fit_power_plateau({100, 1000, 10000}, {0.1, 0.05, 0.02}).ok);
 }
+
+TEST(Fit, SignedPlateauFitRecoversAPlateauApproachedFromBelow) {
+  std::vector<double> n, d;
+  int k = 0;
+  for (double N : {1e2, 3e2, 1e3, 3e3, 1e4, 3e4, 1e5, 3e5})
+    for (int seed = 0; seed < 3; ++seed) {
+      n.push_back(N);
+      d.push_back(0.02 - 0.5 * std::pow(N, -0.6) + 1e-4 * (philox_uniform(9, k++, 0) - 0.5));
+    }
+  const power_fit f = fit_signed_plateau(n, d);
+  ASSERT_TRUE(f.ok);
+  EXPECT_NEAR(f.d, 0.02, 2e-4);
+  EXPECT_NEAR(f.c, -0.5, 0.05);
+  EXPECT_NEAR(f.gamma, 0.6, 3 * f.gamma_stderr + 0.01);
+  EXPECT_LT(f.gamma_stderr, 0.05);
+  EXPECT_FALSE(fit_signed_plateau({100, 1000, 100, 1000}, {0.1, 0.2, 0.1, 0.2}).ok);  // two sizes only
+}

@@ -11,7 +11,8 @@
 ///
 /// Deviation metrics of a run, per population i and variable x in r, v, w, s:
 /// - `nrms_<x><i>`: RMS(x_net - x_mf) / RMS(x_mf) over t > meanfield.transient;
-/// - `dmean_<x><i>`: |mean_net - mean_mf| / |mean_mf| of the late-time means.
+/// - `dmean_<x><i>`: |mean_net - mean_mf| / |mean_mf| of the late-time means;
+/// - `sdiff_<x><i>`: the same with its sign (fitted by fit_signed_plateau).
 /// Output folder: `finite_size.csv` (one row per run, appended atomically as
 /// each run ends: a killed study loses no finished run), `study.json` (the
 /// study's parameters: a rerun with the same ones resumes, different ones
@@ -44,6 +45,7 @@ struct study_row {
   std::string regime_net, regime_mf;
   double period_net = 0, period_mf = 0;
   std::vector<double> nrms, dmean; ///< [pop * 4 + var], var = r, v, w, s
+  std::vector<double> sdiff;       ///< signed (mean_net - mean_mf)/|mean_mf|, [pop * 4 + var]
   double wall_seconds = 0;
 };
 

@@ -32,5 +32,13 @@ power_fit fit_power(const std::vector<double>& n, const std::vector<double>& dev
 power_fit fit_power_plateau(const std::vector<double>& n, const std::vector<double>& dev);
 /// The better of the two by AICc (the plateau needs >= 4 points).
 power_fit fit_convergence(const std::vector<double>& n, const std::vector<double>& dev);
+/// Signed deviation delta = d + c N^-gamma (c and d of any sign): a deviation
+/// that changes sign or approaches its plateau from below (finite-size and
+/// closure errors of opposite sign) is fitted too. For each gamma, (c, d) by
+/// linear least squares; gamma minimises the residual sum of squares
+/// (scan of [0.02, 3], then golden section); gamma_stderr from the curvature
+/// of the profile residual, sigma^2 = rss/(n - 3). model = "signed", rss_log
+/// holds the plain residual sum of squares. Needs >= 4 points, 3 distinct N.
+power_fit fit_signed_plateau(const std::vector<double>& n, const std::vector<double>& delta);
 
 }  // namespace izhinet
