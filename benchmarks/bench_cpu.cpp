@@ -252,14 +252,22 @@ int main(int argc, char** argv) {
       if (i + 1 >= argc) throw std::runtime_error("option " + a + " needs a value");
       return argv[++i];
     };
-    if (a == "--sizes") sizes = parse_list(next());
-    else if (a == "--threads") threads = parse_list(next());
-    else if (a == "--reps") reps = std::max(1, std::atoi(next().c_str()));
-    else if (a == "--min-time") min_time = std::atof(next().c_str());
-    else if (a == "--max-steps-1e7") max_steps_big = std::atoll(next().c_str());
-    else if (a == "--eta-bar") eta_bar = std::atof(next().c_str());
-    else if (a == "--md") md = next();
-    else if (a == "--record-every") record_every = std::max<int64_t>(1, std::atoll(next().c_str()));
+    if (a == "--sizes")
+      sizes = parse_list(next());
+    else if (a == "--threads")
+      threads = parse_list(next());
+    else if (a == "--reps")
+      reps = std::max(1, std::atoi(next().c_str()));
+    else if (a == "--min-time")
+      min_time = std::atof(next().c_str());
+    else if (a == "--max-steps-1e7")
+      max_steps_big = std::atoll(next().c_str());
+    else if (a == "--eta-bar")
+      eta_bar = std::atof(next().c_str());
+    else if (a == "--md")
+      md = next();
+    else if (a == "--record-every")
+      record_every = std::max<int64_t>(1, std::atoll(next().c_str()));
     else {
       std::fprintf(stderr,
                    "usage: %s [--sizes 1e3,1e4,...] [--threads 1,2] [--reps 5] [--min-time 0.3]\n"
@@ -269,10 +277,10 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("paper scheme, one population, eta_bar = %g, record_every = %lld; %d interleaved repetitions\n",
-              eta_bar, static_cast<long long>(record_every), reps);
-  std::printf("%10s %3s %7s %14s %14s %8s %8s %9s\n", "N", "T", "steps", "engine n-s/s", "ceiling n-s/s",
-              "best/best", "med.pair", "rate r");
+  std::printf("paper scheme, one population, eta_bar = %g, record_every = %lld; %d interleaved repetitions\n", eta_bar,
+              static_cast<long long>(record_every), reps);
+  std::printf("%10s %3s %7s %14s %14s %8s %8s %9s\n", "N", "T", "steps", "engine n-s/s", "ceiling n-s/s", "best/best",
+              "med.pair", "rate r");
   std::vector<row> rows;
   for (double nd : sizes)
     for (double td : threads) {

@@ -75,17 +75,17 @@ int main(int argc, char** argv) {
       int64_t n;
       int replicas;
     };
-    const std::vector<config> configs = {{"N = 1e5", 100000, 1},        {"N = 1e6", 1000000, 1},
-                                         {"N = 1e7", 10000000, 1},      {"N = 1e8", 100000000, 1},
-                                         {"N = 1e9", 1000000000, 1},    {"1000 x N = 1e4", 10000, 1000}};
+    const std::vector<config> configs = {{"N = 1e5", 100000, 1},     {"N = 1e6", 1000000, 1},
+                                         {"N = 1e7", 10000000, 1},   {"N = 1e8", 100000000, 1},
+                                         {"N = 1e9", 1000000000, 1}, {"1000 x N = 1e4", 10000, 1000}};
     for (const auto& c : configs) {
       row r;
       r.label = c.label;
       r.neurons = static_cast<double>(c.n) * c.replicas;
       const double state_bytes = r.neurons * 3 * 8;
       if (state_bytes + (256.0 * (1 << 20)) > static_cast<double>(izhinet::bench::free_device_memory())) {
-        r.note = "skipped: needs " + std::to_string(static_cast<int64_t>(state_bytes / (1 << 30))) +
-                 " GiB of device memory";
+        r.note =
+            "skipped: needs " + std::to_string(static_cast<int64_t>(state_bytes / (1 << 30))) + " GiB of device memory";
         std::printf("%-16s %s\n", r.label.c_str(), r.note.c_str());
         rows.push_back(r);
         continue;
@@ -105,8 +105,8 @@ int main(int argc, char** argv) {
         r.note = std::string("skipped: ") + e.what();
       }
       if (r.note.empty())
-        std::printf("%-16s backend %.3e  ceiling %.3e neuron-steps/s  ratio %.2f\n", r.label.c_str(),
-                    r.backend_rate, r.ceiling_rate, r.backend_rate / r.ceiling_rate);
+        std::printf("%-16s backend %.3e  ceiling %.3e neuron-steps/s  ratio %.2f\n", r.label.c_str(), r.backend_rate,
+                    r.ceiling_rate, r.backend_rate / r.ceiling_rate);
       else
         std::printf("%-16s %s\n", r.label.c_str(), r.note.c_str());
       std::fflush(stdout);
@@ -114,8 +114,8 @@ int main(int argc, char** argv) {
     }
     std::ofstream md(table_path);
     md << "Device: " << device << " (paper scheme, double, record_every = 10, moments included; "
-       << "ceiling = the same update with fixed coefficients, no reductions; CUDA backend git "
-       << IZHINET_GIT << ")\n\n";
+       << "ceiling = the same update with fixed coefficients, no reductions; CUDA backend git " << IZHINET_GIT
+       << ")\n\n";
     md << "| network | neurons | backend (neuron-steps/s) | ceiling (neuron-steps/s) | backend / ceiling |\n";
     md << "|---|---|---|---|---|\n";
     char buf[256];

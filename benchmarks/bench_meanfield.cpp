@@ -6,7 +6,8 @@
 //   record : plus dense output at the network's 80001 record times t_k = 0.01 k,
 //            written into a buffer the caller reuses between trajectories.
 // Output (one line per mode, parsed by tools/bench_meanfield.py):
-//   bench_meanfield mode=<m> seconds_per_trajectory=<best s> median=<s> repeats=<n> steps=<n> rhs_evals=<n> r_end=<r(T)>
+//   bench_meanfield mode=<m> seconds_per_trajectory=<best s> median=<s> repeats=<n> steps=<n> rhs_evals=<n>
+//   r_end=<r(T)>
 // Usage: bench_meanfield [min_seconds (default 1)]
 #include <algorithm>
 #include <chrono>

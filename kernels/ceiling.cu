@@ -20,8 +20,8 @@ constexpr int k_threads = 256;
 
 /// Grid-stride over pairs of neurons with 16-byte accesses: the same loads,
 /// stores and arithmetic per neuron as step_kernel, nothing else. n is even.
-__global__ void __launch_bounds__(k_threads) ceiling_kernel(double2* v, double2* w, const double2* eta, int64_t pairs,
-                                                            step_coeffs k) {
+__global__ void __launch_bounds__(k_threads)
+    ceiling_kernel(double2* v, double2* w, const double2* eta, int64_t pairs, step_coeffs k) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * k_threads;
   for (int64_t p = static_cast<int64_t>(blockIdx.x) * k_threads + threadIdx.x; p < pairs; p += stride) {
     double2 vv = v[p], ww = w[p];

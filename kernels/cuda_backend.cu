@@ -46,11 +46,11 @@
 namespace izhinet {
 namespace {
 
-constexpr int k_threads = 256;                                   ///< threads per block
-constexpr int k_pairs = 2;                                       ///< double2 pairs per thread per sweep
-constexpr int64_t k_sweep = int64_t{k_threads} * k_pairs * 2;    ///< neurons per block per sweep
-constexpr int64_t k_align = 32;                                  ///< segment alignment (doubles): 256 B
-constexpr int k_max_graph_steps = 128;                           ///< steps captured in one graph
+constexpr int k_threads = 256;                                 ///< threads per block
+constexpr int k_pairs = 2;                                     ///< double2 pairs per thread per sweep
+constexpr int64_t k_sweep = int64_t{k_threads} * k_pairs * 2;  ///< neurons per block per sweep
+constexpr int64_t k_align = 32;                                ///< segment alignment (doubles): 256 B
+constexpr int k_max_graph_steps = 128;                         ///< steps captured in one graph
 
 /// One (replica, population): a contiguous, aligned range of the SoA arrays.
 struct segment {
@@ -73,12 +73,12 @@ struct pop_consts {
 /// index and buffers from here instead of from launch parameters, which is
 /// what lets one captured graph serve every recording interval and chunk.
 struct control {
-  int64_t step;               ///< steps completed in this advance() call
-  int64_t first_step;         ///< global index of step 0 of the call
+  int64_t step;        ///< steps completed in this advance() call
+  int64_t first_step;  ///< global index of step 0 of the call
   int64_t steps_per_record;
-  unsigned int ticket;        ///< blocks finished in the current step kernel
+  unsigned int ticket;  ///< blocks finished in the current step kernel
   unsigned int pad;
-  unsigned long long n_spikes;///< recorded spike events (may exceed spike_cap)
+  unsigned long long n_spikes;  ///< recorded spike events (may exceed spike_cap)
   unsigned long long spike_cap;
   const double* input;        ///< [step][P]
   unsigned int* step_spikes;  ///< [step][R*P]
@@ -92,12 +92,12 @@ struct net_view {
   double* w;
   double* eta;
   const segment* seg;
-  const int* block_seg;   ///< segment of each block
-  const double* kg;       ///< [replica][i * P + j] = kappa_j g_ij
-  const double* e_r;      ///< [P]
-  const pop_consts* pc;   ///< [P]
-  const double* inv_n;    ///< [R * P] 1 / N_j
-  double* s;              ///< [R * P]
+  const int* block_seg;  ///< segment of each block
+  const double* kg;      ///< [replica][i * P + j] = kappa_j g_ij
+  const double* e_r;     ///< [P]
+  const pop_consts* pc;  ///< [P]
+  const double* inv_n;   ///< [R * P] 1 / N_j
+  double* s;             ///< [R * P]
   control* ctl;
   int P;
   int RP;
@@ -121,7 +121,7 @@ __device__ __forceinline__ int neuron_step(double& x, double& w, double eta, con
 /// Rare path (a recorded neuron spiked): append one event. The counter keeps
 /// counting past the cap so that the host can report how many were dropped.
 __device__ __forceinline__ void record_spike(control* ctl, int64_t spike_neurons, int64_t n, int replica, int pop,
-                                         int64_t k, int64_t row) {
+                                             int64_t k, int64_t row) {
   if (!is_recorded(k, n, spike_neurons)) return;
   const unsigned long long slot = atomicAdd(&ctl->n_spikes, 1ull);
   if (slot < ctl->spike_cap) ctl->spikes[slot] = spike_event{ctl->first_step + row, replica, pop, k};
@@ -147,8 +147,8 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   double G, E;
   synaptic_drive(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
                  nv.s + static_cast<int64_t>(sg.replica) * P, G, E);
-  const step_coeffs k{pc.alpha + G, ctl->input[row * P + sg.pop] + E, pc.a, pc.b, pc.w_jump,
-                      pc.v_peak, pc.v_reset, nv.dt};
+  const step_coeffs k{pc.alpha + G, ctl->input[row * P + sg.pop] + E, pc.a, pc.b, pc.w_jump, pc.v_peak, pc.v_reset,
+                      nv.dt};
 
   const int64_t tile = nv.sweeps * k_sweep;
   const int64_t begin = (static_cast<int64_t>(blockIdx.x) - sg.first_block) * tile;
@@ -434,21 +434,30 @@ class cuda_backend final : public backend {
       sg.first_block = blocks;
       blocks += (sg.n + tile - 1) / tile;
     }
-    if (blocks > 0x7fffffff) throw device_error("izhinet cuda: network too large for one grid (" +
-                                                std::to_string(blocks) + " blocks)");
+    if (blocks > 0x7fffffff)
+      throw device_error("izhinet cuda: network too large for one grid (" + std::to_string(blocks) + " blocks)");
     blocks_ = static_cast<int>(blocks);
     std::vector<int> block_seg(blocks_);
     for (int g = 0; g < RP_; ++g)
-      std::fill(block_seg.begin() + segs[g].first_block, block_seg.begin() + segs[g].first_block +
-                                                             (segs[g].n + tile - 1) / tile, g);
+      std::fill(block_seg.begin() + segs[g].first_block,
+                block_seg.begin() + segs[g].first_block + (segs[g].n + tile - 1) / tile, g);
 
     std::vector<pop_consts> pc(P_);
     std::vector<double> e_r(P_);
     for (int i = 0; i < P_; ++i) {
       const auto& p = spec.populations[i];
       const double tau_s = spec.synapse.tau_s[i];
-      pc[i] = pop_consts{p.alpha,   p.a,     p.b,   p.w_jump, p.v_peak, p.v_reset, p.eta_bar,
-                         p.delta,   tau_s,   std::exp(-spec.run.dt / tau_s), spec.synapse.s_jump[i]};
+      pc[i] = pop_consts{p.alpha,
+                         p.a,
+                         p.b,
+                         p.w_jump,
+                         p.v_peak,
+                         p.v_reset,
+                         p.eta_bar,
+                         p.delta,
+                         tau_s,
+                         std::exp(-spec.run.dt / tau_s),
+                         spec.synapse.s_jump[i]};
       e_r[i] = spec.synapse.e_r[i];
     }
 
@@ -490,10 +499,9 @@ class cuda_backend final : public backend {
     d_moments_.reset();
 
     seg_host_ = segs;
-    view_ = net_view{d_v_.get(),   d_w_.get(),  d_eta_.get(), d_seg_.get(),   d_block_seg_.get(),
-                     d_kg_.get(),  d_e_r_.get(), d_pc_.get(), d_inv_n_.get(), d_s_.get(),
-                     d_ctl_.get(), P_,           RP_,         sweeps_,        spec.run.spike_neurons,
-                     spec.run.dt};
+    view_ = net_view{d_v_.get(),   d_w_.get(),  d_eta_.get(),           d_seg_.get(), d_block_seg_.get(), d_kg_.get(),
+                     d_e_r_.get(), d_pc_.get(), d_inv_n_.get(),         d_s_.get(),   d_ctl_.get(),       P_,
+                     RP_,          sweeps_,     spec.run.spike_neurons, spec.run.dt};
 
     // eta is computed on the host by the CPU backend's own function and
     // uploaded in chunks: bit-identical on both backends (device tan() may
@@ -517,10 +525,10 @@ class cuda_backend final : public backend {
     build_graphs();
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     ready_ = true;
-    spdlog::info("cuda backend on {}: {} replicas x {} populations, {} neurons, {} blocks x {} threads, "
-                 "{} sweeps/block, {} steps per graph; device memory {}",
-                 props_.name, R_, P_, total, blocks_, k_threads, sweeps_, graph_steps_,
-                 gib(static_cast<double>(device_bytes_)));
+    spdlog::info(
+        "cuda backend on {}: {} replicas x {} populations, {} neurons, {} blocks x {} threads, "
+        "{} sweeps/block, {} steps per graph; device memory {}",
+        props_.name, R_, P_, total, blocks_, k_threads, sweeps_, graph_steps_, gib(static_cast<double>(device_bytes_)));
   }
 
   void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out) override {
@@ -557,12 +565,12 @@ class cuda_backend final : public backend {
     c.step_spikes = d_step_spikes_.get();
     c.moments = d_moments_.get();
     c.spikes = d_spikes_.get();
-    IZH_CUDA_CHECK(cudaMemcpyAsync(d_input_.get(), h_input_.get(), steps * P_ * sizeof(double),
-                                   cudaMemcpyHostToDevice, stream_));
+    IZH_CUDA_CHECK(
+        cudaMemcpyAsync(d_input_.get(), h_input_.get(), steps * P_ * sizeof(double), cudaMemcpyHostToDevice, stream_));
     IZH_CUDA_CHECK(cudaMemcpyAsync(d_ctl_.get(), &c, sizeof(control), cudaMemcpyHostToDevice, stream_));
     IZH_CUDA_CHECK(cudaMemsetAsync(d_step_spikes_.get(), 0, steps * RP_ * sizeof(unsigned int), stream_));
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_moments_.get(), 0, static_cast<size_t>(records) * RP_ * sizeof(pop_moments),
-                                   stream_));
+    IZH_CUDA_CHECK(
+        cudaMemsetAsync(d_moments_.get(), 0, static_cast<size_t>(records) * RP_ * sizeof(pop_moments), stream_));
 
     for (int rec = 0; rec < records; ++rec) {
       for (int64_t q = 0; q < spr_ / graph_steps_; ++q) IZH_CUDA_CHECK(cudaGraphLaunch(steps_graph_, stream_));
@@ -587,8 +595,8 @@ class cuda_backend final : public backend {
       // Second (rare) synchronisation: only the events that exist cross.
       const size_t n = static_cast<size_t>(std::min<unsigned long long>(c.n_spikes, spike_cap_));
       h_spikes_.reserve(n);
-      IZH_CUDA_CHECK(cudaMemcpyAsync(h_spikes_.get(), d_spikes_.get(), n * sizeof(spike_event),
-                                     cudaMemcpyDeviceToHost, stream_));
+      IZH_CUDA_CHECK(
+          cudaMemcpyAsync(h_spikes_.get(), d_spikes_.get(), n * sizeof(spike_event), cudaMemcpyDeviceToHost, stream_));
       IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
       out.spikes.assign(h_spikes_.get(), h_spikes_.get() + n);
       // Atomics append in any order; give the CPU backend's order.
@@ -597,9 +605,10 @@ class cuda_backend final : public backend {
                std::tie(b.step, b.replica, b.population, b.neuron);
       });
       if (c.n_spikes > spike_cap_)
-        spdlog::warn("cuda backend: {} recorded spikes in this chunk, kept {} (run.max_spikes); which ones were "
-                     "kept is not defined",
-                     c.n_spikes, spike_cap_);
+        spdlog::warn(
+            "cuda backend: {} recorded spikes in this chunk, kept {} (run.max_spikes); which ones were "
+            "kept is not defined",
+            c.n_spikes, spike_cap_);
     }
   }
 
@@ -653,8 +662,8 @@ class cuda_backend final : public backend {
     int64_t at = 0;
     for (int i = 0; i < P_; ++i) {
       const segment& sg = seg_host_[replica * P_ + i];
-      IZH_CUDA_CHECK(cudaMemcpyAsync(h.data() + at, d.get() + sg.offset, sg.n * sizeof(double),
-                                     cudaMemcpyDeviceToHost, stream_));
+      IZH_CUDA_CHECK(
+          cudaMemcpyAsync(h.data() + at, d.get() + sg.offset, sg.n * sizeof(double), cudaMemcpyDeviceToHost, stream_));
       at += sg.n;
     }
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));

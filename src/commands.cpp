@@ -26,12 +26,14 @@ namespace {
 void add_common(cxxopts::Options& o) {
   o.add_options()("c,config", "TOML configuration file", cxxopts::value<std::string>())(
       "s,set", "override a key: section.key=value (repeatable), e.g. population.0.eta_bar=0.25",
-      cxxopts::value<std::vector<std::string>>())("o,out", "output folder", cxxopts::value<std::string>()->default_value("out"))(
+      cxxopts::value<std::vector<std::string>>())("o,out", "output folder",
+                                                  cxxopts::value<std::string>()->default_value("out"))(
       "q,quiet", "only warnings and errors")("h,help", "this help");
 }
 
 model_spec load_from(const cxxopts::ParseResult& a) {
-  if (!a.count("config")) throw config_error("--config", "missing: give a TOML file (e.g. configs/paper_bursting.toml)");
+  if (!a.count("config"))
+    throw config_error("--config", "missing: give a TOML file (e.g. configs/paper_bursting.toml)");
   std::vector<std::string> sets;
   if (a.count("set")) sets = a["set"].as<std::vector<std::string>>();
   return load_config_file(a["config"].as<std::string>(), sets);
@@ -76,8 +78,8 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   add_common(o);
   o.add_options()("b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
       "t,threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))(
-      "no-meanfield", "do not integrate and compare the mean fields")(
-      "progress", "seconds between progress lines", cxxopts::value<double>()->default_value("10"));
+      "no-meanfield", "do not integrate and compare the mean fields")("progress", "seconds between progress lines",
+                                                                      cxxopts::value<double>()->default_value("10"));
   const auto a = o.parse(argc, argv);
   if (a.count("help")) {
     std::cout << o.help() << "\nConfiguration keys: see README.md and include/izhinet/config.hpp.\n";
@@ -88,7 +90,8 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   model_spec spec = load_from(a);
   if (a.count("no-meanfield")) spec.meanfield.enabled = false;
   const int threads = a["threads"].as<int>();
-  if (threads < 0 || threads > 4096) throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads));
+  if (threads < 0 || threads > 4096)
+    throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads));
   const double progress = a["progress"].as<double>();
   if (!std::isfinite(progress)) throw config_error("--progress", "must be a finite number of seconds");
   const std::string out = a["out"].as<std::string>();
@@ -137,12 +140,14 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   summary.set("steps", static_cast<int64_t>(res.steps_done)).set("t_reached", res.t_reached);
   summary.set("wall_seconds", res.wall_seconds).set("neuron_steps_per_second", res.neuron_steps_per_second);
   summary.set("spikes_written", static_cast<int64_t>(res.spikes_written)).set("spikes_capped", res.spikes_capped);
-  summary.set("outputs", replicas.size() > 1 ? "replica_<k>/timeseries.csv (seed = network.seed + k)" : "timeseries.csv");
+  summary.set("outputs",
+              replicas.size() > 1 ? "replica_<k>/timeseries.csv (seed = network.seed + k)" : "timeseries.csv");
   summary.set("parameters", spec_to_json(spec));
   write_file_atomic((fs::path(out) / "summary.json").string(), summary.str() + "\n");
   write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
 
-  if (res.spikes_capped) spdlog::warn("spike output reached run.max_spikes = {}; later spikes were not written", spec.run.max_spikes);
+  if (res.spikes_capped)
+    spdlog::warn("spike output reached run.max_spikes = {}; later spikes were not written", spec.run.max_spikes);
   switch (res.state) {
     case simulation_result::status::completed:
       spdlog::info("done: {} steps in {:.2f} s, {:.3g} neuron-steps/s; outputs in {}", res.steps_done, res.wall_seconds,
@@ -180,7 +185,8 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
   add_common(o);
   o.add_options()("sizes", "(--n) network sizes, e.g. --n 100,1000,1e4", cxxopts::value<std::string>())(
       "seeds", "seeds per (N, random sampling): network.seed .. + K-1", cxxopts::value<int>()->default_value("5"))(
-      "sampling", "random,quantiles (or one of them)", cxxopts::value<std::string>()->default_value("random,quantiles"))(
+      "sampling", "random,quantiles (or one of them)",
+      cxxopts::value<std::string>()->default_value("random,quantiles"))(
       "b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
       "t,threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))(
       "progress", "seconds between progress lines", cxxopts::value<double>()->default_value("30"));
@@ -207,7 +213,8 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
   st.sampling = parse_sampling_list(a["sampling"].as<std::string>());
   const model_spec spec = load_from(a);
   const int threads = a["threads"].as<int>();
-  if (threads < 0 || threads > 4096) throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads));
+  if (threads < 0 || threads > 4096)
+    throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads));
   const std::string which = a["backend"].as<std::string>();
   if (which != "cpu" && which != "cuda" && which != "auto")
     throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
@@ -215,8 +222,9 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
     std::string why;
     if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
   }
-  return run_study(spec, st, a["out"].as<std::string>(), [&] { return choose_backend(which, threads); }, &stop,
-                   a["progress"].as<double>());
+  return run_study(
+      spec, st, a["out"].as<std::string>(), [&] { return choose_backend(which, threads); }, &stop,
+      a["progress"].as<double>());
 }
 
 }  // namespace izhinet

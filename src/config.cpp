@@ -14,11 +14,11 @@ namespace {
 
 const std::vector<std::string> k_sections = {"network", "population", "synapse", "run", "meanfield"};
 const std::vector<std::string> k_network_keys = {"n", "sampling", "seed", "replicas"};
-const std::vector<std::string> k_population_keys = {"fraction", "eta_bar", "delta",  "alpha",  "a",
-                                                    "b",        "w_jump",  "I_ext",  "v_peak", "v_reset"};
+const std::vector<std::string> k_population_keys = {"fraction", "eta_bar", "delta", "alpha",  "a",
+                                                    "b",        "w_jump",  "I_ext", "v_peak", "v_reset"};
 const std::vector<std::string> k_synapse_keys = {"g", "e_r", "tau_s", "s_jump"};
-const std::vector<std::string> k_run_keys = {"t_end",         "dt",          "scheme",    "record_every",
-                                             "rate_window",   "spike_neurons", "max_spikes"};
+const std::vector<std::string> k_run_keys = {"t_end",         "dt",        "scheme", "record_every", "rate_window",
+                                             "spike_neurons", "max_spikes"};
 const std::vector<std::string> k_meanfield_keys = {"enabled", "rtol", "atol", "transient", "slow_finite_peak"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
@@ -76,15 +76,15 @@ void read_int(const toml::table& t, const char* name, const std::string& prefix,
         return;
       }
     }
-    if (!n->is_integer())
-      throw config_error(prefix + name, std::string("expected an integer, got ") + type_name(*n));
+    if (!n->is_integer()) throw config_error(prefix + name, std::string("expected an integer, got ") + type_name(*n));
     out = n->value<int64_t>().value();
   }
 }
 
 void read_bool(const toml::table& t, const char* name, const std::string& prefix, bool& out) {
   if (const toml::node* n = t.get(name)) {
-    if (!n->is_boolean()) throw config_error(prefix + name, std::string("expected true or false, got ") + type_name(*n));
+    if (!n->is_boolean())
+      throw config_error(prefix + name, std::string("expected true or false, got ") + type_name(*n));
     out = n->value<bool>().value();
   }
 }
@@ -118,8 +118,9 @@ input_spec read_input(const toml::node& n, const std::string& key) {
     return in;
   }
   if (!n.is_table())
-    throw config_error(key, std::string("expected a number or a table {kind = \"steps\"|\"table\", times, values}, got ") +
-                                type_name(n));
+    throw config_error(
+        key,
+        std::string("expected a number or a table {kind = \"steps\"|\"table\", times, values}, got ") + type_name(n));
   const toml::table& t = *n.as_table();
   check_keys(t, key + ".", {"kind", "times", "values", "before"});
   const std::string kind = read_string(t, "kind", key + ".", "");
@@ -341,8 +342,14 @@ void validate(const model_spec& spec) {
     const auto& p = spec.populations[i];
     const std::string pre = "population." + std::to_string(i) + ".";
     for (auto [name, x] : {std::pair<const char*, double>{"fraction", p.fraction},
-                           {"eta_bar", p.eta_bar}, {"delta", p.delta}, {"alpha", p.alpha}, {"a", p.a},
-                           {"b", p.b}, {"w_jump", p.w_jump}, {"v_peak", p.v_peak}, {"v_reset", p.v_reset}})
+                           {"eta_bar", p.eta_bar},
+                           {"delta", p.delta},
+                           {"alpha", p.alpha},
+                           {"a", p.a},
+                           {"b", p.b},
+                           {"w_jump", p.w_jump},
+                           {"v_peak", p.v_peak},
+                           {"v_reset", p.v_reset}})
       require_finite(x, pre + name);
     if (p.fraction <= 0 || p.fraction > 1)
       throw config_error(pre + "fraction", "must be in (0, 1], got " + fmt(p.fraction));
@@ -371,7 +378,8 @@ void validate(const model_spec& spec) {
   if (std::fabs(fsum - 1.0) > 1e-9)
     throw config_error("population.*.fraction", "fractions must sum to 1, they sum to " + fmt(fsum));
   const auto& s = spec.synapse;
-  if (s.g.size() != P) throw config_error("synapse.g", "expected " + std::to_string(P) + " rows, got " + std::to_string(s.g.size()));
+  if (s.g.size() != P)
+    throw config_error("synapse.g", "expected " + std::to_string(P) + " rows, got " + std::to_string(s.g.size()));
   for (size_t i = 0; i < P; ++i) {
     if (s.g[i].size() != P)
       throw config_error("synapse.g", "row " + std::to_string(i) + " has " + std::to_string(s.g[i].size()) +
@@ -379,7 +387,8 @@ void validate(const model_spec& spec) {
     for (double x : s.g[i]) require_finite(x, "synapse.g");
   }
   for (auto [name, v] : {std::pair<const char*, const std::vector<double>*>{"e_r", &s.e_r},
-                         {"tau_s", &s.tau_s}, {"s_jump", &s.s_jump}}) {
+                         {"tau_s", &s.tau_s},
+                         {"s_jump", &s.s_jump}}) {
     const std::string key = std::string("synapse.") + name;
     if (v->size() != P)
       throw config_error(key, "has " + std::to_string(v->size()) + " entries; expected " + std::to_string(P) +
@@ -398,14 +407,16 @@ void validate(const model_spec& spec) {
   if (r.t_end / r.dt > 1e12) throw config_error("run.t_end", "t_end/dt must be <= 1e12 steps");
   if (r.record_every < 1) throw config_error("run.record_every", "must be >= 1, got " + std::to_string(r.record_every));
   if (r.record_every > spec.num_steps())
-    throw config_error("run.record_every", "must be <= the number of steps t_end/dt = " +
-                                               std::to_string(spec.num_steps()) + ", got " +
-                                               std::to_string(r.record_every));
+    throw config_error("run.record_every",
+                       "must be <= the number of steps t_end/dt = " + std::to_string(spec.num_steps()) + ", got " +
+                           std::to_string(r.record_every));
   if (!std::isfinite(r.rate_window) || r.rate_window < 0)
-    throw config_error("run.rate_window", "must be >= 0 (0: rate over the recording interval), got " + fmt(r.rate_window));
+    throw config_error("run.rate_window",
+                       "must be >= 0 (0: rate over the recording interval), got " + fmt(r.rate_window));
   if (r.rate_window > 0 && r.rate_window < r.dt)
     throw config_error("run.rate_window", "must be 0 or >= dt (" + fmt(r.dt) + "), got " + fmt(r.rate_window));
-  if (r.spike_neurons < 0) throw config_error("run.spike_neurons", "must be >= 0, got " + std::to_string(r.spike_neurons));
+  if (r.spike_neurons < 0)
+    throw config_error("run.spike_neurons", "must be >= 0, got " + std::to_string(r.spike_neurons));
   if (r.max_spikes < 0) throw config_error("run.max_spikes", "must be >= 0, got " + std::to_string(r.max_spikes));
   const auto& m = spec.meanfield;
   if (!std::isfinite(m.rtol) || m.rtol <= 0) throw config_error("meanfield.rtol", "must be > 0, got " + fmt(m.rtol));
@@ -461,8 +472,9 @@ std::string to_toml(const model_spec& spec) {
     << to_string(spec.run.scheme) << "\"\nrecord_every = " << spec.run.record_every
     << "\nrate_window = " << fmt(spec.run.rate_window) << "\nspike_neurons = " << spec.run.spike_neurons
     << "\nmax_spikes = " << spec.run.max_spikes << "\n";
-  o << "\n[meanfield]\nenabled = " << (spec.meanfield.enabled ? "true" : "false") << "\nrtol = " << fmt(spec.meanfield.rtol)
-    << "\natol = " << fmt(spec.meanfield.atol) << "\ntransient = " << fmt(spec.meanfield.transient)
+  o << "\n[meanfield]\nenabled = " << (spec.meanfield.enabled ? "true" : "false")
+    << "\nrtol = " << fmt(spec.meanfield.rtol) << "\natol = " << fmt(spec.meanfield.atol)
+    << "\ntransient = " << fmt(spec.meanfield.transient)
     << "\nslow_finite_peak = " << (spec.meanfield.slow_finite_peak ? "true" : "false") << "\n";
   return o.str();
 }

@@ -168,8 +168,8 @@ class cpu_backend final : public backend {
         double G, E;
         synaptic_drive(P_, g.pop, &kg_[static_cast<size_t>(g.replica) * P_ * P_], spec_.synapse.e_r.data(),
                        &s_[static_cast<size_t>(g.replica) * P_], G, E);
-        coeffs_[si] = step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak,
-                                  p.v_reset, spec_.run.dt};
+        coeffs_[si] =
+            step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset, spec_.run.dt};
       }
       for (size_t q = 0; q < recorded_.size(); ++q) rec_before_[q] = x_[recorded_[q].flat];
     };

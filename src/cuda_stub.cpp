@@ -10,7 +10,8 @@ bool cuda_available(std::string* why) {
 }
 
 std::unique_ptr<backend> make_cuda_backend() {
-  throw device_error("--backend cuda: this build of izhinet has no CUDA backend (nvcc was not found at configure time)");
+  throw device_error(
+      "--backend cuda: this build of izhinet has no CUDA backend (nvcc was not found at configure time)");
 }
 
 }  // namespace izhinet

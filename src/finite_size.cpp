@@ -92,8 +92,9 @@ std::string first_difference(const std::string& a, const std::string& b) {
     const bool ga = static_cast<bool>(std::getline(x, la));
     const bool gb = static_cast<bool>(std::getline(y, lb));
     if (!ga && !gb) return "";
-    if (!ga || !gb || la != lb) return "'" + (gb ? lb : std::string("<nothing>")) + "' in the folder vs '" +
-                                      (ga ? la : std::string("<nothing>")) + "' now";
+    if (!ga || !gb || la != lb)
+      return "'" + (gb ? lb : std::string("<nothing>")) + "' in the folder vs '" +
+             (ga ? la : std::string("<nothing>")) + "' now";
   }
 }
 
@@ -220,35 +221,35 @@ std::string study_summary_json(const model_spec& spec, const study_params& st, c
   std::string fits = "[";
   first = true;
   for (const char* kind : {"nrms", "dmean"})
-  for (auto s : st.sampling)
-    for (int i = 0; i < P; ++i)
-      for (int v = 0; v < 4; ++v) {
-        std::vector<double> ns, ds;
-        for (const auto& r : rows)
-          if (r.sampling == s && r.status == "completed") {
-            ns.push_back(static_cast<double>(r.n));
-            ds.push_back((std::string(kind) == "nrms" ? r.nrms : r.dmean)[i * 4 + v]);
+    for (auto s : st.sampling)
+      for (int i = 0; i < P; ++i)
+        for (int v = 0; v < 4; ++v) {
+          std::vector<double> ns, ds;
+          for (const auto& r : rows)
+            if (r.sampling == s && r.status == "completed") {
+              ns.push_back(static_cast<double>(r.n));
+              ds.push_back((std::string(kind) == "nrms" ? r.nrms : r.dmean)[i * 4 + v]);
+            }
+          const power_fit f = fit_convergence(ns, ds);
+          const power_fit pure = fit_power(ns, ds);
+          std::vector<double> sd;
+          for (const auto& r : rows)
+            if (r.sampling == s && r.status == "completed") sd.push_back(r.sdiff[i * 4 + v]);
+          const power_fit sg = fit_signed_plateau(ns, sd);
+          json_object o;
+          o.set("sampling", to_string(s)).set("metric", std::string(kind) + "_" + k_vars[v] + std::to_string(i));
+          o.set("ok", f.ok).set("model", f.model).set("gamma", f.gamma).set("gamma_stderr", f.gamma_stderr);
+          o.set("c", f.c).set("plateau", f.d).set("points", f.points);
+          o.set("pure_power_gamma", pure.gamma).set("pure_power_gamma_stderr", pure.gamma_stderr);
+          if (std::string(kind) == "dmean") {
+            json_object so;
+            so.set("ok", sg.ok).set("gamma", sg.gamma).set("gamma_stderr", sg.gamma_stderr).set("c", sg.c);
+            so.set("plateau", sg.d).set("rss", sg.rss_log);
+            o.set("signed_fit", so);
           }
-        const power_fit f = fit_convergence(ns, ds);
-        const power_fit pure = fit_power(ns, ds);
-        std::vector<double> sd;
-        for (const auto& r : rows)
-          if (r.sampling == s && r.status == "completed") sd.push_back(r.sdiff[i * 4 + v]);
-        const power_fit sg = fit_signed_plateau(ns, sd);
-        json_object o;
-        o.set("sampling", to_string(s)).set("metric", std::string(kind) + "_" + k_vars[v] + std::to_string(i));
-        o.set("ok", f.ok).set("model", f.model).set("gamma", f.gamma).set("gamma_stderr", f.gamma_stderr);
-        o.set("c", f.c).set("plateau", f.d).set("points", f.points);
-        o.set("pure_power_gamma", pure.gamma).set("pure_power_gamma_stderr", pure.gamma_stderr);
-        if (std::string(kind) == "dmean") {
-          json_object so;
-          so.set("ok", sg.ok).set("gamma", sg.gamma).set("gamma_stderr", sg.gamma_stderr).set("c", sg.c);
-          so.set("plateau", sg.d).set("rss", sg.rss_log);
-          o.set("signed_fit", so);
+          fits += (first ? "" : ", ") + o.str(2);
+          first = false;
         }
-        fits += (first ? "" : ", ") + o.str(2);
-        first = false;
-      }
   fits += "]";
   json_object top;
   top.set("izhinet_version", IZHINET_VERSION).set("git_commit", IZHINET_GIT);
@@ -345,10 +346,11 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     }
     if (!b.runs.empty()) work.push_back(b);
   }
-  spdlog::info("finite-size study: {} runs ({} sizes x {} sampling(s); {} seed(s) for random, 1 for quantiles), {} "
-               "already done in {}, {} to run in {} batch(es)",
-               total_runs, st.n.size(), st.sampling.size(), st.seeds, total_runs - pending_runs, out_dir, pending_runs,
-               work.size());
+  spdlog::info(
+      "finite-size study: {} runs ({} sizes x {} sampling(s); {} seed(s) for random, 1 for quantiles), {} "
+      "already done in {}, {} to run in {} batch(es)",
+      total_runs, st.n.size(), st.sampling.size(), st.seeds, total_runs - pending_runs, out_dir, pending_runs,
+      work.size());
   const fs::path runs_dir = fs::path(out_dir) / "runs";
   fs::create_directories(runs_dir);
   const auto t0 = clock::now();
@@ -375,7 +377,8 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     simulation_options so;
     so.progress_seconds = progress_seconds;
     so.stop = stop;
-    so.label = std::string(to_string(b.s)) + " N = " + std::to_string(reps.front().n) + ".." + std::to_string(reps.back().n) + ": ";
+    so.label = std::string(to_string(b.s)) + " N = " + std::to_string(reps.front().n) + ".." +
+               std::to_string(reps.back().n) + ": ";
     const auto bt = clock::now();
     const simulation_result res = simulate(m, *be, reps, sink, so);
     const double wall = std::chrono::duration<double>(clock::now() - bt).count();

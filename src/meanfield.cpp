@@ -292,10 +292,9 @@ dopri5_stats dopri5_core(F&& f, const std::vector<double>& y0, double t0, double
   constexpr double a51 = 19372.0 / 6561, a52 = -25360.0 / 2187, a53 = 64448.0 / 6561, a54 = -212.0 / 729;
   constexpr double a61 = 9017.0 / 3168, a62 = -355.0 / 33, a63 = 46732.0 / 5247, a64 = 49.0 / 176,
                    a65 = -5103.0 / 18656;
-  constexpr double a71 = 35.0 / 384, a73 = 500.0 / 1113, a74 = 125.0 / 192, a75 = -2187.0 / 6784,
-                   a76 = 11.0 / 84;
-  constexpr double e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200,
-                   e6 = 22.0 / 525, e7 = -1.0 / 40;
+  constexpr double a71 = 35.0 / 384, a73 = 500.0 / 1113, a74 = 125.0 / 192, a75 = -2187.0 / 6784, a76 = 11.0 / 84;
+  constexpr double e1 = 71.0 / 57600, e3 = -71.0 / 16695, e4 = 71.0 / 1920, e5 = -17253.0 / 339200, e6 = 22.0 / 525,
+                   e7 = -1.0 / 40;
   // Dense output (Hairer's dopri5.f, contd5).
   constexpr double d1 = -12715105075.0 / 11282082432.0, d3 = 87487479700.0 / 32700410799.0,
                    d4 = -10690763975.0 / 1880347072.0, d5 = 701980252875.0 / 199316789632.0,
@@ -322,9 +321,9 @@ dopri5_stats dopri5_core(F&& f, const std::vector<double>& y0, double t0, double
   while (iout < t_out.size() && t_out[iout] == t0) observer(t_out[iout++], y.data());
 
   auto throw_numerical = [&](const std::string& why, double t) {
-    throw numerical_error("mean-field integration failed at t = " + fmt(t) + " (of [" + fmt(t0) + ", " +
-                              fmt(t1) + "]): " + why,
-                          t, t1, -1, -1);
+    throw numerical_error(
+        "mean-field integration failed at t = " + fmt(t) + " (of [" + fmt(t0) + ", " + fmt(t1) + "]): " + why, t, t1,
+        -1, -1);
   };
 
   double t = t0;
@@ -381,12 +380,10 @@ dopri5_stats dopri5_core(F&& f, const std::vector<double>& y0, double t0, double
     f(t + c4 * h, yt.data(), k4.data());
     for (size_t i = 0; i < n; ++i) yt[i] = y[i] + h51 * k1[i] + h52 * k2[i] + h53 * k3[i] + h54 * k4[i];
     f(t + c5 * h, yt.data(), k5.data());
-    for (size_t i = 0; i < n; ++i)
-      yt[i] = y[i] + h61 * k1[i] + h62 * k2[i] + h63 * k3[i] + h64 * k4[i] + h65 * k5[i];
+    for (size_t i = 0; i < n; ++i) yt[i] = y[i] + h61 * k1[i] + h62 * k2[i] + h63 * k3[i] + h64 * k4[i] + h65 * k5[i];
     const double tnew = t + h;
     f(tnew, yt.data(), k6.data());
-    for (size_t i = 0; i < n; ++i)
-      ynew[i] = y[i] + h71 * k1[i] + h73 * k3[i] + h74 * k4[i] + h75 * k5[i] + h76 * k6[i];
+    for (size_t i = 0; i < n; ++i) ynew[i] = y[i] + h71 * k1[i] + h73 * k3[i] + h74 * k4[i] + h75 * k5[i] + h76 * k6[i];
     f(tnew, ynew.data(), k7.data());
     st.rhs_evals += 6;
 
@@ -483,9 +480,8 @@ std::vector<std::vector<double>> integrate_exact(const exact_meanfield& model, d
   std::vector<std::vector<double>> out;
   out.reserve(t_out.size());
   const int n = model.dimension();
-  auto st = integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); },
-                             model.initial_state(), 0.0, t_end, t_out, options,
-                             [&](double, const double* y) { out.emplace_back(y, y + n); });
+  auto st = integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(),
+                             0.0, t_end, t_out, options, [&](double, const double* y) { out.emplace_back(y, y + n); });
   if (stats) *stats = st;
   return out;
 }
@@ -496,9 +492,8 @@ std::vector<std::vector<double>> integrate_slow(const slow_meanfield& model, dou
   std::vector<std::vector<double>> out;
   out.reserve(t_out.size());
   const int n = model.dimension();
-  auto st = integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); },
-                             model.initial_state(), 0.0, t_end, t_out, options,
-                             [&](double, const double* y) { out.emplace_back(y, y + n); });
+  auto st = integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(),
+                             0.0, t_end, t_out, options, [&](double, const double* y) { out.emplace_back(y, y + n); });
   if (stats) *stats = st;
   return out;
 }
@@ -869,9 +864,8 @@ equilibrium classify(const exact_meanfield& model, std::vector<double> y, double
   model.rhs(t, y.data(), d.data());
   for (double x : d) e.residual = std::max(e.residual, std::fabs(x));
   e.eigenvalues = eigenvalues(J, n);
-  std::sort(e.eigenvalues.begin(), e.eigenvalues.end(), [](auto p, auto q) {
-    return p.real() != q.real() ? p.real() > q.real() : p.imag() > q.imag();
-  });
+  std::sort(e.eigenvalues.begin(), e.eigenvalues.end(),
+            [](auto p, auto q) { return p.real() != q.real() ? p.real() > q.real() : p.imag() > q.imag(); });
   e.stable = true;
   for (const auto& l : e.eigenvalues)
     if (!(l.real() < 0)) e.stable = false;

@@ -33,8 +33,9 @@ int run_mf_command(const model_spec& spec, const std::string& out_dir) {
   dopri5_stats st;
   bool failed = false;
   try {
-    st = integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(),
-                          0.0, spec.run.t_end, times, opt, [&](double t, const double* y) {
+    st = integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(), 0.0,
+                          spec.run.t_end, times, opt,
+                          [&](double t, const double* y) {
                             std::snprintf(buf, sizeof buf, "%.10g", t);
                             f << buf;
                             for (int k = 0; k < 4 * P; ++k) {

@@ -17,18 +17,54 @@ namespace detail {
 
 class json_writer {
  public:
-  json_writer& begin_object(const std::string& key = {}) { open(key, '{'); return *this; }
-  json_writer& end_object() { close('}'); return *this; }
-  json_writer& begin_array(const std::string& key = {}) { open(key, '['); return *this; }
-  json_writer& end_array() { close(']'); return *this; }
+  json_writer& begin_object(const std::string& key = {}) {
+    open(key, '{');
+    return *this;
+  }
+  json_writer& end_object() {
+    close('}');
+    return *this;
+  }
+  json_writer& begin_array(const std::string& key = {}) {
+    open(key, '[');
+    return *this;
+  }
+  json_writer& end_array() {
+    close(']');
+    return *this;
+  }
 
-  json_writer& value(const std::string& key, double x) { prefix(key); number(x); return *this; }
-  json_writer& value(const std::string& key, int x) { prefix(key); out_ << x; return *this; }
-  json_writer& value(const std::string& key, long long x) { prefix(key); out_ << x; return *this; }
-  json_writer& value(const std::string& key, bool x) { prefix(key); out_ << (x ? "true" : "false"); return *this; }
-  json_writer& value(const std::string& key, const std::string& x) { prefix(key); quoted(x); return *this; }
+  json_writer& value(const std::string& key, double x) {
+    prefix(key);
+    number(x);
+    return *this;
+  }
+  json_writer& value(const std::string& key, int x) {
+    prefix(key);
+    out_ << x;
+    return *this;
+  }
+  json_writer& value(const std::string& key, long long x) {
+    prefix(key);
+    out_ << x;
+    return *this;
+  }
+  json_writer& value(const std::string& key, bool x) {
+    prefix(key);
+    out_ << (x ? "true" : "false");
+    return *this;
+  }
+  json_writer& value(const std::string& key, const std::string& x) {
+    prefix(key);
+    quoted(x);
+    return *this;
+  }
   json_writer& value(const std::string& key, const char* x) { return value(key, std::string(x)); }
-  json_writer& null(const std::string& key) { prefix(key); out_ << "null"; return *this; }
+  json_writer& null(const std::string& key) {
+    prefix(key);
+    out_ << "null";
+    return *this;
+  }
   json_writer& numbers(const std::string& key, const std::vector<double>& xs) {
     begin_array(key);
     for (double x : xs) value({}, x);
@@ -48,7 +84,8 @@ class json_writer {
     first_.push_back(true);
   }
   void close(char c) {
-    if (stack_.empty() || (c == '}' ? '{' : '[') != stack_.back()) throw internal_error("json_writer: mismatched close");
+    if (stack_.empty() || (c == '}' ? '{' : '[') != stack_.back())
+      throw internal_error("json_writer: mismatched close");
     stack_.pop_back();
     const bool empty = first_.back();
     first_.pop_back();
@@ -83,10 +120,18 @@ class json_writer {
     out_ << '"';
     for (char c : s) {
       switch (c) {
-        case '"': out_ << "\\\""; break;
-        case '\\': out_ << "\\\\"; break;
-        case '\n': out_ << "\\n"; break;
-        case '\t': out_ << "\\t"; break;
+        case '"':
+          out_ << "\\\"";
+          break;
+        case '\\':
+          out_ << "\\\\";
+          break;
+        case '\n':
+          out_ << "\\n";
+          break;
+        case '\t':
+          out_ << "\\t";
+          break;
         default:
           if (static_cast<unsigned char>(c) < 0x20) {
             char buf[8];

@@ -47,10 +47,10 @@ std::vector<int64_t> population_sizes(const model_spec& spec, int64_t n) {
   sizes[largest] += n - total;
   for (int i = 0; i < P; ++i)
     if (sizes[i] < 1)
-      throw config_error("network.n", "n = " + std::to_string(n) + " leaves population " + std::to_string(i) +
-                                          " with no neuron; n must be at least " +
-                                          std::to_string(static_cast<int64_t>(std::ceil(
-                                              1.0 / spec.populations[i].fraction))));
+      throw config_error("network.n",
+                         "n = " + std::to_string(n) + " leaves population " + std::to_string(i) +
+                             " with no neuron; n must be at least " +
+                             std::to_string(static_cast<int64_t>(std::ceil(1.0 / spec.populations[i].fraction))));
   return sizes;
 }
 

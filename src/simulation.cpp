@@ -171,8 +171,8 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
       const double t_hi = (first_step + (bad_record + 1) * spr) * dt;
       const double t_lo = t_hi - spr * dt;
       res.state = simulation_result::status::diverged;
-      res.message = "state became non-finite between t = " + std::to_string(t_lo) + " and t = " +
-                    std::to_string(t_hi) + " in population " + std::to_string(bad_pop) +
+      res.message = "state became non-finite between t = " + std::to_string(t_lo) + " and t = " + std::to_string(t_hi) +
+                    " in population " + std::to_string(bad_pop) +
                     (R > 1 ? " of replica " + std::to_string(bad_replica) : "") +
                     "; outputs up to t = " + std::to_string(t_lo) + " are kept (try a smaller run.dt)";
       break;
@@ -189,8 +189,8 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
       const double el = std::chrono::duration<double>(now - t0).count();
       const double frac = static_cast<double>(rec_done) / total_records;
       spdlog::info("{}t = {:.1f} / {:.1f} ({:.0f} %), {:.3g} neuron-steps/s, about {:.0f} s left", opts.label,
-                   res.t_reached, total_records * spr * dt, 100 * frac, neurons * static_cast<double>(res.steps_done) / el,
-                   el * (1 - frac) / std::max(frac, 1e-9));
+                   res.t_reached, total_records * spr * dt, 100 * frac,
+                   neurons * static_cast<double>(res.steps_done) / el, el * (1 - frac) / std::max(frac, 1e-9));
       if (opts.progress_extra) spdlog::info("{}{}", opts.label, opts.progress_extra());
     }
   }

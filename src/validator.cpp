@@ -209,8 +209,8 @@ void validator::run() {
       try {
         const exact_meanfield model(spec_);
         const int n = model.dimension();
-        integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(),
-                         0.0, t_end, times_, opt, [&](double, const double* y) { exact_rows_.emplace_back(y, y + n); });
+        integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(), 0.0,
+                         t_end, times_, opt, [&](double, const double* y) { exact_rows_.emplace_back(y, y + n); });
       } catch (const numerical_error& e) {
         exact_failure_ = e.what();
         exact_failed_at_ = e.t_lo;
@@ -223,8 +223,9 @@ void validator::run() {
       try {
         const slow_meanfield model(spec_, spec_.meanfield.slow_finite_peak);
         std::vector<double> R(P_);
-        integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(),
-                         0.0, t_end, times_, opt, [&](double t, const double* y) {
+        integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(), 0.0,
+                         t_end, times_, opt,
+                         [&](double t, const double* y) {
                            model.rates(t, y, R.data());
                            std::vector<double> row(4 * P_);
                            for (int i = 0; i < P_; ++i) {
@@ -369,14 +370,17 @@ comparison compare(const side_summary& net, const side_summary& mf, const std::v
       }
       p.nrms[v] = (cnt > 0 && mm > 0) ? std::sqrt(dd / mm) : nan;
       const double m_net = net.vars[i][v].mean, m_mf = mf.vars[i][v].mean;
-      p.rel_mean_diff[v] = (std::isfinite(m_net) && std::isfinite(m_mf) && m_mf != 0) ? (m_net - m_mf) / std::fabs(m_mf) : nan;
+      p.rel_mean_diff[v] =
+          (std::isfinite(m_net) && std::isfinite(m_mf) && m_mf != 0) ? (m_net - m_mf) / std::fabs(m_mf) : nan;
     }
     const auto& rn = net.vars[i][var_r];
     const auto& rm = mf.vars[i][var_r];
     p.same_regime = rn.regime == rm.regime;
-    p.rel_period_diff = (rn.regime == "oscillation" && rm.regime == "oscillation") ? (rn.period - rm.period) / rm.period : nan;
+    p.rel_period_diff =
+        (rn.regime == "oscillation" && rm.regime == "oscillation") ? (rn.period - rm.period) / rm.period : nan;
     if (p.same_regime && rn.regime == "equilibrium")
-      p.agree = std::fabs(p.rel_mean_diff[var_r]) <= agree_mean_rel && std::fabs(p.rel_mean_diff[var_w]) <= agree_mean_rel;
+      p.agree =
+          std::fabs(p.rel_mean_diff[var_r]) <= agree_mean_rel && std::fabs(p.rel_mean_diff[var_w]) <= agree_mean_rel;
     else if (p.same_regime && rn.regime == "oscillation")
       p.agree = std::fabs(p.rel_period_diff) <= agree_period_rel;
   }
@@ -557,8 +561,8 @@ validation_report validator::finish(const std::string& out_dir) {
     if (!exact_failure_.empty()) spdlog::warn("exact mean field: {}", exact_failure_);
     if (!slow_failure_.empty()) spdlog::warn("slow-adaptation mean field: {}", slow_failure_);
     rep.vs_exact = compare(rep.network, rep.exact, net_t, net_rows, times_, exact_rows_, P_, tr, "exact mean field");
-    rep.vs_slow = compare(rep.network, rep.slow, net_t, net_rows, times_, slow_rows_, P_, tr,
-                          "slow-adaptation mean field");
+    rep.vs_slow =
+        compare(rep.network, rep.slow, net_t, net_rows, times_, slow_rows_, P_, tr, "slow-adaptation mean field");
 
     std::filesystem::create_directories(out_dir);
     write_csv(out_dir + "/meanfield.csv", times_, exact_rows_, P_, true);
@@ -570,7 +574,8 @@ validation_report validator::finish(const std::string& out_dir) {
     j.value("git", IZHINET_GIT);
     detail::write_model(j, spec_);
     j.begin_object("criteria");
-    j.value("regime", "oscillation iff late peak-to-peak of smoothed r > 5 % of mean, autocorrelation peak >= 0.5, >= 2 periods");
+    j.value("regime",
+            "oscillation iff late peak-to-peak of smoothed r > 5 % of mean, autocorrelation peak >= 0.5, >= 2 periods");
     j.value("period", "mean spacing of upward mean crossings (hysteresis std/4) of r smoothed over 1 time unit");
     j.value("nrms", "RMS(net - mf) / RMS(mf) over t > transient");
     j.value("agreement", "same regime; equilibria: late mean r and w within 5 %; oscillations: periods within 10 %");

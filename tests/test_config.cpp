@@ -74,9 +74,9 @@ TEST(Config, LoadsTheIssueExampleAndDefaults) {
 }
 
 TEST(Config, OverridesByDottedPath) {
-  const model_spec m = load_config_string(
-      k_base, {"population.0.eta_bar=0.25", "network.n=1000", "run.t_end=800", "run.scheme=exact",
-               "network.sampling=random", "synapse.g=[[2.0]]", "meanfield.enabled=false"});
+  const model_spec m =
+      load_config_string(k_base, {"population.0.eta_bar=0.25", "network.n=1000", "run.t_end=800", "run.scheme=exact",
+                                  "network.sampling=random", "synapse.g=[[2.0]]", "meanfield.enabled=false"});
   EXPECT_DOUBLE_EQ(m.populations[0].eta_bar, 0.25);
   EXPECT_EQ(m.network.n, 1000);
   EXPECT_DOUBLE_EQ(m.run.t_end, 800.0);
@@ -246,10 +246,11 @@ TEST(Cli, SigtermEndsARunQuicklyAndKeepsWhatWasRecorded) {
   std::ofstream(cfg) << k_base;
   const std::string outdir = (d / "o").string();
   // A run that would take minutes; killed after 1.5 s, it must end within a second.
-  const std::string cmd = std::string(IZHINET_BINARY) + " run -c " + cfg +
-                          " --backend cpu --no-meanfield --threads 1 --set network.n=20000 --set run.t_end=100000 --out " +
-                          outdir + " > " + (d / "log").string() + " 2>&1 & pid=$!; sleep 1.5; kill -TERM $pid; " +
-                          "start=$(date +%s%N); wait $pid; st=$?; end=$(date +%s%N); echo $st $(( (end-start)/1000000 ))";
+  const std::string cmd =
+      std::string(IZHINET_BINARY) + " run -c " + cfg +
+      " --backend cpu --no-meanfield --threads 1 --set network.n=20000 --set run.t_end=100000 --out " + outdir + " > " +
+      (d / "log").string() + " 2>&1 & pid=$!; sleep 1.5; kill -TERM $pid; " +
+      "start=$(date +%s%N); wait $pid; st=$?; end=$(date +%s%N); echo $st $(( (end-start)/1000000 ))";
   std::FILE* p = popen(("bash -c '" + cmd + "'").c_str(), "r");
   int status = -1;
   long ms = -1;

@@ -210,7 +210,8 @@ TEST(Engine, PaperSchemeFiresAtTheFiniteCutoffQifRate) {
     const double dt = 1e-4, t_end = 400.0;
     model_spec m = single_qif(eta, scheme_kind::paper, dt, t_end);
     const double A = m.populations[0].alpha, H = eta - A * A / 4;
-    const double T = (std::atan((200 - A / 2) / std::sqrt(H)) - std::atan((-200 - A / 2) / std::sqrt(H))) / std::sqrt(H);
+    const double T =
+        (std::atan((200 - A / 2) / std::sqrt(H)) - std::atan((-200 - A / 2) / std::sqrt(H))) / std::sqrt(H);
     m.run.record_every = 1000;
     m.run.spike_neurons = 1;
     auto be = make_cpu_backend(1);

@@ -95,8 +95,8 @@ TEST(MeanFieldDopri5, PaperModelMatchesRichardsonExtrapolatedRk4) {
         min_r = std::min(min_r, dp[k][0]);
       }
     }
-  EXPECT_GT(max_r - min_r, 0.1);            // the bursting orbit was really traversed
-  EXPECT_GT(max_richardson_gap, 1e-10);     // the reference is not trivially converged
+  EXPECT_GT(max_r - min_r, 0.1);         // the bursting orbit was really traversed
+  EXPECT_GT(max_richardson_gap, 1e-10);  // the reference is not trivially converged
   EXPECT_LT(max_diff, 1e-8) << "RK4 gap " << max_richardson_gap;
   std::printf("DOPRI5 vs Richardson RK4: max diff %.3g (RK4 h vs h/2 gap %.3g), r in [%.3g, %.3g]\n", max_diff,
               max_richardson_gap, min_r, max_r);
@@ -221,7 +221,8 @@ TEST(MeanFieldEigen, SimilarityTransformOfKnownSpectrum) {
     for (int j = 0; j < n; ++j)
       for (int k = 0; k < n; ++k) A[i * n + j] += T[i * n + k] * Si[k * n + j];
   auto ev = eigenvalues(A, n);
-  std::vector<std::complex<double>> want = {{-0.3, 0}, {1.5, 0}, {-2, 0.7}, {-2, -0.7}, {4, 0}, {-0.01, 10}, {-0.01, -10}};
+  std::vector<std::complex<double>> want = {{-0.3, 0}, {1.5, 0},    {-2, 0.7},   {-2, -0.7},
+                                            {4, 0},    {-0.01, 10}, {-0.01, -10}};
   for (const auto& w : want) {
     double best = 1e9;
     for (const auto& e : ev) best = std::min(best, std::abs(e - w));
@@ -237,7 +238,8 @@ TEST(MeanFieldEquilibria, WithoutAdaptationEqualsMprFixedPoint) {
     spec.populations[0].a = 0;
     spec.populations[0].w_jump = 0;
     const auto& p = spec.populations[0];
-    const double g = spec.synapse.g[0][0], er = spec.synapse.e_r[0], cs = spec.synapse.tau_s[0] * spec.synapse.s_jump[0];
+    const double g = spec.synapse.g[0][0], er = spec.synapse.e_r[0],
+                 cs = spec.synapse.tau_s[0] * spec.synapse.s_jump[0];
     auto F = [&](double r, double v, double out[2]) {
       const double s = cs * r;
       out[0] = p.delta / pi + 2 * r * v - (p.alpha + g * s) * r;

@@ -42,7 +42,8 @@ TEST(NetworkVsMeanField, TonicPointLateTimeMeansWithinTwoPercent) {
   const auto& p = rep.vs_exact.populations[0];
   std::printf("eta_bar 0.25, N = 1e4: late r differs by %+.2f %%, <w> by %+.2f %% (slow MF: %+.2f %%, %+.2f %%)\n",
               100 * p.rel_mean_diff[var_r], 100 * p.rel_mean_diff[var_w],
-              100 * rep.vs_slow.populations[0].rel_mean_diff[var_r], 100 * rep.vs_slow.populations[0].rel_mean_diff[var_w]);
+              100 * rep.vs_slow.populations[0].rel_mean_diff[var_r],
+              100 * rep.vs_slow.populations[0].rel_mean_diff[var_w]);
   EXPECT_EQ(rep.network.vars[0][var_r].regime, "equilibrium");
   EXPECT_EQ(rep.exact.vars[0][var_r].regime, "equilibrium");
   EXPECT_LT(std::fabs(p.rel_mean_diff[var_r]), 0.02);

@@ -116,7 +116,8 @@ TEST(Validator, OwnOscillationAgreesAndShiftedPeriodDisagrees) {
   const auto rep2 = val.finish(temp_dir("val_osc2"));
   {
     const auto& a = rep2.network.vars[0][var_r];
-    EXPECT_EQ(a.regime, "oscillation") << a.late_ptp_rel << " " << a.autocorr_peak << " " << a.periods << " " << a.samples;
+    EXPECT_EQ(a.regime, "oscillation") << a.late_ptp_rel << " " << a.autocorr_peak << " " << a.periods << " "
+                                       << a.samples;
   }
   EXPECT_NEAR(rep2.vs_exact.populations[0].rel_period_diff, 0.2, 0.02);
   EXPECT_FALSE(rep2.vs_exact.agree) << rep2.verdict();

@@ -20,18 +20,18 @@ struct replica_spec {
 
 /// Per-population sums at one recording time, reduced where the neurons live.
 struct pop_moments {
-  double s = 0;            ///< gating variable s_i after the step
-  double sum_v_in = 0;     ///< paper: sum of v over neurons with v_reset <= v <= v_peak
-  double sum_w_in = 0;     ///< paper: sum of w over the same neurons
-  double n_in = 0;         ///< paper: how many neurons that is
-  double sum_w = 0;        ///< sum of w over all neurons (also the non-finite sentinel)
-  double sum_cos = 0;      ///< exact: sum of cos(theta)
-  double sum_sin = 0;      ///< exact: sum of sin(theta)
-  double sum_v_all = 0;    ///< sum of v over all neurons (non-finite sentinel for v)
+  double s = 0;          ///< gating variable s_i after the step
+  double sum_v_in = 0;   ///< paper: sum of v over neurons with v_reset <= v <= v_peak
+  double sum_w_in = 0;   ///< paper: sum of w over the same neurons
+  double n_in = 0;       ///< paper: how many neurons that is
+  double sum_w = 0;      ///< sum of w over all neurons (also the non-finite sentinel)
+  double sum_cos = 0;    ///< exact: sum of cos(theta)
+  double sum_sin = 0;    ///< exact: sum of sin(theta)
+  double sum_v_all = 0;  ///< sum of v over all neurons (non-finite sentinel for v)
 };
 
 struct spike_event {
-  int64_t step;    ///< global step index (spike during step `step`, time (step+1)*dt)
+  int64_t step;  ///< global step index (spike during step `step`, time (step+1)*dt)
   int32_t replica;
   int32_t population;
   int64_t neuron;  ///< index within the population

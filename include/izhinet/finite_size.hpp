@@ -31,9 +31,9 @@
 namespace izhinet {
 
 struct study_params {
-  std::vector<int64_t> n;                 ///< network sizes
-  int seeds = 1;                          ///< K seeds per (N, random): network.seed .. network.seed + K - 1
-  std::vector<sampling_kind> sampling;    ///< random and/or quantiles
+  std::vector<int64_t> n;               ///< network sizes
+  int seeds = 1;                        ///< K seeds per (N, random): network.seed .. network.seed + K - 1
+  std::vector<sampling_kind> sampling;  ///< random and/or quantiles
 };
 
 /// One finished run.
@@ -41,11 +41,11 @@ struct study_row {
   int64_t n = 0;
   sampling_kind sampling = sampling_kind::quantiles;
   uint64_t seed = 0;
-  std::string status;              ///< completed | diverged
+  std::string status;  ///< completed | diverged
   std::string regime_net, regime_mf;
   double period_net = 0, period_mf = 0;
-  std::vector<double> nrms, dmean; ///< [pop * 4 + var], var = r, v, w, s
-  std::vector<double> sdiff;       ///< signed (mean_net - mean_mf)/|mean_mf|, [pop * 4 + var]
+  std::vector<double> nrms, dmean;  ///< [pop * 4 + var], var = r, v, w, s
+  std::vector<double> sdiff;        ///< signed (mean_net - mean_mf)/|mean_mf|, [pop * 4 + var]
   double wall_seconds = 0;
 };
 

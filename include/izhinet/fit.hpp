@@ -16,14 +16,14 @@
 namespace izhinet {
 
 struct power_fit {
-  std::string model;       ///< "power" or "power+plateau"
-  double gamma = 0;        ///< convergence exponent
-  double gamma_stderr = 0; ///< standard error of gamma (NaN with < 3 distinct sizes)
-  double c = 0;            ///< prefactor
-  double d = 0;            ///< plateau (0 for "power")
-  double rss_log = 0;      ///< residual sum of squares in log D
+  std::string model;        ///< "power" or "power+plateau"
+  double gamma = 0;         ///< convergence exponent
+  double gamma_stderr = 0;  ///< standard error of gamma (NaN with < 3 distinct sizes)
+  double c = 0;             ///< prefactor
+  double d = 0;             ///< plateau (0 for "power")
+  double rss_log = 0;       ///< residual sum of squares in log D
   int points = 0;
-  bool ok = false;         ///< false when there are too few positive points
+  bool ok = false;  ///< false when there are too few positive points
 };
 
 /// Pure power law D = c N^-gamma. Points with D <= 0 or non-finite are ignored.

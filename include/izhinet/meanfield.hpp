@@ -105,10 +105,10 @@ class slow_meanfield {
 
 /// Options of the Dormand–Prince 5(4) integrator.
 struct dopri5_options {
-  double rtol = 1e-8;          ///< relative tolerance (key meanfield.rtol), > 0
-  double atol = 1e-10;         ///< absolute tolerance (key meanfield.atol), > 0
-  double h_initial = 0.0;      ///< first step; 0 = automatic (Hairer's estimate)
-  double h_max = 0.0;          ///< largest step; 0 = |t1 - t0|
+  double rtol = 1e-8;      ///< relative tolerance (key meanfield.rtol), > 0
+  double atol = 1e-10;     ///< absolute tolerance (key meanfield.atol), > 0
+  double h_initial = 0.0;  ///< first step; 0 = automatic (Hairer's estimate)
+  double h_max = 0.0;      ///< largest step; 0 = |t1 - t0|
   int64_t max_steps = 100000000;
 };
 
@@ -141,8 +141,8 @@ dopri5_stats integrate_dopri5(const ode_rhs& f, std::vector<double> y0, double t
 /// Integrates the exact mean field from its initial state over [0, t_end] and
 /// returns the states at `t_out` (row k = state at t_out[k], dimension() numbers).
 std::vector<std::vector<double>> integrate_exact(const exact_meanfield& model, double t_end,
-                                                 const std::vector<double>& t_out,
-                                                 const dopri5_options& options, dopri5_stats* stats = nullptr);
+                                                 const std::vector<double>& t_out, const dopri5_options& options,
+                                                 dopri5_stats* stats = nullptr);
 
 /// The same, flat: row-major (outputs inside [0, t_end]) x dimension().
 /// Faster: the right-hand side and the output are inlined into the integrator.
@@ -156,8 +156,8 @@ size_t integrate_exact_into(const exact_meanfield& model, double t_end, const st
 
 /// The same for the slow model.
 std::vector<std::vector<double>> integrate_slow(const slow_meanfield& model, double t_end,
-                                                const std::vector<double>& t_out,
-                                                const dopri5_options& options, dopri5_stats* stats = nullptr);
+                                                const std::vector<double>& t_out, const dopri5_options& options,
+                                                dopri5_stats* stats = nullptr);
 
 /// The network's recording times t_k = k * record_every * dt, k = 0..num_records().
 std::vector<double> record_times(const model_spec& spec);

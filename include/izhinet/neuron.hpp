@@ -65,12 +65,10 @@ IZH_HD IZH_FORCEINLINE double sinc_sqrt(double z) {
 /// \f$ v' = v^2 - A v + B \f$ (B = eta + c - w) is solved exactly: writing
 /// v = x/y, (x, y) obeys the linear system \f$ (x,y)' = K (x,y) \f$ with
 /// \f$ K = \begin{pmatrix}-A/2 & B\\ -1 & A/2\end{pmatrix} \f$, \f$ K^2 = -H\,I \f$,
-/// \f$ H = B - A^2/4 \f$, so \f$ e^{K\Delta t} = \cos(\sqrt{H}\Delta t) I + \Delta t\,\mathrm{sinc}(\sqrt{H}\Delta t) K \f$
-/// (cosh/sinh for H < 0). With (x, y) = (sin(theta/2), cos(theta/2)) the
-/// phase advances by twice the angle the vector turns; a spike is theta
-/// crossing pi (always upwards: theta' = 2 there). There is no v_peak, no
-/// reset, and no truncation error: for constant input the phase is exact to
-/// rounding for any dt with |delta theta| < pi per step.
+/// \f$ H = B - A^2/4 \f$, so \f$ e^{K\Delta t} = \cos(\sqrt{H}\Delta t) I + \Delta t\,\mathrm{sinc}(\sqrt{H}\Delta t) K
+/// \f$ (cosh/sinh for H < 0). With (x, y) = (sin(theta/2), cos(theta/2)) the phase advances by twice the angle the
+/// vector turns; a spike is theta crossing pi (always upwards: theta' = 2 there). There is no v_peak, no reset, and no
+/// truncation error: for constant input the phase is exact to rounding for any dt with |delta theta| < pi per step.
 ///
 /// Adaptation: \f$ \int v\,dt = A\Delta t/2 - \ln|y_1/y_0| \f$ exactly (principal
 /// value across the pole), so w takes the step

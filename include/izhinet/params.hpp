@@ -30,16 +30,16 @@ struct input_spec {
 
 /// Per-population neuron parameters (dimensionless, MODEL.md section 1).
 struct population_params {
-  double fraction = 1.0;   ///< kappa_i, share of the n neurons
-  double eta_bar = 0.12;   ///< centre of the Lorentzian excitability
-  double delta = 0.02;     ///< half width of the Lorentzian
-  double alpha = 0.6215;   ///< 1 + V_T/|V_R|
-  double a = 0.0077;       ///< adaptation rate C/(tau_W k |V_R|)
-  double b = -0.0062;      ///< adaptation coupling beta/(k |V_R|)
-  double w_jump = 0.0189;  ///< W_jump/(k V_R^2)
-  input_spec I_ext;        ///< I_ext/(k V_R^2)
-  double v_peak = 200.0;   ///< paper scheme cut-off
-  double v_reset = -200.0; ///< paper scheme reset
+  double fraction = 1.0;    ///< kappa_i, share of the n neurons
+  double eta_bar = 0.12;    ///< centre of the Lorentzian excitability
+  double delta = 0.02;      ///< half width of the Lorentzian
+  double alpha = 0.6215;    ///< 1 + V_T/|V_R|
+  double a = 0.0077;        ///< adaptation rate C/(tau_W k |V_R|)
+  double b = -0.0062;       ///< adaptation coupling beta/(k |V_R|)
+  double w_jump = 0.0189;   ///< W_jump/(k V_R^2)
+  input_spec I_ext;         ///< I_ext/(k V_R^2)
+  double v_peak = 200.0;    ///< paper scheme cut-off
+  double v_reset = -200.0;  ///< paper scheme reset
 };
 
 /// Synapses: one gating variable s_j per presynaptic population j.
@@ -51,28 +51,28 @@ struct synapse_params {
 };
 
 struct network_params {
-  int64_t n = 10000;                     ///< total neurons
+  int64_t n = 10000;  ///< total neurons
   sampling_kind sampling = sampling_kind::quantiles;
   uint64_t seed = 1;
-  int replicas = 1;                      ///< independent copies (seeds seed, seed+1, ...)
+  int replicas = 1;  ///< independent copies (seeds seed, seed+1, ...)
 };
 
 struct run_params {
   double t_end = 800.0;
   double dt = 1e-3;
   scheme_kind scheme = scheme_kind::paper;
-  int64_t record_every = 10;   ///< steps between recorded rows
-  double rate_window = 0.0;    ///< 0: r over the recording interval; > 0: sliding window of this width
-  int64_t spike_neurons = 0;   ///< neurons per population whose spikes are written (0 = none)
-  int64_t max_spikes = 1000000;///< cap on written spike events
+  int64_t record_every = 10;     ///< steps between recorded rows
+  double rate_window = 0.0;      ///< 0: r over the recording interval; > 0: sliding window of this width
+  int64_t spike_neurons = 0;     ///< neurons per population whose spikes are written (0 = none)
+  int64_t max_spikes = 1000000;  ///< cap on written spike events
 };
 
 struct meanfield_params {
   bool enabled = true;
   double rtol = 1e-8;
   double atol = 1e-10;
-  double transient = 200.0;     ///< validation metrics use t > transient
-  bool slow_finite_peak = false;///< slow-adaptation model with finite v_peak/v_reset
+  double transient = 200.0;       ///< validation metrics use t > transient
+  bool slow_finite_peak = false;  ///< slow-adaptation model with finite v_peak/v_reset
 };
 
 /// A whole validated experiment.

@@ -15,8 +15,8 @@ constexpr double k_pi = 3.14159265358979323846;
 /// Deterministic quantile j (1-based) of N:
 /// \f$ \eta_j = \bar\eta + \Delta \tan(\frac{\pi}{2}\frac{2j-N-1}{N+1}) \f$.
 IZH_HD inline double lorentz_quantile(double eta_bar, double delta, int64_t j, int64_t n) {
-  const double x = 0.5 * k_pi * (2.0 * static_cast<double>(j) - static_cast<double>(n) - 1.0) /
-                   (static_cast<double>(n) + 1.0);
+  const double x =
+      0.5 * k_pi * (2.0 * static_cast<double>(j) - static_cast<double>(n) - 1.0) / (static_cast<double>(n) + 1.0);
   return eta_bar + delta * tan(x);
 }
 

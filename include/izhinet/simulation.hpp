@@ -31,17 +31,17 @@ struct record_sink {
 };
 
 struct simulation_options {
-  double progress_seconds = 10.0;    ///< log a progress line this often (<= 0: never)
-  double chunk_seconds = 0.2;        ///< target wall time per backend call (bounds the reaction to SIGINT)
-  const std::atomic<bool>* stop = nullptr;  ///< set asynchronously to end the run early
-  std::string label;                 ///< prefix for log lines
+  double progress_seconds = 10.0;               ///< log a progress line this often (<= 0: never)
+  double chunk_seconds = 0.2;                   ///< target wall time per backend call (bounds the reaction to SIGINT)
+  const std::atomic<bool>* stop = nullptr;      ///< set asynchronously to end the run early
+  std::string label;                            ///< prefix for log lines
   std::function<std::string()> progress_extra;  ///< appended to progress lines (e.g. the validator's)
 };
 
 struct simulation_result {
   enum class status { completed, interrupted, diverged };
   status state = status::completed;
-  std::string message;        ///< for diverged: when and where
+  std::string message;  ///< for diverged: when and where
   int64_t steps_done = 0;
   double t_reached = 0;
   double wall_seconds = 0;

@@ -54,10 +54,10 @@ namespace izhinet {
 struct series_analysis {
   std::string regime = "undetermined";  ///< "equilibrium", "oscillation", or "undetermined" (too few points)
   double mean = 0, min = 0, max = 0;
-  double period = 0;             ///< NaN unless regime == "oscillation"
-  int periods = 0;               ///< number of detected periods (up-crossings - 1)
-  double late_ptp_rel = 0;       ///< peak-to-peak/|mean| of smoothed x over the last quarter
-  double autocorr_peak = 0;      ///< largest autocorrelation after its first zero crossing
+  double period = 0;         ///< NaN unless regime == "oscillation"
+  int periods = 0;           ///< number of detected periods (up-crossings - 1)
+  double late_ptp_rel = 0;   ///< peak-to-peak/|mean| of smoothed x over the last quarter
+  double autocorr_peak = 0;  ///< largest autocorrelation after its first zero crossing
   int64_t samples = 0;
 };
 
@@ -77,17 +77,17 @@ constexpr const char* variable_names[4] = {"r", "v", "w", "s"};
 
 /// Running deviations network vs mean fields, per population and variable.
 struct running_deviation {
-  int64_t rows = 0;                                     ///< network rows compared
-  std::vector<std::array<deviation_stats, 4>> exact;    ///< per population: r, v, w, s
-  std::vector<std::array<deviation_stats, 4>> slow;     ///< per population: r, (v unused), w, s
+  int64_t rows = 0;                                   ///< network rows compared
+  std::vector<std::array<deviation_stats, 4>> exact;  ///< per population: r, v, w, s
+  std::vector<std::array<deviation_stats, 4>> slow;   ///< per population: r, (v unused), w, s
 };
 
 /// Late-time description of one side (network or a mean field).
 struct side_summary {
   std::string name;
-  bool available = false;        ///< false when it failed before the transient ended, or was never given rows
-  std::string failure;           ///< empty, or what went wrong
-  double failed_at = 0;          ///< time reached when it failed
+  bool available = false;  ///< false when it failed before the transient ended, or was never given rows
+  std::string failure;     ///< empty, or what went wrong
+  double failed_at = 0;    ///< time reached when it failed
   int64_t rows = 0;
   /// per population: analysis of r, v, w, s (v absent for the slow model: regime "undetermined", samples 0)
   std::vector<std::array<series_analysis, 4>> vars;

@@ -18,10 +18,10 @@
 namespace izhinet {
 namespace {
 
-#define SKIP_WITHOUT_GPU()                                   \
-  do {                                                       \
-    std::string why;                                         \
-    if (!cuda_available(&why)) GTEST_SKIP() << why;          \
+#define SKIP_WITHOUT_GPU()                          \
+  do {                                              \
+    std::string why;                                \
+    if (!cuda_available(&why)) GTEST_SKIP() << why; \
   } while (0)
 
 /// Everything a run produced, chunk after chunk.
@@ -118,8 +118,7 @@ void expect_spikes_equal(std::vector<spike_event> gpu, std::vector<spike_event> 
   std::sort(gpu.begin(), gpu.end(), less);
   std::sort(ref.begin(), ref.end(), less);
   ASSERT_EQ(gpu.size(), ref.size());
-  for (size_t q = 0; q < ref.size(); ++q)
-    ASSERT_TRUE(key(gpu[q]) == key(ref[q])) << "spike event " << q << " differs";
+  for (size_t q = 0; q < ref.size(); ++q) ASSERT_TRUE(key(gpu[q]) == key(ref[q])) << "spike event " << q << " differs";
 }
 
 // ---------------------------------------------------------------------------
@@ -174,20 +173,19 @@ std::string case_name(const ::testing::TestParamInfo<case_t>& info) {
          std::to_string(every);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    schemes, cuda_vs_cpu,
-    ::testing::Values(case_t{scheme_kind::paper, 1, sampling_kind::quantiles, 10},
-                      case_t{scheme_kind::paper, 1, sampling_kind::random, 10},
-                      case_t{scheme_kind::paper, 2, sampling_kind::quantiles, 10},
-                      case_t{scheme_kind::paper, 2, sampling_kind::random, 10},
-                      case_t{scheme_kind::exact, 1, sampling_kind::quantiles, 10},
-                      case_t{scheme_kind::exact, 1, sampling_kind::random, 10},
-                      case_t{scheme_kind::exact, 2, sampling_kind::quantiles, 10},
-                      case_t{scheme_kind::exact, 2, sampling_kind::random, 10},
-                      // record_every = 250 > 128: steps and moments in two graphs
-                      case_t{scheme_kind::paper, 2, sampling_kind::random, 250},
-                      case_t{scheme_kind::exact, 1, sampling_kind::quantiles, 250}),
-    case_name);
+INSTANTIATE_TEST_SUITE_P(schemes, cuda_vs_cpu,
+                         ::testing::Values(case_t{scheme_kind::paper, 1, sampling_kind::quantiles, 10},
+                                           case_t{scheme_kind::paper, 1, sampling_kind::random, 10},
+                                           case_t{scheme_kind::paper, 2, sampling_kind::quantiles, 10},
+                                           case_t{scheme_kind::paper, 2, sampling_kind::random, 10},
+                                           case_t{scheme_kind::exact, 1, sampling_kind::quantiles, 10},
+                                           case_t{scheme_kind::exact, 1, sampling_kind::random, 10},
+                                           case_t{scheme_kind::exact, 2, sampling_kind::quantiles, 10},
+                                           case_t{scheme_kind::exact, 2, sampling_kind::random, 10},
+                                           // record_every = 250 > 128: steps and moments in two graphs
+                                           case_t{scheme_kind::paper, 2, sampling_kind::random, 250},
+                                           case_t{scheme_kind::exact, 1, sampling_kind::quantiles, 250}),
+                         case_name);
 
 // ---------------------------------------------------------------------------
 // Replicas: one backend with three networks of different sizes and seeds

@@ -21,8 +21,12 @@ TEST(GpuFiniteSize, ReplicaRunsMatchTheCpuStudy) {
   study_params st{{1000, 3000}, 3, {sampling_kind::random, sampling_kind::quantiles}};
   const fs::path base = fs::temp_directory_path() / ("izhinet_gfs_" + std::to_string(getpid()));
   fs::remove_all(base);
-  ASSERT_EQ(run_study(m, st, (base / "cpu").string(), [] { return make_cpu_backend(4); }, nullptr, 0), 0);
-  ASSERT_EQ(run_study(m, st, (base / "gpu").string(), [] { return make_cuda_backend(); }, nullptr, 0), 0);
+  ASSERT_EQ(run_study(
+                m, st, (base / "cpu").string(), [] { return make_cpu_backend(4); }, nullptr, 0),
+            0);
+  ASSERT_EQ(run_study(
+                m, st, (base / "gpu").string(), [] { return make_cuda_backend(); }, nullptr, 0),
+            0);
   const auto a = read_study_csv((base / "cpu" / "finite_size.csv").string(), 1);
   const auto b = read_study_csv((base / "gpu" / "finite_size.csv").string(), 1);
   ASSERT_EQ(a.size(), b.size());
