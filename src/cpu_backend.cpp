@@ -106,6 +106,14 @@ class cpu_backend final : public backend {
               static_cast<double>(sizes[j]) / static_cast<double>(replicas[r].n) * spec.synapse.g[i][j];
     }
     total_ = total;
+    // Three doubles per neuron (v or theta, w, eta): refuse before allocating
+    // what the machine does not have, naming the key.
+    const double need = 3.0 * sizeof(double) * static_cast<double>(total);
+    const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    if (have > 0 && need > 0.9 * have)
+      throw config_error("network.n",
+                         std::to_string(total) + " neurons (all replicas) need " + std::to_string(need / (1 << 30)) +
+                             " GiB on the CPU backend; this machine has " + std::to_string(have / (1 << 30)) + " GiB");
     x_.assign(total, 0.0);
     w_.assign(total, 0.0);
     eta_.resize(total);

@@ -203,6 +203,7 @@ TEST(Cli, BadInputsGiveOneErrorLineAndANonZeroStatus) {
       {"run -c " + cfg + " --backend cpu --out /proc/nope", "--out"},
       {"run -c " + cfg + " --bogus " + out, "bogus"},
       {"frobnicate", "frobnicate"},
+      {"run -c " + cfg + " --set network.n=4000000000 " + out, "network.n"},
   };
   for (const auto& c : cases) {
     const run_result r = run_izhinet(c.args);
