@@ -39,19 +39,6 @@ model_spec load_from(const cxxopts::ParseResult& a) {
   return load_config_file(a["config"].as<std::string>(), sets);
 }
 
-/// Feeds the rows of replica 0 to the validator.
-class validator_sink final : public record_sink {
- public:
-  explicit validator_sink(validator& v) : v_(v) {}
-  void on_rows(int replica, const std::vector<record_row>& rows) override {
-    if (replica != 0) return;
-    for (const auto& r : rows) v_.push(r);
-  }
-
- private:
-  validator& v_;
-};
-
 }  // namespace
 
 std::unique_ptr<backend> choose_backend(const std::string& which, int threads) {
@@ -112,10 +99,10 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   std::vector<record_sink*> sinks{&csv};
   // The mean fields run on their own thread while the network runs (replica 0).
   std::unique_ptr<validator> val;
-  std::unique_ptr<validator_sink> vsink;
+  std::unique_ptr<validating_sink> vsink;
   if (spec.meanfield.enabled) {
     val = std::make_unique<validator>(spec, record_times(spec));
-    vsink = std::make_unique<validator_sink>(*val);
+    vsink = std::make_unique<validating_sink>(std::vector<validator*>{val.get()});
     sinks.push_back(vsink.get());
     spdlog::info("mean-field validator started (exact and slow-adaptation models, rtol {}){}", spec.meanfield.rtol,
                  replicas.size() > 1 ? "; it compares replica 0" : "");

@@ -366,13 +366,9 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     const auto times = record_times(m);
     std::vector<std::unique_ptr<validator>> vals;
     for (size_t k = 0; k < reps.size(); ++k) vals.push_back(std::make_unique<validator>(m, times));
-    struct fan : record_sink {
-      std::vector<std::unique_ptr<validator>>* v;
-      void on_rows(int replica, const std::vector<record_row>& rows) override {
-        for (const auto& r : rows) (*v)[replica]->push(r);
-      }
-    } sink;
-    sink.v = &vals;
+    std::vector<validator*> raw;
+    for (auto& v : vals) raw.push_back(v.get());
+    validating_sink sink(raw);
     be->setup(m, reps);
     simulation_options so;
     so.progress_seconds = progress_seconds;

@@ -20,13 +20,7 @@ validation_report run_and_validate(double eta_bar) {
   const auto reps = default_replicas(m);
   be->setup(m, reps);
   validator v(m, record_times(m));
-  struct sink_t : record_sink {
-    validator* v;
-    void on_rows(int, const std::vector<record_row>& rows) override {
-      for (const auto& r : rows) v->push(r);
-    }
-  } sink;
-  sink.v = &v;
+  validating_sink sink({&v});
   simulation_options o;
   o.progress_seconds = 0;
   simulate(m, *be, reps, sink, o);

@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "izhinet/observables.hpp"
+#include "izhinet/simulation.hpp"
 #include "izhinet/params.hpp"
 
 namespace izhinet {
@@ -165,6 +166,19 @@ class validator {
   running_deviation running_;        ///< guarded by m_
   bool finished_ = false;
   std::thread worker_;
+};
+
+/// Feeds the rows of replica k to validators[k] (nullptr: replica k is not validated).
+class validating_sink final : public record_sink {
+ public:
+  explicit validating_sink(std::vector<validator*> validators) : v_(std::move(validators)) {}
+  void on_rows(int replica, const std::vector<record_row>& rows) override {
+    if (replica < 0 || replica >= static_cast<int>(v_.size()) || !v_[replica]) return;
+    for (const auto& r : rows) v_[replica]->push(r);
+  }
+
+ private:
+  std::vector<validator*> v_;
 };
 
 }  // namespace izhinet
