@@ -177,6 +177,15 @@ void validator::push(const record_row& row) {
   cv_.notify_one();
 }
 
+void validator::push(const std::vector<record_row>& rows) {
+  if (rows.empty()) return;
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    net_rows_.insert(net_rows_.end(), rows.begin(), rows.end());
+  }
+  cv_.notify_one();  // one wake-up per chunk: the worker competes less with the network's threads
+}
+
 running_deviation validator::current() const {
   std::lock_guard<std::mutex> lk(m_);
   return running_;

@@ -133,6 +133,8 @@ class validator {
 
   /// Appends one network row; cheap, never integrates on the caller's thread.
   void push(const record_row& network_row);
+  /// Appends several rows with one lock and one wake-up of the worker.
+  void push(const std::vector<record_row>& network_rows);
   /// Copy of the running deviations so far (thread-safe).
   running_deviation current() const;
   /// A short progress line from current() (population 0 vs the exact mean field).
@@ -174,7 +176,7 @@ class validating_sink final : public record_sink {
   explicit validating_sink(std::vector<validator*> validators) : v_(std::move(validators)) {}
   void on_rows(int replica, const std::vector<record_row>& rows) override {
     if (replica < 0 || replica >= static_cast<int>(v_.size()) || !v_[replica]) return;
-    for (const auto& r : rows) v_[replica]->push(r);
+    v_[replica]->push(rows);
   }
 
  private:
