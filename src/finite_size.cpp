@@ -246,6 +246,26 @@ std::string study_summary_json(const model_spec& spec, const study_params& st, c
             so.set("ok", sg.ok).set("gamma", sg.gamma).set("gamma_stderr", sg.gamma_stderr).set("c", sg.c);
             so.set("plateau", sg.d).set("rss", sg.rss_log);
             o.set("signed_fit", so);
+            // Seed-to-seed spread: standard deviation over seeds at each N, fitted as c N^-gamma.
+            std::vector<double> sn, ss;
+            for (auto n : st.n) {
+              std::vector<double> xs;
+              for (const auto& r : rows)
+                if (r.sampling == s && r.status == "completed" && r.n == n && std::isfinite(r.sdiff[i * 4 + v]))
+                  xs.push_back(r.sdiff[i * 4 + v]);
+              if (xs.size() < 2) continue;
+              double m = 0, q = 0;
+              for (double x : xs) m += x;
+              m /= xs.size();
+              for (double x : xs) q += (x - m) * (x - m);
+              sn.push_back(static_cast<double>(n));
+              ss.push_back(std::sqrt(q / (xs.size() - 1)));
+            }
+            const power_fit sp = fit_power(sn, ss);
+            json_object spo;
+            spo.set("ok", sp.ok).set("gamma", sp.gamma).set("gamma_stderr", sp.gamma_stderr).set("c", sp.c);
+            spo.set("sizes", static_cast<int64_t>(sn.size()));
+            o.set("seed_spread_fit", spo);
           }
           fits += (first ? "" : ", ") + o.str(2);
           first = false;
