@@ -1,7 +1,12 @@
 #!/usr/bin/env python3
 """Deviation from the mean field against N, log-log, per sampling, with the fits.
 
-    python3 tools/plot_finite_size.py STUDY_DIR [--metric dmean|nrms] [--vars r,w] [--out fig.png]
+    python3 tools/plot_finite_size.py STUDY_DIR [--metric sdiff|dmean|nrms] [--vars r,w] [--out fig.png]
+
+sdiff (default): the signed late-mean difference (net - mf)/mf against N
+(log x), with the signed fit d + c N^-gamma and its plateau d: the form that
+shows a deviation which stops shrinking. dmean, nrms: log-log, with the
+power-law (or power + plateau) fit.
 
 Reads STUDY_DIR/finite_size.csv (one point per run) and finite_size.json (the
 fitted D = c N^-gamma [+ d] per sampling and metric, see include/izhinet/fit.hpp).
@@ -22,7 +27,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dir")
-    ap.add_argument("--metric", default="dmean", choices=["dmean", "nrms"])
+    ap.add_argument("--metric", default="sdiff", choices=["sdiff", "dmean", "nrms"])
     ap.add_argument("--vars", default="r,w")
     ap.add_argument("--pop", type=int, default=0)
     ap.add_argument("--out", default=None)
@@ -44,9 +49,27 @@ def main():
     for ax, var in zip(axes[0], variables):
         key = f"{a.metric}_{var}{a.pop}"
         for sampling in ("random", "quantiles"):
+            if key not in (rows[0] if rows else {}):
+                continue
             pts = [(float(r["n"]), float(r[key])) for r in rows
-                   if r["sampling"] == sampling and r[key] not in ("nan", "") and float(r[key]) > 0]
+                   if r["sampling"] == sampling and r[key] not in ("nan", "") and
+                   (a.metric == "sdiff" or float(r[key]) > 0)]
             if not pts:
+                continue
+            if a.metric == "sdiff":
+                fit = fits.get((sampling, f"dmean_{var}{a.pop}"), {}).get("signed_fit")
+                ns = sorted({p[0] for p in pts})
+                if fit and fit["ok"]:
+                    xs = [ns[0] * (ns[-1] / ns[0]) ** (k / 50) for k in range(51)]
+                    err = fit["gamma_stderr"]
+                    lab = (f"{sampling}: {fit['plateau']:+.3f} {fit['c']:+.2g} N^-({fit['gamma']:.2f}"
+                           + (f" ± {err:.2f})" if err is not None and math.isfinite(err) else ")"))
+                    ax.plot(xs, [fit["plateau"] + fit["c"] * x ** (-fit["gamma"]) for x in xs], "-",
+                            color=colors[sampling], label=lab)
+                    ax.axhline(fit["plateau"], color=colors[sampling], ls=":", lw=0.8)
+                ax.set_xscale("log")
+                ax.plot([p[0] for p in pts], [p[1] for p in pts], "o", color=colors[sampling], alpha=0.6,
+                        label=f"{sampling} (runs)")
                 continue
             ax.loglog([p[0] for p in pts], [p[1] for p in pts], "o", color=colors[sampling], alpha=0.6,
                       label=f"{sampling} (runs)")
@@ -61,7 +84,10 @@ def main():
                     lab += f", plateau {fit['plateau']:.2g}"
                 ax.loglog(xs, ys, "-", color=colors[sampling], label=lab)
         ax.set_xlabel("N")
-        ax.set_ylabel({"dmean": f"|late mean - MF| / MF of {var}", "nrms": f"NRMS of {var} vs MF"}[a.metric])
+        ax.set_ylabel({"dmean": f"|late mean - MF| / MF of {var}", "nrms": f"NRMS of {var} vs MF",
+                       "sdiff": f"(late mean - MF) / MF of {var}"}[a.metric])
+        if a.metric == "sdiff":
+            ax.axhline(0, color="k", lw=0.5)
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(f"convergence to the exact mean field: {a.dir}", fontsize=10)
