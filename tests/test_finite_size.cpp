@@ -10,6 +10,7 @@
 #include "izhinet/meanfield.hpp"
 #include "izhinet/simulation.hpp"
 #include "izhinet/validator.hpp"
+#include "test_helpers.hpp"
 
 using namespace izhinet;
 namespace fs = std::filesystem;
@@ -123,15 +124,7 @@ TEST(FiniteSize, ARunGivesTheSameNumbersAloneAndInsideAStudy) {
   m.network.n = 150;
   m.network.sampling = sampling_kind::random;
   m.network.seed = 2;
-  auto be = make_cpu_backend(2);
-  const auto reps = default_replicas(m);
-  be->setup(m, reps);
-  validator v(m, record_times(m));
-  validating_sink sink({&v});
-  simulation_options o;
-  o.progress_seconds = 0;
-  simulate(m, *be, reps, sink, o);
-  const validation_report rep = v.finish((d / "alone").string());
+  const validation_report rep = izhinet::testing::run_validated(m, 2, (d / "alone").string());
   const study_row* row = nullptr;
   for (const auto& r : rows)
     if (r.seed == 2) row = &r;

@@ -3,6 +3,8 @@
 #include <vector>
 
 #include "izhinet/backend.hpp"
+#include "izhinet/meanfield.hpp"
+#include "izhinet/validator.hpp"
 #include "izhinet/simulation.hpp"
 
 namespace izhinet::testing {
@@ -29,6 +31,20 @@ inline std::vector<record_row> run_cpu(const model_spec& spec, int threads = 1, 
   const auto r = simulate(spec, *be, reps, sink, o);
   if (res) *res = r;
   return sink.rows.empty() ? std::vector<record_row>{} : sink.rows[0];
+}
+
+/// Runs spec (replica 0) on the CPU backend with the mean-field validator;
+/// the validator's files go to `dir`.
+inline validation_report run_validated(const model_spec& spec, int threads, const std::string& dir) {
+  auto be = make_cpu_backend(threads);
+  const auto reps = default_replicas(spec);
+  be->setup(spec, reps);
+  validator v(spec, record_times(spec));
+  validating_sink sink({&v});
+  simulation_options o;
+  o.progress_seconds = 0;
+  simulate(spec, *be, reps, sink, o);
+  return v.finish(dir);
 }
 
 /// Late-time mean of a column (population i) for t > t_from.

@@ -16,16 +16,7 @@ validation_report run_and_validate(double eta_bar) {
   m.run.t_end = 800;
   m.run.record_every = 10;
   m.run.rate_window = 0.02;
-  auto be = make_cpu_backend(2);
-  const auto reps = default_replicas(m);
-  be->setup(m, reps);
-  validator v(m, record_times(m));
-  validating_sink sink({&v});
-  simulation_options o;
-  o.progress_seconds = 0;
-  simulate(m, *be, reps, sink, o);
-  const std::string dir = ::testing::TempDir() + "izhinet_nvm_" + std::to_string(eta_bar);
-  return v.finish(dir);
+  return izhinet::testing::run_validated(m, 2, ::testing::TempDir() + "izhinet_nvm_" + std::to_string(eta_bar));
 }
 
 }  // namespace
