@@ -241,6 +241,29 @@ TEST(Cli, RunWritesTimeseriesSummaryAndSpikes) {
   fs::remove_all(d);
 }
 
+TEST(Cli, ReplicasWriteOneOutputSetEach) {
+  const fs::path d = temp_dir("replicas");
+  const std::string cfg = (d / "c.toml").string();
+  std::ofstream(cfg) << k_base;
+  const run_result r =
+      run_izhinet("run -c " + cfg + " --backend cpu --set network.replicas=3 --set network.sampling=random " +
+                  "--set population.0.eta_bar=0.5 --set run.t_end=5 --out " + (d / "o").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::vector<std::string> last(3);
+  for (int k = 0; k < 3; ++k) {
+    std::ifstream ts(d / "o" / ("replica_" + std::to_string(k)) / "timeseries.csv");
+    int rows = 0;
+    for (std::string l; std::getline(ts, l);) {
+      last[k] = l;
+      ++rows;
+    }
+    EXPECT_EQ(rows, 1 + 500) << "replica " << k;
+  }
+  EXPECT_NE(last[0], last[1]) << "different seeds must give different networks";
+  EXPECT_TRUE(fs::exists(d / "o" / "replica_0" / "validation.json"));  // the validator compares replica 0
+  fs::remove_all(d);
+}
+
 TEST(Cli, SigtermEndsARunQuicklyAndKeepsWhatWasRecorded) {
   const fs::path d = temp_dir("sig");
   const std::string cfg = (d / "c.toml").string();
