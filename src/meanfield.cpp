@@ -474,9 +474,12 @@ std::vector<double> integrate_exact_flat(const exact_meanfield& model, double t_
   return out;
 }
 
-std::vector<std::vector<double>> integrate_exact(const exact_meanfield& model, double t_end,
-                                                 const std::vector<double>& t_out, const dopri5_options& options,
-                                                 dopri5_stats* stats) {
+namespace {
+
+/// Trajectory of any model with rhs(), dimension() and initial_state(), one row per output time.
+template <class Model>
+std::vector<std::vector<double>> integrate_rows(const Model& model, double t_end, const std::vector<double>& t_out,
+                                                const dopri5_options& options, dopri5_stats* stats) {
   std::vector<std::vector<double>> out;
   out.reserve(t_out.size());
   const int n = model.dimension();
@@ -486,16 +489,18 @@ std::vector<std::vector<double>> integrate_exact(const exact_meanfield& model, d
   return out;
 }
 
+}  // namespace
+
+std::vector<std::vector<double>> integrate_exact(const exact_meanfield& model, double t_end,
+                                                 const std::vector<double>& t_out, const dopri5_options& options,
+                                                 dopri5_stats* stats) {
+  return integrate_rows(model, t_end, t_out, options, stats);
+}
+
 std::vector<std::vector<double>> integrate_slow(const slow_meanfield& model, double t_end,
                                                 const std::vector<double>& t_out, const dopri5_options& options,
                                                 dopri5_stats* stats) {
-  std::vector<std::vector<double>> out;
-  out.reserve(t_out.size());
-  const int n = model.dimension();
-  auto st = integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(),
-                             0.0, t_end, t_out, options, [&](double, const double* y) { out.emplace_back(y, y + n); });
-  if (stats) *stats = st;
-  return out;
+  return integrate_rows(model, t_end, t_out, options, stats);
 }
 
 std::vector<double> record_times(const model_spec& spec) {
