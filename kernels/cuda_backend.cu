@@ -531,7 +531,8 @@ class cuda_backend final : public backend {
         props_.name, R_, P_, total, blocks_, k_threads, sweeps_, graph_steps_, gib(static_cast<double>(device_bytes_)));
   }
 
-  void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out) override {
+  void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out,
+               const std::atomic<bool>* /*stop*/) override {
     if (!ready_) throw internal_error("cuda backend: advance() before a successful setup()");
     if (records < 0) throw internal_error("cuda backend: advance() with records = " + std::to_string(records));
     const int64_t steps = static_cast<int64_t>(records) * spr_;

@@ -2,12 +2,14 @@
 #include "izhinet/commands.hpp"
 
 #include <omp.h>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <cxxopts.hpp>
 #include <filesystem>
 #include <iostream>
+#include <thread>
 
 #include "izhinet/backend.hpp"
 #include "izhinet/config.hpp"
@@ -41,8 +43,28 @@ model_spec load_from(const cxxopts::ParseResult& a) {
 
 }  // namespace
 
-std::unique_ptr<backend> choose_backend(const std::string& which, int threads) {
-  if (which == "cpu") return make_cpu_backend(threads);
+static int usable_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+static int resolve_threads(int requested) {
+  const int cores = usable_cores();
+  if (requested <= 0) return std::min(cores, omp_get_max_threads());
+  if (requested > cores) {
+    spdlog::warn(
+        "--threads {} is more than the {} core(s) this process may use: using {} (more threads than cores "
+        "only wait for each other)",
+        requested, cores, cores);
+    return cores;
+  }
+  return requested;
+}
+
+std::unique_ptr<backend> choose_backend(const std::string& which, int threads, bool adaptive) {
+  if (which == "cpu") return make_cpu_backend(threads, adaptive);
   if (which == "cuda") {
     std::string why;
     if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
@@ -55,7 +77,7 @@ std::unique_ptr<backend> choose_backend(const std::string& which, int threads) {
       return make_cuda_backend();
     }
     spdlog::info("backend auto: no usable GPU ({}), falling back to the CPU backend", why);
-    return make_cpu_backend(threads);
+    return make_cpu_backend(threads, adaptive);
   }
   throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
 }
@@ -64,9 +86,9 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   cxxopts::Options o("izhinet run", "Simulate an all-to-all Izhikevich network (and its mean fields).");
   add_common(o);
   o.add_options()("b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
-      "t,threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))(
-      "no-meanfield", "do not integrate and compare the mean fields")("progress", "seconds between progress lines",
-                                                                      cxxopts::value<double>()->default_value("10"));
+      "t,threads", "CPU threads (0: up to all cores, fewer while fewer are measured faster)",
+      cxxopts::value<int>()->default_value("0"))("no-meanfield", "do not integrate and compare the mean fields")(
+      "progress", "seconds between progress lines", cxxopts::value<double>()->default_value("10"));
   const auto a = o.parse(argc, argv);
   if (a.count("help")) {
     std::cout << o.help() << "\nConfiguration keys: see README.md and include/izhinet/config.hpp.\n";
@@ -76,9 +98,10 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
   model_spec spec = load_from(a);
   if (a.count("no-meanfield")) spec.meanfield.enabled = false;
-  const int threads = a["threads"].as<int>();
-  if (threads < 0 || threads > 4096)
-    throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads));
+  const int threads_asked = a["threads"].as<int>();
+  if (threads_asked < 0 || threads_asked > 4096)
+    throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads_asked));
+  const int threads = resolve_threads(threads_asked);
   const double progress = a["progress"].as<double>();
   if (!std::isfinite(progress)) throw config_error("--progress", "must be a finite number of seconds");
   const std::string out = a["out"].as<std::string>();
@@ -87,7 +110,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
   prepare_output_dir(out);
 
-  auto be = choose_backend(which, threads);
+  auto be = choose_backend(which, threads, threads_asked == 0);
   const auto replicas = default_replicas(spec);
   spdlog::info("izhinet {} ({}): {} population(s), n = {}, {} replica(s), scheme {}, dt = {}, t_end = {}, {} steps",
                IZHINET_VERSION, IZHINET_GIT, spec.num_populations(), spec.network.n, replicas.size(),
@@ -122,7 +145,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   json_object summary;
   summary.set("izhinet_version", IZHINET_VERSION).set("git_commit", IZHINET_GIT);
   summary.set("backend", be->name()).set("device", be->device());
-  summary.set("threads", be->name() == "cpu" ? (threads > 0 ? threads : omp_get_max_threads()) : 0);
+  summary.set("threads", be->name() == "cpu" ? threads : 0);
   summary.set("status", to_string(res.state)).set("message", res.message);
   summary.set("steps", static_cast<int64_t>(res.steps_done)).set("t_reached", res.t_reached);
   summary.set("wall_seconds", res.wall_seconds).set("neuron_steps_per_second", res.neuron_steps_per_second);
@@ -175,8 +198,9 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
       "sampling", "random,quantiles (or one of them)",
       cxxopts::value<std::string>()->default_value("random,quantiles"))(
       "b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
-      "t,threads", "CPU threads (0: all cores)", cxxopts::value<int>()->default_value("0"))(
-      "progress", "seconds between progress lines", cxxopts::value<double>()->default_value("30"));
+      "t,threads", "CPU threads (0: up to all cores, fewer while fewer are measured faster)",
+      cxxopts::value<int>()->default_value("0"))("progress", "seconds between progress lines",
+                                                 cxxopts::value<double>()->default_value("30"));
   // cxxopts takes one-letter names as short options: spell the documented --n as --sizes.
   std::vector<std::string> args(argv, argv + argc);
   for (auto& x : args) {
@@ -199,9 +223,10 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
   if (st.seeds < 1) throw config_error("--seeds", "must be >= 1, got " + std::to_string(st.seeds));
   st.sampling = parse_sampling_list(a["sampling"].as<std::string>());
   const model_spec spec = load_from(a);
-  const int threads = a["threads"].as<int>();
-  if (threads < 0 || threads > 4096)
-    throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads));
+  const int threads_asked = a["threads"].as<int>();
+  if (threads_asked < 0 || threads_asked > 4096)
+    throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads_asked));
+  const int threads = resolve_threads(threads_asked);
   const std::string which = a["backend"].as<std::string>();
   if (which != "cpu" && which != "cuda" && which != "auto")
     throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
@@ -210,7 +235,7 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
     if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
   }
   return run_study(
-      spec, st, a["out"].as<std::string>(), [&] { return choose_backend(which, threads); }, &stop,
+      spec, st, a["out"].as<std::string>(), [&] { return choose_backend(which, threads, threads_asked == 0); }, &stop,
       a["progress"].as<double>());
 }
 

@@ -4,62 +4,33 @@
 // are integers, so results do not depend on the thread count. The floating
 // sums behind <v> and <w> are taken in fixed blocks of k_block neurons whose
 // partial sums are added in block order, whatever the thread count.
-#include <linux/futex.h>
 #include <omp.h>
-#include <sys/syscall.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <climits>
 
 #include <algorithm>
+#include <chrono>
+#include <limits>
+#include <map>
 #include <atomic>
 #include <cmath>
 #include <fstream>
 #include <thread>
+#include <tuple>
 
 #include "izhinet/backend.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/neuron.hpp"
 #include "izhinet/recording.hpp"
 #include "izhinet/sampling.hpp"
+#include "step_barrier.hpp"
 
 namespace izhinet {
 namespace {
 
 constexpr int64_t k_block = 4096;
-
-/// Generation-counting barrier that spins briefly, then sleeps on a futex.
-/// OpenMP's barrier spins for milliseconds, which collapses when the cores
-/// are shared with other processes (a descheduled partner costs a time slice
-/// per step); a purely passive one costs microseconds per step when idle.
-class spin_barrier {
- public:
-  explicit spin_barrier(int n) : n_(n) {}
-  void wait() {
-    const int gen = gen_.load(std::memory_order_acquire);
-    if (count_.fetch_add(1, std::memory_order_acq_rel) == n_ - 1) {
-      count_.store(0, std::memory_order_relaxed);
-      gen_.store(gen + 1, std::memory_order_release);
-      if (sleepers_.load(std::memory_order_acquire) > 0)
-        syscall(SYS_futex, reinterpret_cast<int*>(&gen_), FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
-      return;
-    }
-    for (int spins = 0; spins < 500; ++spins) {
-      if (gen_.load(std::memory_order_acquire) != gen) return;
-      __builtin_ia32_pause();
-    }
-    sleepers_.fetch_add(1, std::memory_order_acq_rel);
-    while (gen_.load(std::memory_order_acquire) == gen)
-      syscall(SYS_futex, reinterpret_cast<int*>(&gen_), FUTEX_WAIT_PRIVATE, gen, nullptr, nullptr, 0);
-    sleepers_.fetch_sub(1, std::memory_order_acq_rel);
-  }
-
- private:
-  const int n_;
-  std::atomic<int> count_{0};
-  std::atomic<int> gen_{0};
-  std::atomic<int> sleepers_{0};
-};
 
 /// A contiguous range of neurons of one population of one replica.
 struct segment {
@@ -67,9 +38,30 @@ struct segment {
   int replica, pop;
 };
 
+/// A thread's share of one segment.
+struct piece {
+  int64_t begin, end;
+  size_t seg;
+  size_t rec_begin, rec_end;  ///< the recorded neurons inside, as a range of recorded_
+};
+
+/// A neuron whose spikes are written.
+struct recorded_neuron {
+  int64_t flat;
+  int replica, pop;
+  int64_t local;
+};
+
 class cpu_backend final : public backend {
  public:
-  explicit cpu_backend(int threads) : threads_(threads > 0 ? threads : omp_get_max_threads()) {}
+  cpu_backend(int threads, bool adaptive)
+      : threads_(threads > 0 ? threads : omp_get_max_threads()), adaptive_(adaptive) {
+    candidates_.push_back(threads_);
+    if (adaptive_ && threads_ > 1) {
+      for (int t = threads_ / 2; t >= 1; t /= 2) candidates_.push_back(t);
+    }
+    rate_.assign(candidates_.size(), 0.0);
+  }
 
   std::string name() const override { return "cpu"; }
 
@@ -81,7 +73,8 @@ class cpu_backend final : public backend {
         model = line.substr(line.find(':') + 2);
         break;
       }
-    return model + ", " + std::to_string(threads_) + " OpenMP thread(s)";
+    return model + ", " + std::to_string(threads_) + " OpenMP thread(s)" +
+           (candidates_.size() > 1 ? " (fewer when measured faster)" : "");
   }
 
   void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) override {
@@ -139,97 +132,65 @@ class cpu_backend final : public backend {
         for (int64_t k = 0; k < n; ++k)
           if (is_recorded(k, n, spec.run.spike_neurons)) recorded_.push_back({g.begin + k, g.replica, g.pop, k});
       }
-    // Static split of the flat index range among threads.
-    thread_pieces_.assign(threads_, {});
-    for (int t = 0; t < threads_; ++t) {
-      const int64_t lo = total_ * t / threads_, hi = total_ * (t + 1) / threads_;
-      for (size_t si = 0; si < segs_.size(); ++si) {
-        const int64_t a = std::max(lo, segs_[si].begin), b = std::min(hi, segs_[si].end);
-        if (a < b) thread_pieces_[t].push_back({a, b, si});
-      }
-    }
+    pieces_.clear();
+    for (int nt : candidates_) pieces_[nt] = split(nt);
+    calls_ = 0;
+    std::fill(rate_.begin(), rate_.end(), 0.0);
   }
 
-  void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out) override {
+  void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out,
+               const std::atomic<bool>* stop) override {
     const int64_t spr = spec_.run.record_every;
     const int64_t steps = records * spr;
     if (static_cast<int64_t>(input.size()) < steps * P_) throw internal_error("cpu_backend::advance: input too short");
-    out.records = records;
+    const size_t RP = static_cast<size_t>(R_) * P_;
+    const size_t nseg = segs_.size();  // segment r * P + i is population i of replica r
+    out.records = 0;
     out.steps_per_record = spr;
-    out.step_spikes.assign(static_cast<size_t>(steps) * R_ * P_, 0u);
-    out.moments.assign(static_cast<size_t>(records) * R_ * P_, pop_moments{});
+    out.step_spikes.assign(static_cast<size_t>(steps) * RP, 0u);
+    out.moments.assign(static_cast<size_t>(records) * RP, pop_moments{});
     out.spikes.clear();
 
-    const size_t nseg = segs_.size();
-    coeffs_.resize(nseg);
-    counts_.assign(static_cast<size_t>(threads_) * nseg, 0);
+    // Per-thread rows padded to a cache line, so that threads writing their
+    // counts every step do not share lines.
+    stride_ = (nseg + 7) / 8 * 8;
+    counts_.assign(2 * static_cast<size_t>(threads_) * stride_, 0);
+    coeffs_.resize(static_cast<size_t>(threads_) * nseg);
+    s_local_.resize(static_cast<size_t>(threads_) * RP);
     decay_.resize(P_);
     for (int j = 0; j < P_; ++j) decay_[j] = std::exp(-spec_.run.dt / spec_.synapse.tau_s[j]);
-    rec_before_.resize(recorded_.size());
+    inv_n_.resize(RP);
+    for (size_t idx = 0; idx < RP; ++idx) inv_n_[idx] = 1.0 / static_cast<double>(pop_n_[idx]);
+    thread_spikes_.assign(threads_, {});
 
-    // Serial work between neuron updates: the drive of step m from s, and
-    // after the step the spike totals, s and the recorded spikes.
-    auto prepare = [&](int64_t m) {
-      for (size_t si = 0; si < nseg; ++si) {
-        const segment& g = segs_[si];
-        const auto& p = spec_.populations[g.pop];
-        double G, E;
-        synaptic_drive(P_, g.pop, &kg_[static_cast<size_t>(g.replica) * P_ * P_], spec_.synapse.e_r.data(),
-                       &s_[static_cast<size_t>(g.replica) * P_], G, E);
-        coeffs_[si] =
-            step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset, spec_.run.dt};
+    // The call runs as one or more regions; each region has a fixed thread
+    // count. Only the adaptive backend uses more than one: a short region
+    // measures another thread count now and then (see choose_candidate).
+    int64_t m = 0;
+    bool stopped = false;
+    while (m < steps && !stopped) {
+      const auto [which, budget] = choose_candidate();
+      const auto start = std::chrono::steady_clock::now();
+      const int64_t m0 = m;
+      m = run_region(candidates_[which], m0, steps, budget, first_step, input, out, stop, &stopped);
+      const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      // Regions under 5 ms (the first calls of a run are a record or two)
+      // say more about thread start-up than about the rate.
+      if (wall > 0.005 && m > m0) {
+        const double r = static_cast<double>(total_) * static_cast<double>(m - m0) / wall;
+        rate_[which] = rate_[which] > 0 ? 0.5 * (rate_[which] + r) : r;
+        if (candidates_.size() > 1)
+          spdlog::debug("cpu backend: {} thread(s), {} steps in {:.4f} s: {:.3g} neuron-steps/s", candidates_[which],
+                        m - m0, wall, r);
       }
-      for (size_t q = 0; q < recorded_.size(); ++q) rec_before_[q] = x_[recorded_[q].flat];
-    };
-    auto finish = [&](int64_t m) {
-      for (size_t si = 0; si < nseg; ++si) {
-        int64_t c = 0;
-        for (int t = 0; t < threads_; ++t) c += counts_[t * nseg + si];  // integers: order-free
-        const segment& g = segs_[si];
-        out.step_spikes[(static_cast<size_t>(m) * R_ + g.replica) * P_ + g.pop] = static_cast<uint32_t>(c);
-      }
-      for (int r = 0; r < R_; ++r)
-        for (int j = 0; j < P_; ++j) {
-          const size_t idx = static_cast<size_t>(r) * P_ + j;
-          const double c = out.step_spikes[(static_cast<size_t>(m) * R_ + r) * P_ + j];
-          s_[idx] = gating_step(exact_, s_[idx], spec_.run.dt, spec_.synapse.tau_s[j], decay_[j],
-                                spec_.synapse.s_jump[j], c, 1.0 / static_cast<double>(pop_n_[idx]));
-        }
-      for (size_t q = 0; q < recorded_.size(); ++q) {
-        const auto& rn = recorded_[q];
-        const bool spiked =
-            exact_ ? x_[rn.flat] < rec_before_[q] - k_pi : rec_before_[q] >= spec_.populations[rn.pop].v_peak;
-        if (spiked) out.spikes.push_back({first_step + m, rn.replica, rn.pop, rn.local});
-      }
-    };
-    // One parallel region for the whole call; per step two barriers (after
-    // the neuron update, and after the serial s update). One thread: no
-    // OpenMP at all (a region costs about a microsecond).
-    spin_barrier barrier(threads_);
-    auto run = [&](int t) {
-      for (int rec = 0; rec < records; ++rec) {
-        for (int64_t st = 0; st < spr; ++st) {
-          const int64_t m = rec * spr + st;
-          if (t == 0) prepare(m);
-          if (threads_ > 1) barrier.wait();
-          if (exact_)
-            step_range<true>(t);
-          else
-            step_range<false>(t);
-          if (threads_ > 1) barrier.wait();
-          if (t == 0) finish(m);
-        }
-        moment_blocks(t);
-        if (threads_ > 1) barrier.wait();
-        if (t == 0) combine_moments(&out.moments[static_cast<size_t>(rec) * R_ * P_]);
-      }
-    };
-    if (threads_ == 1) {
-      run(0);
-    } else {
-#pragma omp parallel num_threads(threads_)
-      run(omp_get_thread_num());
     }
+    out.records = static_cast<int>(m / spr);
+    // Recorded spikes in the order (step, replica, population, neuron),
+    // whichever thread saw them.
+    for (auto& ts : thread_spikes_) out.spikes.insert(out.spikes.end(), ts.begin(), ts.end());
+    std::sort(out.spikes.begin(), out.spikes.end(), [](const spike_event& a, const spike_event& b) {
+      return std::tie(a.step, a.replica, a.population, a.neuron) < std::tie(b.step, b.replica, b.population, b.neuron);
+    });
   }
 
   void get_eta(int replica, std::vector<double>& eta) override {
@@ -246,37 +207,135 @@ class cpu_backend final : public backend {
   }
 
  private:
-  struct recorded_neuron {
-    int64_t flat;
-    int replica, pop;
-    int64_t local;
-  };
-
   std::pair<int64_t, int64_t> replica_range(int replica) const {
     if (replica < 0 || replica >= R_) throw internal_error("cpu_backend: replica index out of range");
     return {segs_[static_cast<size_t>(replica) * P_].begin, segs_[static_cast<size_t>(replica) * P_ + P_ - 1].end};
   }
 
-  /// Neuron update of thread t's static share of the flat arrays.
-  template <bool Exact>
-  void step_range(int t) {
+  /// Steps [m0, steps) of the current call with `nt` threads, leaving early
+  /// at a step boundary when `budget` seconds have passed or `stop` is set
+  /// (then *stopped). Returns the step reached.
+  ///
+  /// One barrier per step: every thread updates its share, publishes its
+  /// integer spike counts (double buffered by step parity), meets the others,
+  /// then sums the counts and updates its own copy of s. The copies agree bit
+  /// for bit (same integers, same arithmetic), so no serial section is needed
+  /// between steps. A second barrier is taken only at recording times, before
+  /// the moment blocks are combined. One thread: no OpenMP region at all.
+  int64_t run_region(int nt, int64_t m0, int64_t steps, double budget, int64_t first_step,
+                     const std::vector<double>& input, chunk_result& out, const std::atomic<bool>* stop,
+                     bool* stopped) {
+    nt_ = nt;
+    const auto& thread_pieces = pieces_.at(nt);
+    const int64_t spr = spec_.run.record_every;
+    const size_t RP = static_cast<size_t>(R_) * P_;
     const size_t nseg = segs_.size();
+    const auto start = std::chrono::steady_clock::now();
+    int leave_at[2] = {0, 0};  // 0: go on; 1: budget spent; 2: stop requested
+    int64_t reached = m0;
+    detail::step_barrier barrier(nt);
+    auto run = [&](int t) {
+      double* s = &s_local_[static_cast<size_t>(t) * RP];
+      std::copy(s_.begin(), s_.end(), s);
+      step_coeffs* co = &coeffs_[static_cast<size_t>(t) * nseg];
+      for (int64_t m = m0; m < steps; ++m) {
+        const int par = static_cast<int>(m & 1);
+        for (const piece& pc : thread_pieces[t]) {
+          const segment& g = segs_[pc.seg];
+          const auto& p = spec_.populations[g.pop];
+          double G, E;
+          synaptic_drive(P_, g.pop, &kg_[static_cast<size_t>(g.replica) * P_ * P_], spec_.synapse.e_r.data(),
+                         &s[static_cast<size_t>(g.replica) * P_], G, E);
+          co[pc.seg] = step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset,
+                                   spec_.run.dt};
+        }
+        if (exact_)
+          step_range<true>(thread_pieces[t], t, par, first_step + m, co);
+        else
+          step_range<false>(thread_pieces[t], t, par, first_step + m, co);
+        if (t == 0) {
+          if (stop != nullptr && stop->load(std::memory_order_relaxed))
+            leave_at[par] = 2;
+          else
+            leave_at[par] = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > budget;
+        }
+        if (nt > 1) barrier.wait();
+        // Slot `par` (counts and leave_at) is written again two steps later,
+        // after the next barrier, which every thread reaches only after
+        // reading it here.
+        const int64_t* cnt = &counts_[static_cast<size_t>(par) * nt * stride_];
+        for (size_t idx = 0; idx < RP; ++idx) {
+          int64_t c = 0;
+          for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];  // integers: order-free
+          const int j = static_cast<int>(idx % P_);
+          s[idx] = gating_step(exact_, s[idx], spec_.run.dt, spec_.synapse.tau_s[j], decay_[j], spec_.synapse.s_jump[j],
+                               static_cast<double>(c), inv_n_[idx]);
+          if (t == 0) out.step_spikes[static_cast<size_t>(m) * RP + idx] = static_cast<uint32_t>(c);
+        }
+        if ((m + 1) % spr == 0) {
+          moment_blocks(t);
+          if (nt > 1) barrier.wait();
+          if (t == 0) combine_moments(&out.moments[static_cast<size_t>((m + 1) / spr - 1) * RP], s);
+        }
+        // Every thread reads the same flag: all leave after the same step.
+        if (leave_at[par] != 0 || m + 1 == steps) {
+          if (t == 0) {
+            reached = m + 1;
+            *stopped = leave_at[par] == 2;
+            std::copy(s, s + RP, s_.begin());
+          }
+          break;
+        }
+      }
+    };
+    if (nt == 1) {
+      run(0);
+    } else {
+#pragma omp parallel num_threads(nt)
+      run(omp_get_thread_num());
+    }
+    return reached;
+  }
+
+  /// Neuron update of thread t's static share of the flat arrays, writing
+  /// its spike count per segment into the parity-`par` slot. Recorded
+  /// neurons take the same step one at a time, so that their spike comes
+  /// from the step function itself; the vectorised loop runs between them.
+  template <bool Exact>
+  void step_range(const std::vector<piece>& my_pieces, int t, int par, int64_t global_step, const step_coeffs* co) {
     double* __restrict x = x_.data();
     double* __restrict w = w_.data();
     const double* __restrict eta = eta_.data();
-    int64_t* my = &counts_[t * nseg];
-    for (size_t q = 0; q < nseg; ++q) my[q] = 0;
-    for (const piece& pc : thread_pieces_[t]) {
-      const step_coeffs k = coeffs_[pc.seg];
-      int64_t c = 0;
-      if constexpr (Exact) {
-        for (int64_t i = pc.begin; i < pc.end; ++i) c += exact_step(x[i], w[i], eta[i], k);
-      } else {
-#pragma omp simd reduction(+ : c)
-        for (int64_t i = pc.begin; i < pc.end; ++i) c += paper_step(x[i], w[i], eta[i], k);
+    int64_t* my = &counts_[(static_cast<size_t>(par) * nt_ + t) * stride_];
+    for (size_t q = 0; q < segs_.size(); ++q) my[q] = 0;
+    for (const piece& pc : my_pieces) {
+      const step_coeffs k = co[pc.seg];
+      int64_t c = 0, i = pc.begin;
+      for (size_t q = pc.rec_begin; q < pc.rec_end; ++q) {
+        const recorded_neuron& rn = recorded_[q];
+        c += step_run<Exact>(x, w, eta, i, rn.flat, k);
+        const int spiked = Exact ? exact_step(x[rn.flat], w[rn.flat], eta[rn.flat], k)
+                                 : paper_step(x[rn.flat], w[rn.flat], eta[rn.flat], k);
+        c += spiked;
+        if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local});
+        i = rn.flat + 1;
       }
+      c += step_run<Exact>(x, w, eta, i, pc.end, k);
       my[pc.seg] = c;
     }
+  }
+
+  template <bool Exact>
+  static int64_t step_run(double* __restrict x, double* __restrict w, const double* __restrict eta, int64_t begin,
+                          int64_t end, const step_coeffs& k) {
+    int64_t c = 0;
+    if constexpr (Exact) {
+      for (int64_t i = begin; i < end; ++i) c += exact_step(x[i], w[i], eta[i], k);
+    } else {
+#pragma omp simd reduction(+ : c)
+      for (int64_t i = begin; i < end; ++i) c += paper_step(x[i], w[i], eta[i], k);
+    }
+    return c;
   }
 
   /// Partial sums of fixed blocks, blocks dealt round-robin-free in a static
@@ -285,7 +344,7 @@ class cpu_backend final : public backend {
     const double* x = x_.data();
     const double* w = w_.data();
     const size_t nb = blocks_.size();
-    const size_t lo = nb * t / threads_, hi = nb * (t + 1) / threads_;
+    const size_t lo = nb * t / nt_, hi = nb * (t + 1) / nt_;
     for (size_t bi = lo; bi < hi; ++bi) {
       const segment& b = blocks_[bi];
       const auto& p = spec_.populations[b.pop];
@@ -334,7 +393,7 @@ class cpu_backend final : public backend {
   }
 
   /// Block partial sums added in block order: independent of the thread count.
-  void combine_moments(pop_moments* out) {
+  void combine_moments(pop_moments* out, const double* s) {
     for (int r = 0; r < R_; ++r)
       for (int i = 0; i < P_; ++i) out[r * P_ + i] = pop_moments{};
     for (size_t bi = 0; bi < blocks_.size(); ++bi) {
@@ -349,7 +408,7 @@ class cpu_backend final : public backend {
       o.sum_v_all += m.sum_v_all;
     }
     for (int r = 0; r < R_; ++r)
-      for (int i = 0; i < P_; ++i) out[r * P_ + i].s = s_[static_cast<size_t>(r) * P_ + i];
+      for (int i = 0; i < P_; ++i) out[r * P_ + i].s = s[static_cast<size_t>(r) * P_ + i];
   }
 
   model_spec spec_;
@@ -358,15 +417,63 @@ class cpu_backend final : public backend {
   bool exact_ = false;
   int64_t total_ = 0;
   std::vector<segment> segs_, blocks_;
-  /// A thread's share of one segment.
-  struct piece {
-    int64_t begin, end;
-    size_t seg;
-  };
-  std::vector<std::vector<piece>> thread_pieces_;
-  std::vector<step_coeffs> coeffs_;
-  std::vector<int64_t> counts_;
-  std::vector<double> decay_, rec_before_;
+  /// Static split of the flat arrays for each thread count that may run.
+  std::map<int, std::vector<std::vector<piece>>> pieces_;
+  /// Thread counts this backend may use (the first is the one asked for);
+  /// several only when adaptive, and their measured rates.
+  std::vector<int> candidates_;
+  std::vector<double> rate_;
+  bool adaptive_ = false;
+  int nt_ = 1;  ///< threads of the current advance() call
+  int64_t calls_ = 0;
+  bool probed_ = false;
+
+  /// The thread count of the next region and how long it may run. A fixed
+  /// backend always runs its one count to the end of the call. An adaptive
+  /// one measures every candidate in a short region first, then runs the
+  /// fastest, and at the start of every 16th call re-measures another one in
+  /// a 30 ms region (the load of a shared machine changes). Results never
+  /// depend on the choice.
+  std::pair<size_t, double> choose_candidate() {
+    constexpr double unlimited = std::numeric_limits<double>::infinity();
+    if (candidates_.size() == 1) return {0, unlimited};
+    for (size_t c = 0; c < candidates_.size(); ++c)
+      if (rate_[c] <= 0) return {c, 0.05};
+    const size_t best = static_cast<size_t>(std::max_element(rate_.begin(), rate_.end()) - rate_.begin());
+    const int64_t k = calls_++;
+    if (k % 16 == 15 && !probed_) {
+      probed_ = true;
+      const size_t other = static_cast<size_t>((k / 16) % static_cast<int64_t>(candidates_.size() - 1));
+      return {other >= best ? other + 1 : other, 0.03};
+    }
+    probed_ = false;
+    return {best, unlimited};
+  }
+
+  std::vector<std::vector<piece>> split(int nt) const {
+    std::vector<std::vector<piece>> out(nt);
+    for (int t = 0; t < nt; ++t) {
+      const int64_t lo = total_ * t / nt, hi = total_ * (t + 1) / nt;
+      for (size_t si = 0; si < segs_.size(); ++si) {
+        const int64_t a = std::max(lo, segs_[si].begin), b = std::min(hi, segs_[si].end);
+        if (a < b) {
+          auto lower = [&](int64_t f) {
+            return static_cast<size_t>(
+                std::lower_bound(recorded_.begin(), recorded_.end(), f,
+                                 [](const recorded_neuron& rn, int64_t v) { return rn.flat < v; }) -
+                recorded_.begin());
+          };
+          out[t].push_back({a, b, si, lower(a), lower(b)});
+        }
+      }
+    }
+    return out;
+  }
+  std::vector<step_coeffs> coeffs_;  ///< per thread, per segment
+  size_t stride_ = 0;                ///< per-thread row length of counts_
+  std::vector<int64_t> counts_;      ///< [parity][thread][segment]
+  std::vector<double> decay_, inv_n_, s_local_;
+  std::vector<std::vector<spike_event>> thread_spikes_;
   std::vector<int64_t> pop_n_;
   std::vector<double> kg_, x_, w_, eta_, s_;
   std::vector<pop_moments> partial_;
@@ -375,6 +482,8 @@ class cpu_backend final : public backend {
 
 }  // namespace
 
-std::unique_ptr<backend> make_cpu_backend(int threads) { return std::make_unique<cpu_backend>(threads); }
+std::unique_ptr<backend> make_cpu_backend(int threads, bool adaptive) {
+  return std::make_unique<cpu_backend>(threads, adaptive);
+}
 
 }  // namespace izhinet

@@ -100,11 +100,12 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     for (int64_t m = 0; m < records * spr; ++m)
       for (int i = 0; i < P; ++i) input[m * P + i] = spec.populations[i].I_ext.at((first_step + m) * dt);
     const auto c0 = clock::now();
-    be.advance(records, first_step, input, cr);
+    be.advance(records, first_step, input, cr, opts.stop);
+    const int got = std::min(cr.records, records);  // fewer when a stop request ended the call early
     const double call_s = std::chrono::duration<double>(clock::now() - c0).count();
 
     int bad_record = -1, bad_replica = -1, bad_pop = -1;
-    for (int rec = 0; rec < records && bad_record < 0; ++rec)
+    for (int rec = 0; rec < got && bad_record < 0; ++rec)
       for (int r = 0; r < R && bad_record < 0; ++r)
         for (int i = 0; i < P; ++i)
           if (!finite_moments(cr.moments[(static_cast<size_t>(rec) * R + r) * P + i])) {
@@ -113,7 +114,7 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
             bad_pop = i;
             break;
           }
-    const int good = bad_record < 0 ? records : bad_record;
+    const int good = bad_record < 0 ? got : bad_record;
     for (int r = 0; r < R; ++r) rows[r].assign(good, record_row{});
     for (int rec = 0; rec < good; ++rec) {
       const int64_t end_step = first_step + (rec + 1) * spr;
@@ -175,6 +176,11 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
                     " in population " + std::to_string(bad_pop) +
                     (R > 1 ? " of replica " + std::to_string(bad_replica) : "") +
                     "; outputs up to t = " + std::to_string(t_lo) + " are kept (try a smaller run.dt)";
+      break;
+    }
+    if (got < records) {
+      res.state = simulation_result::status::interrupted;
+      res.message = "interrupted by signal at t = " + std::to_string(res.t_reached);
       break;
     }
     // Size the next call so that it takes about chunk_seconds.

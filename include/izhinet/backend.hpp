@@ -2,6 +2,7 @@
 /// \file backend.hpp
 /// The interface every backend implements (CPU, CUDA). The simulation loop,
 /// recording, validation and output are written once above it.
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -60,15 +61,23 @@ class backend {
   /// Advance `records * spec.run.record_every` steps starting at global step
   /// `first_step`. `input` holds I_ext for every step and population,
   /// index step_in_chunk * P + pop (the value at the start of each step).
-  virtual void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out) = 0;
+  /// When `stop` is set during the call, a backend may return early:
+  /// `out.records` then says how many records are complete (the state may
+  /// have advanced into the next one; the caller ends the run).
+  virtual void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out,
+                       const std::atomic<bool>* stop = nullptr) = 0;
   /// Copies of per-neuron state for tests and checkpoints (not for the hot path).
   virtual void get_eta(int replica, std::vector<double>& eta) = 0;
   virtual void get_state(int replica, std::vector<double>& v_or_theta, std::vector<double>& w) = 0;
   virtual std::vector<double> get_s(int replica) = 0;
 };
 
-/// CPU backend with `threads` OpenMP threads (0: OpenMP's default).
-std::unique_ptr<backend> make_cpu_backend(int threads);
+/// CPU backend with `threads` OpenMP threads (0: OpenMP's default). With
+/// `adaptive`, `threads` is an upper bound: the backend measures its rate with
+/// fewer threads now and then and uses the fastest count (on a machine shared
+/// with other work, threads that meet every step can lose to one thread).
+/// Results are bit-identical for every thread count, so this only changes speed.
+std::unique_ptr<backend> make_cpu_backend(int threads, bool adaptive = false);
 /// True when this build has the CUDA backend and a usable device is present.
 bool cuda_available(std::string* why = nullptr);
 /// CUDA backend; throws device_error when no usable device exists or the
