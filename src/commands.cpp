@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <spdlog/spdlog.h>
 
+#include <cerrno>
 #include <cmath>
 #include <cxxopts.hpp>
 #include <filesystem>
@@ -15,6 +16,8 @@
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/finite_size.hpp"
+#include "izhinet/io.hpp"
+#include "izhinet/json.hpp"
 #include "izhinet/meanfield.hpp"
 #include "izhinet/validator.hpp"
 #include "izhinet/output.hpp"
@@ -27,18 +30,87 @@ namespace {
 
 void add_common(cxxopts::Options& o) {
   o.add_options()("c,config", "TOML configuration file", cxxopts::value<std::string>())(
-      "s,set", "override a key: section.key=value (repeatable), e.g. population.0.eta_bar=0.25",
+      "s,set",
+      "override a key: section.key=value, the value in TOML (repeatable), e.g. population.0.eta_bar=0.25 or "
+      "'synapse.g=[[1.0,0.5],[0.5,1.0]]'",
       cxxopts::value<std::vector<std::string>>())("o,out", "output folder",
                                                   cxxopts::value<std::string>()->default_value("out"))(
+      "overwrite", "replace the files of an earlier run in --out (without it such a folder is refused)")(
       "q,quiet", "only warnings and errors")("h,help", "this help");
 }
 
-model_spec load_from(const cxxopts::ParseResult& a) {
-  if (!a.count("config"))
-    throw config_error("--config", "missing: give a TOML file (e.g. configs/paper_bursting.toml)");
+/// Takes every -s/--set value out of `args` (cxxopts would split them at commas).
+std::vector<std::string> take_sets(std::vector<std::string>& args) {
+  std::vector<std::string> sets, rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& x = args[i];
+    if (x == "-s" || x == "--set") {
+      if (i + 1 >= args.size()) throw config_error(x, "missing its value: section.key=value (e.g. run.t_end=800)");
+      sets.push_back(args[++i]);
+    } else if (x.rfind("--set=", 0) == 0) {
+      sets.push_back(x.substr(6));
+    } else if (x.size() > 2 && x.rfind("-s", 0) == 0 && x[2] != '-') {
+      sets.push_back(x.substr(2));
+    } else {
+      rest.push_back(x);
+    }
+  }
+  args = rest;
+  return sets;
+}
+
+/// Parses argv with `o`, the --set values taken out first.
+struct parsed_args {
+  cxxopts::ParseResult a;
   std::vector<std::string> sets;
-  if (a.count("set")) sets = a["set"].as<std::vector<std::string>>();
-  return load_config_file(a["config"].as<std::string>(), sets);
+};
+
+parsed_args parse(cxxopts::Options& o, int argc, char** argv, std::vector<std::string> args = {}) {
+  if (args.empty()) args.assign(argv, argv + argc);
+  std::vector<std::string> sets = take_sets(args);
+  std::vector<char*> av;
+  for (auto& x : args) av.push_back(x.data());
+  return {o.parse(static_cast<int>(av.size()), av.data()), sets};
+}
+
+model_spec load_from(const parsed_args& p) {
+  if (!p.a.count("config"))
+    throw config_error("--config", "missing: give a TOML file (e.g. configs/paper_bursting.toml)");
+  const std::string path = p.a["config"].as<std::string>();
+  const std::string text = read_config_file(path);
+  set_config_source(path, text);
+  return load_config_string(text, p.sets, path);
+}
+
+/// An integer option in [lo, hi], or config_error naming it and the range.
+int64_t int_option(const cxxopts::ParseResult& a, const std::string& name, int64_t lo, int64_t hi) {
+  const std::string text = a[name].as<std::string>();
+  errno = 0;
+  char* end = nullptr;
+  const long long x = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end || errno == ERANGE || x < lo || x > hi)
+    throw config_error("--" + name, "'" + shorten(text) + "' is not an integer in [" + std::to_string(lo) + ", " +
+                                        std::to_string(hi) + "]");
+  return x;
+}
+
+/// A number option in [lo, hi], or config_error naming it and the range.
+double number_option(const cxxopts::ParseResult& a, const std::string& name, double lo, double hi) {
+  const std::string text = a[name].as<std::string>();
+  char* end = nullptr;
+  const double x = std::strtod(text.c_str(), &end);
+  if (text.empty() || *end || !std::isfinite(x) || x < lo || x > hi)
+    throw config_error("--" + name, "'" + shorten(text) + "' is not a number in [" + format_number(lo) + ", " +
+                                        format_number(hi) + "]");
+  return x;
+}
+
+void reject_unmatched(const cxxopts::ParseResult& a) {
+  if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
+}
+
+output_folder::existing folder_policy(const cxxopts::ParseResult& a) {
+  return a.count("overwrite") ? output_folder::existing::overwrite : output_folder::existing::refuse;
 }
 
 }  // namespace
@@ -86,38 +158,54 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   cxxopts::Options o("izhinet run", "Simulate an all-to-all Izhikevich network (and its mean fields).");
   add_common(o);
   o.add_options()("b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
-      "t,threads", "CPU threads (0: up to all cores, fewer while fewer are measured faster)",
-      cxxopts::value<int>()->default_value("0"))("no-meanfield", "do not integrate and compare the mean fields")(
-      "progress", "seconds between progress lines", cxxopts::value<double>()->default_value("10"));
-  const auto a = o.parse(argc, argv);
+      "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
+      cxxopts::value<std::string>()->default_value("0"))("no-meanfield",
+                                                         "do not integrate and compare the mean fields")(
+      "progress", "seconds between progress lines (0: none)", cxxopts::value<std::string>()->default_value("10"));
+  const parsed_args p = parse(o, argc, argv);
+  const auto& a = p.a;
   if (a.count("help")) {
     std::cout << o.help() << "\nConfiguration keys: see README.md and include/izhinet/config.hpp.\n";
     return 0;
   }
   if (a.count("quiet")) spdlog::set_level(spdlog::level::warn);
-  if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
-  model_spec spec = load_from(a);
-  if (a.count("no-meanfield")) spec.meanfield.enabled = false;
-  const int threads_asked = a["threads"].as<int>();
-  if (threads_asked < 0 || threads_asked > 4096)
-    throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads_asked));
-  const int threads = resolve_threads(threads_asked);
-  const double progress = a["progress"].as<double>();
-  if (!std::isfinite(progress)) throw config_error("--progress", "must be a finite number of seconds");
-  const std::string out = a["out"].as<std::string>();
+  reject_unmatched(a);
+  const int threads_asked = static_cast<int>(int_option(a, "threads", 0, 4096));
+  const double progress = number_option(a, "progress", 0, 1e9);
   const std::string which = a["backend"].as<std::string>();
   if (which != "cpu" && which != "cuda" && which != "auto")
-    throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
-  prepare_output_dir(out);
+    throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
+  model_spec spec = load_from(p);
+  if (a.count("no-meanfield")) spec.meanfield.enabled = false;
+  const int threads = resolve_threads(threads_asked);
+  const std::string out = a["out"].as<std::string>();
+  const auto replicas = default_replicas(spec);
+  csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));  // before anything is allocated or written
+  const output_folder folder(out, folder_policy(a));
 
   auto be = choose_backend(which, threads, threads_asked == 0);
-  const auto replicas = default_replicas(spec);
+  set_device(be->name(), be->device());
   spdlog::info("izhinet {} ({}): {} population(s), n = {}, {} replica(s), scheme {}, dt = {}, t_end = {}, {} steps",
                IZHINET_VERSION, IZHINET_GIT, spec.num_populations(), spec.network.n, replicas.size(),
                to_string(spec.run.scheme), spec.run.dt, spec.run.t_end, spec.num_steps());
   spdlog::info("backend {}: {}", be->name(), be->device());
-  be->setup(spec, replicas);
 
+  const std::string summary_path = (fs::path(out) / "summary.json").string();
+  json summary;
+  summary["command"] = "run";
+  summary["backend"] = be->name();
+  summary["device"] = be->device();
+  summary["threads"] = be->name() == "cpu" ? threads : 0;
+  summary["status"] = "running";
+  summary["outputs"] = replicas.size() > static_cast<size_t>(max_replica_folders)
+                           ? "timeseries.csv (column replica; seed = network.seed + replica)"
+                       : replicas.size() > 1 ? "replica_<k>/timeseries.csv (seed = network.seed + k)"
+                                             : "timeseries.csv";
+  summary["parameters"] = spec_to_json(spec);
+  write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
+  write_json(summary_path, summary);  // a folder always says what it holds, even after kill -9
+
+  be->setup(spec, replicas);
   csv_sink csv(out, spec, static_cast<int>(replicas.size()));
   std::vector<record_sink*> sinks{&csv};
   // The mean fields run on their own thread while the network runs (replica 0).
@@ -135,26 +223,43 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   so.progress_seconds = progress;
   so.stop = &stop;
   if (val) so.progress_extra = [&val] { return val->progress_line(); };
-  const simulation_result res = simulate(spec, *be, replicas, sink, so);
-  if (val) {
-    const std::string vdir = replicas.size() > 1 ? (fs::path(out) / "replica_0").string() : out;
-    const validation_report rep = val->finish(vdir);
-    spdlog::info("validation: {}", rep.verdict());
+  simulation_result res;
+  try {
+    res = simulate(spec, *be, replicas, sink, so);
+    csv.close();
+    if (val) {
+      const std::string vdir = replicas.size() > 1 && replicas.size() <= static_cast<size_t>(max_replica_folders)
+                                   ? (fs::path(out) / "replica_0").string()
+                                   : out;
+      const validation_report rep = val->finish(vdir);
+      spdlog::info("validation: {}", rep.verdict());
+    }
+  } catch (const std::exception& e) {
+    // Stop at once: say in summary.json how far the files are valid (if it can still be written).
+    const auto* io = dynamic_cast<const io_error*>(&e);
+    summary["status"] = io ? "io_error" : "failed";
+    summary["message"] = e.what();
+    if (io) summary["failed_file"] = io->path();
+    summary["valid_until_t"] = csv.valid_until();
+    summary["note"] = "every file ends in a complete line; the time series and spikes are complete up to valid_until_t";
+    try {
+      write_json(summary_path, summary);
+    } catch (const io_error&) {  // the first error is the one to report
+    }
+    val.reset();
+    throw;
   }
 
-  json_object summary;
-  summary.set("izhinet_version", IZHINET_VERSION).set("git_commit", IZHINET_GIT);
-  summary.set("backend", be->name()).set("device", be->device());
-  summary.set("threads", be->name() == "cpu" ? threads : 0);
-  summary.set("status", to_string(res.state)).set("message", res.message);
-  summary.set("steps", static_cast<int64_t>(res.steps_done)).set("t_reached", res.t_reached);
-  summary.set("wall_seconds", res.wall_seconds).set("neuron_steps_per_second", res.neuron_steps_per_second);
-  summary.set("spikes_written", static_cast<int64_t>(res.spikes_written)).set("spikes_capped", res.spikes_capped);
-  summary.set("outputs",
-              replicas.size() > 1 ? "replica_<k>/timeseries.csv (seed = network.seed + k)" : "timeseries.csv");
-  summary.set("parameters", spec_to_json(spec));
-  write_file_atomic((fs::path(out) / "summary.json").string(), summary.str() + "\n");
-  write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
+  summary["status"] = to_string(res.state);
+  summary["message"] = res.message;
+  summary["steps"] = res.steps_done;
+  summary["t_reached"] = res.t_reached;
+  summary["valid_until_t"] = res.t_reached;
+  summary["wall_seconds"] = res.wall_seconds;
+  summary["neuron_steps_per_second"] = res.neuron_steps_per_second;
+  summary["spikes_written"] = res.spikes_written;
+  summary["spikes_capped"] = res.spikes_capped;
+  write_json(summary_path, summary);
 
   if (res.spikes_capped)
     spdlog::warn("spike output reached run.max_spikes = {}; later spikes were not written", spec.run.max_spikes);
@@ -162,31 +267,33 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     case simulation_result::status::completed:
       spdlog::info("done: {} steps in {:.2f} s, {:.3g} neuron-steps/s; outputs in {}", res.steps_done, res.wall_seconds,
                    res.neuron_steps_per_second, out);
-      return 0;
+      return exit_ok;
     case simulation_result::status::interrupted:
-      spdlog::warn("{}; outputs up to t = {} written to {}", res.message, res.t_reached, out);
-      return 130;
+      spdlog::warn("{}; outputs up to t = {} written to {}", res.message, format_number(res.t_reached), out);
+      return exit_interrupted;
     case simulation_result::status::diverged:
       spdlog::error("numerical blow-up: {}", res.message);
-      return 4;
+      return exit_runtime;
   }
-  return 0;
+  return exit_ok;
 }
 
-int mf_command(int argc, char** argv) {
+int mf_command(int argc, char** argv, const std::atomic<bool>& stop) {
   cxxopts::Options o("izhinet mf", "Integrate the exact mean field alone and list its equilibria.");
   add_common(o);
-  const auto a = o.parse(argc, argv);
+  const parsed_args p = parse(o, argc, argv);
+  const auto& a = p.a;
   if (a.count("help")) {
     std::cout << o.help();
     return 0;
   }
   if (a.count("quiet")) spdlog::set_level(spdlog::level::warn);
-  if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
-  const model_spec spec = load_from(a);
+  reject_unmatched(a);
+  const model_spec spec = load_from(p);
   const std::string out = a["out"].as<std::string>();
-  prepare_output_dir(out);
-  return run_mf_command(spec, out);
+  const output_folder folder(out, folder_policy(a));
+  set_device("meanfield", "CPU (DOPRI5)");
+  return run_mf_command(spec, out, &stop);
 }
 
 int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
@@ -194,49 +301,52 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
                      "Run every (N, sampling, seed) network, validate each against the mean field, fit convergence.");
   add_common(o);
   o.add_options()("sizes", "(--n) network sizes, e.g. --n 100,1000,1e4", cxxopts::value<std::string>())(
-      "seeds", "seeds per (N, random sampling): network.seed .. + K-1", cxxopts::value<int>()->default_value("5"))(
+      "seeds", "seeds per (N, random sampling), in [1, 100000]: network.seed .. + K-1",
+      cxxopts::value<std::string>()->default_value("5"))(
       "sampling", "random,quantiles (or one of them)",
       cxxopts::value<std::string>()->default_value("random,quantiles"))(
       "b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
-      "t,threads", "CPU threads (0: up to all cores, fewer while fewer are measured faster)",
-      cxxopts::value<int>()->default_value("0"))("progress", "seconds between progress lines",
-                                                 cxxopts::value<double>()->default_value("30"));
+      "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
+      cxxopts::value<std::string>()->default_value("0"))("progress", "seconds between progress lines (0: none)",
+                                                         cxxopts::value<std::string>()->default_value("30"));
   // cxxopts takes one-letter names as short options: spell the documented --n as --sizes.
   std::vector<std::string> args(argv, argv + argc);
   for (auto& x : args) {
     if (x == "--n") x = "--sizes";
     if (x.rfind("--n=", 0) == 0) x = "--sizes=" + x.substr(4);
   }
-  std::vector<char*> av;
-  for (auto& x : args) av.push_back(x.data());
-  const auto a = o.parse(static_cast<int>(av.size()), av.data());
+  const parsed_args p = parse(o, argc, argv, args);
+  const auto& a = p.a;
   if (a.count("help")) {
     std::cout << o.help() << "\nOutputs: finite_size.csv, finite_size.json, study.txt, runs/*.json (see README.md).\n";
     return 0;
   }
   if (a.count("quiet")) spdlog::set_level(spdlog::level::warn);
-  if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
+  reject_unmatched(a);
   if (!a.count("sizes")) throw config_error("--n", "missing: give the network sizes, e.g. --n 100,1000,1e4");
   study_params st;
   st.n = parse_n_list(a["sizes"].as<std::string>());
-  st.seeds = a["seeds"].as<int>();
-  if (st.seeds < 1) throw config_error("--seeds", "must be >= 1, got " + std::to_string(st.seeds));
+  st.seeds = static_cast<int>(int_option(a, "seeds", 1, 100000));
   st.sampling = parse_sampling_list(a["sampling"].as<std::string>());
-  const model_spec spec = load_from(a);
-  const int threads_asked = a["threads"].as<int>();
-  if (threads_asked < 0 || threads_asked > 4096)
-    throw config_error("--threads", "must be in [0, 4096], got " + std::to_string(threads_asked));
-  const int threads = resolve_threads(threads_asked);
+  const int threads_asked = static_cast<int>(int_option(a, "threads", 0, 4096));
+  const double progress = number_option(a, "progress", 0, 1e9);
   const std::string which = a["backend"].as<std::string>();
   if (which != "cpu" && which != "cuda" && which != "auto")
-    throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
+    throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
+  const model_spec spec = load_from(p);
+  const int threads = resolve_threads(threads_asked);
   if (which == "cuda") {
     std::string why;
     if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
   }
   return run_study(
-      spec, st, a["out"].as<std::string>(), [&] { return choose_backend(which, threads, threads_asked == 0); }, &stop,
-      a["progress"].as<double>());
+      spec, st, a["out"].as<std::string>(),
+      [&] {
+        auto be = choose_backend(which, threads, threads_asked == 0);
+        set_device(be->name(), be->device());
+        return be;
+      },
+      &stop, progress, a.count("overwrite") > 0);
 }
 
 }  // namespace izhinet

@@ -1,6 +1,13 @@
 #include "izhinet/config.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -131,7 +138,7 @@ input_spec read_input(const toml::node& n, const std::string& key) {
   else if (kind == "constant")
     in.type = input_spec::kind::constant;
   else
-    throw config_error(key + ".kind", "'" + kind + "' is not one of constant, steps, table");
+    throw config_error(key + ".kind", "'" + shorten(kind) + "' is not one of constant, steps, table");
   read_double(t, "before", key + ".", in.value);
   if (in.type == input_spec::kind::constant) return in;
   const toml::node* times = t.get("times");
@@ -146,7 +153,7 @@ input_spec read_input(const toml::node& n, const std::string& key) {
 void apply_override(toml::table& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
-    throw config_error("--set", "'" + assignment + "' is not of the form key.path=value (e.g. run.t_end=800)");
+    throw config_error("--set", "'" + shorten(assignment) + "' is not of the form key.path=value (e.g. run.t_end=800)");
   const std::string path = assignment.substr(0, eq);
   const std::string text = assignment.substr(eq + 1);
   std::vector<std::string> parts;
@@ -156,13 +163,21 @@ void apply_override(toml::table& root, const std::string& assignment) {
     while (std::getline(ss, p, '.')) parts.push_back(p);
   }
   if (parts.size() < 2) throw config_error(path, "--set needs section.key (e.g. network.n=1000)");
-  // The value is TOML ("1e-3", "true", "[1.0, 2.0]", "\"exact\""); a bare word is taken as a string.
+  // The value is TOML ("1e-3", "true", "[1.0, 2.0]", "{ kind = \"steps\", ... }", "\"exact\""); a bare
+  // word (letters, digits, _ and -, starting with a letter) is taken as a string.
   toml::table parsed;
   try {
     parsed = toml::parse("v = " + text);
-  } catch (const toml::parse_error&) {
+  } catch (const toml::parse_error& e) {
+    const bool bare_word = !text.empty() && std::isalpha(static_cast<unsigned char>(text[0])) &&
+                           std::all_of(text.begin(), text.end(), [](char c) {
+                             return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+                           });
+    if (!bare_word)
+      throw config_error(path, "'" + shorten(text) + "' is not a TOML value: " + std::string(e.description()));
     parsed = toml::table{{"v", text}};
   }
+  if (parsed.size() != 1) throw config_error(path, "'" + shorten(text) + "' is more than one TOML value");
   toml::node* value = parsed.get("v");
 
   toml::table* t = &root;
@@ -170,7 +185,7 @@ void apply_override(toml::table& root, const std::string& assignment) {
     const std::string& p = parts[i];
     toml::node* next = t->get(p);
     if (i == 0 && std::find(k_sections.begin(), k_sections.end(), p) == k_sections.end())
-      throw config_error(path, "unknown section '" + p + "'" + suggestion(p, k_sections));
+      throw config_error(path, "unknown section '" + shorten(p) + "'" + suggestion(p, k_sections));
     if (!next) {
       if (p == "population") throw config_error(path, "the configuration has no [[population]] tables");
       t->insert_or_assign(p, toml::table{});
@@ -182,12 +197,13 @@ void apply_override(toml::table& root, const std::string& assignment) {
       char* end = nullptr;
       const long k = std::strtol(idx.c_str(), &end, 10);
       if (end == idx.c_str() || *end || k < 0 || static_cast<size_t>(k) >= a->size())
-        throw config_error(path, "index '" + idx + "' out of range: valid 0.." + std::to_string(a->size() - 1));
+        throw config_error(path,
+                           "index '" + shorten(idx) + "' out of range: valid 0.." + std::to_string(a->size() - 1));
       if (i + 1 >= parts.size()) throw config_error(path, "needs a key after the index");
       next = a->get(static_cast<size_t>(k));
     }
     t = next->as_table();
-    if (!t) throw config_error(path, "'" + p + "' is not a table");
+    if (!t) throw config_error(path, "'" + shorten(p) + "' is not a table");
   }
   t->insert_or_assign(parts.back(), *value);
 }
@@ -207,7 +223,7 @@ model_spec parse_table(const toml::table& root) {
     else if (s == "random")
       spec.network.sampling = sampling_kind::random;
     else
-      throw config_error("network.sampling", "'" + s + "' is not one of quantiles, random");
+      throw config_error("network.sampling", "'" + shorten(s) + "' is not one of quantiles, random");
     int64_t seed = static_cast<int64_t>(spec.network.seed);
     read_int(t, "seed", "network.", seed);
     if (seed < 0) throw config_error("network.seed", "must be >= 0, got " + std::to_string(seed));
@@ -277,7 +293,7 @@ model_spec parse_table(const toml::table& root) {
     else if (s == "exact")
       spec.run.scheme = scheme_kind::exact;
     else
-      throw config_error("run.scheme", "'" + s + "' is not one of paper, exact");
+      throw config_error("run.scheme", "'" + shorten(s) + "' is not one of paper, exact");
     read_int(t, "record_every", "run.", spec.run.record_every);
     read_double(t, "rate_window", "run.", spec.run.rate_window);
     read_int(t, "spike_neurons", "run.", spec.run.spike_neurons);
@@ -419,8 +435,13 @@ void validate(const model_spec& spec) {
     throw config_error("run.spike_neurons", "must be >= 0, got " + std::to_string(r.spike_neurons));
   if (r.max_spikes < 0) throw config_error("run.max_spikes", "must be >= 0, got " + std::to_string(r.max_spikes));
   const auto& m = spec.meanfield;
-  if (!std::isfinite(m.rtol) || m.rtol <= 0) throw config_error("meanfield.rtol", "must be > 0, got " + fmt(m.rtol));
-  if (!std::isfinite(m.atol) || m.atol <= 0) throw config_error("meanfield.atol", "must be > 0, got " + fmt(m.atol));
+  // Bounds that keep the comparison meaningful: looser tolerances make the
+  // mean field's own error comparable to the 5 % agreement criterion; tighter
+  // ones cannot be met in double precision.
+  if (!std::isfinite(m.rtol) || m.rtol < 1e-14 || m.rtol > 1e-3)
+    throw config_error("meanfield.rtol", "must be in [1e-14, 1e-3], got " + fmt(m.rtol));
+  if (!std::isfinite(m.atol) || m.atol < 1e-16 || m.atol > 1e-3)
+    throw config_error("meanfield.atol", "must be in [1e-16, 1e-3], got " + fmt(m.atol));
   if (!std::isfinite(m.transient) || m.transient < 0)
     throw config_error("meanfield.transient", "must be >= 0, got " + fmt(m.transient));
   population_sizes(spec, net.n);  // every population gets >= 1 neuron
@@ -433,19 +454,56 @@ model_spec load_config_string(const std::string& text, const std::vector<std::st
     root = toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
-    msg << source << ":" << e.source().begin.line << ":" << e.source().begin.column << ": " << e.description();
+    msg << shorten(source, 200) << ":" << e.source().begin.line << ":" << e.source().begin.column << ": "
+        << shorten(std::string(e.description()), 300);
     throw config_error("", "cannot parse configuration: " + msg.str());
   }
   for (const auto& o : overrides) apply_override(root, o);
   return parse_table(root);
 }
 
+std::string read_config_file(const std::string& path) {
+  const std::string shown = shorten(path, 200);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer; fstat then refuses it.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) throw config_error("--config", "cannot read '" + shown + "': " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    const bool dir = S_ISDIR(st.st_mode);
+    ::close(fd);
+    throw config_error("--config", "'" + shown + "' is " + (dir ? "a folder" : "not a regular file") +
+                                       "; give a TOML file (e.g. configs/paper_bursting.toml)");
+  }
+  if (st.st_size > max_config_bytes) {
+    ::close(fd);
+    throw config_error("--config", "'" + shown + "' has " + std::to_string(st.st_size) +
+                                       " bytes; a configuration is at most " + std::to_string(max_config_bytes) +
+                                       " (64 MiB)");
+  }
+  std::string text;
+  char buf[1 << 16];
+  while (true) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int e = errno;
+      ::close(fd);
+      throw config_error("--config", "cannot read '" + shown + "': " + std::strerror(e));
+    }
+    if (n == 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > static_cast<size_t>(max_config_bytes)) {
+      ::close(fd);
+      throw config_error("--config",
+                         "'" + shown + "' grew past " + std::to_string(max_config_bytes) + " bytes while read");
+    }
+  }
+  ::close(fd);
+  return text;
+}
+
 model_spec load_config_file(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in) throw config_error("--config", "cannot read '" + path + "'");
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return load_config_string(ss.str(), overrides, path);
+  return load_config_string(read_config_file(path), overrides, path);
 }
 
 std::string to_toml(const model_spec& spec) {

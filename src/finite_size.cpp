@@ -1,10 +1,9 @@
 #include "izhinet/finite_size.hpp"
 
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -15,6 +14,8 @@
 
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
+#include "izhinet/io.hpp"
+#include "izhinet/json.hpp"
 #include "izhinet/meanfield.hpp"
 #include "izhinet/output.hpp"
 #include "izhinet/simulation.hpp"
@@ -42,27 +43,19 @@ std::string trim(const std::string& s) {
   return a == std::string::npos ? "" : s.substr(a, b - a + 1);
 }
 
-std::string num(double x) {
-  if (!std::isfinite(x)) return "nan";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.10g", x);
-  return b;
-}
+std::string num(double x) { return std::isfinite(x) ? format_number(x) : "nan"; }
 
-double parse_num(const std::string& s) {
-  if (s == "nan" || s.empty()) return std::nan("");
-  return std::strtod(s.c_str(), nullptr);
-}
-
-/// Appends one line with a single write() on an O_APPEND descriptor, then fsync.
+/// Appends one line (one write(2), then fsync): the row is the mark that a run is done.
 void append_line(const std::string& path, const std::string& line) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
-  if (fd < 0) throw user_error("cannot append to '" + path + "'");
-  const std::string text = line + "\n";
-  const ssize_t w = ::write(fd, text.data(), text.size());
-  ::fsync(fd);
-  ::close(fd);
-  if (w != static_cast<ssize_t>(text.size())) throw user_error("short write to '" + path + "'");
+  line_file f(path, line_file::open_mode::append);
+  f.line(line);
+  f.close();
+}
+
+/// A bad line of finite_size.csv: names the file and the line.
+[[noreturn]] void bad_row(const std::string& path, size_t line, const std::string& why) {
+  throw config_error("--out", "'" + shorten(path, 200) + "' line " + std::to_string(line) + ": " + why +
+                                  "; fix or delete that line (a deleted run is redone)");
 }
 
 /// The spec with the per-run keys normalised: what identifies a study.
@@ -158,43 +151,70 @@ std::string study_csv_line(const study_row& r) {
 
 std::vector<study_row> read_study_csv(const std::string& path, int P) {
   std::vector<study_row> rows;
-  std::ifstream in(path);
-  std::string line;
-  if (!std::getline(in, line)) return rows;
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return rows;
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::vector<std::string> lines = split(text, '\n');
+  if (!lines.empty()) lines.pop_back();  // after the last '\n': empty, or a torn line (never a finished run)
+  if (lines.empty()) return rows;
   const size_t fields = 9 + 12 * static_cast<size_t>(P);
-  while (std::getline(in, line)) {
+  if (lines[0] != study_csv_header(P))
+    bad_row(path, 1, "the header is not that of a study with " + std::to_string(P) + " population(s)");
+  for (size_t k = 1; k < lines.size(); ++k) {
+    const std::string& line = lines[k];
+    const size_t no = k + 1;
     const auto f = split(line, ',');
-    if (f.size() != fields) continue;  // a torn line
+    if (f.size() != fields) bad_row(path, no, std::to_string(f.size()) + " fields, expected " + std::to_string(fields));
+    auto integer = [&](const std::string& x, const char* what) {
+      errno = 0;
+      char* end = nullptr;
+      const unsigned long long v = std::strtoull(x.c_str(), &end, 10);
+      if (x.empty() || *end || errno == ERANGE || x[0] == '-')
+        bad_row(path, no, std::string(what) + " '" + shorten(x, 40) + "' is not a non-negative integer");
+      return v;
+    };
+    auto number = [&](const std::string& x) {
+      if (x == "nan") return std::nan("");
+      char* end = nullptr;
+      const double v = std::strtod(x.c_str(), &end);
+      if (x.empty() || *end) bad_row(path, no, "'" + shorten(x, 40) + "' is not a number");
+      return v;
+    };
     study_row r;
-    r.n = std::stoll(f[0]);
+    r.n = static_cast<int64_t>(integer(f[0], "n"));
+    if (f[1] != "random" && f[1] != "quantiles")
+      bad_row(path, no, "sampling '" + shorten(f[1], 40) + "' is not random or quantiles");
     r.sampling = f[1] == "random" ? sampling_kind::random : sampling_kind::quantiles;
-    r.seed = std::stoull(f[2]);
+    r.seed = integer(f[2], "seed");
+    if (f[3] != "completed" && f[3] != "diverged")
+      bad_row(path, no, "status '" + shorten(f[3], 40) + "' is not completed or diverged");
     r.status = f[3];
     r.regime_net = f[4];
     r.regime_mf = f[5];
-    r.period_net = parse_num(f[6]);
-    r.period_mf = parse_num(f[7]);
-    r.wall_seconds = parse_num(f[8]);
-    for (int k = 0; k < 4 * P; ++k) r.nrms.push_back(parse_num(f[9 + k]));
-    for (int k = 0; k < 4 * P; ++k) r.dmean.push_back(parse_num(f[9 + 4 * P + k]));
-    for (int k = 0; k < 4 * P; ++k) r.sdiff.push_back(parse_num(f[9 + 8 * P + k]));
+    r.period_net = number(f[6]);
+    r.period_mf = number(f[7]);
+    r.wall_seconds = number(f[8]);
+    for (int k2 = 0; k2 < 4 * P; ++k2) r.nrms.push_back(number(f[9 + k2]));
+    for (int k2 = 0; k2 < 4 * P; ++k2) r.dmean.push_back(number(f[9 + 4 * P + k2]));
+    for (int k2 = 0; k2 < 4 * P; ++k2) r.sdiff.push_back(number(f[9 + 8 * P + k2]));
     rows.push_back(r);
   }
   return rows;
 }
 
-std::string study_summary_json(const model_spec& spec, const study_params& st, const std::vector<study_row>& rows) {
+json study_summary_json(const model_spec& spec, const study_params& st, const std::vector<study_row>& rows) {
   const int P = spec.num_populations();
-  std::string groups = "[";
-  bool first = true;
+  json groups = json::array();
   for (auto s : st.sampling)
     for (auto n : st.n) {
       std::vector<const study_row*> sel;
       for (const auto& r : rows)
         if (r.n == n && r.sampling == s && r.status == "completed") sel.push_back(&r);
       if (sel.empty()) continue;
-      json_object g;
-      g.set("n", static_cast<int64_t>(n)).set("sampling", to_string(s)).set("runs", static_cast<int64_t>(sel.size()));
+      json g;
+      g["n"] = n;
+      g["sampling"] = to_string(s);
+      g["runs"] = sel.size();
       for (const char* kind : {"nrms", "dmean"})
         for (int i = 0; i < P; ++i)
           for (int v = 0; v < 4; ++v) {
@@ -210,16 +230,11 @@ std::string study_summary_json(const model_spec& spec, const study_params& st, c
             const std::string key = std::string(kind) + "_" + k_vars[v] + std::to_string(i);
             m = c ? m / c : std::nan("");
             const double sd = c > 1 ? std::sqrt(std::max(0.0, (q - c * m * m) / (c - 1))) : std::nan("");
-            json_object st2;
-            st2.set("mean", m).set("std", sd);
-            g.set(key, st2);
+            g[key] = {{"mean", m}, {"std", sd}};
           }
-      groups += (first ? "" : ", ") + g.str(2);
-      first = false;
+      groups.push_back(g);
     }
-  groups += "]";
-  std::string fits = "[";
-  first = true;
+  json fits = json::array();
   for (const char* kind : {"nrms", "dmean"})
     for (auto s : st.sampling)
       for (int i = 0; i < P; ++i)
@@ -236,16 +251,21 @@ std::string study_summary_json(const model_spec& spec, const study_params& st, c
           for (const auto& r : rows)
             if (r.sampling == s && r.status == "completed") sd.push_back(r.sdiff[i * 4 + v]);
           const power_fit sg = fit_signed_plateau(ns, sd);
-          json_object o;
-          o.set("sampling", to_string(s)).set("metric", std::string(kind) + "_" + k_vars[v] + std::to_string(i));
-          o.set("ok", f.ok).set("model", f.model).set("gamma", f.gamma).set("gamma_stderr", f.gamma_stderr);
-          o.set("c", f.c).set("plateau", f.d).set("points", f.points);
-          o.set("pure_power_gamma", pure.gamma).set("pure_power_gamma_stderr", pure.gamma_stderr);
+          json o;
+          o["sampling"] = to_string(s);
+          o["metric"] = std::string(kind) + "_" + k_vars[v] + std::to_string(i);
+          o["ok"] = f.ok;
+          o["model"] = f.model;
+          o["gamma"] = f.gamma;
+          o["gamma_stderr"] = f.gamma_stderr;
+          o["c"] = f.c;
+          o["plateau"] = f.d;
+          o["points"] = f.points;
+          o["pure_power_gamma"] = pure.gamma;
+          o["pure_power_gamma_stderr"] = pure.gamma_stderr;
           if (std::string(kind) == "dmean") {
-            json_object so;
-            so.set("ok", sg.ok).set("gamma", sg.gamma).set("gamma_stderr", sg.gamma_stderr).set("c", sg.c);
-            so.set("plateau", sg.d).set("rss", sg.rss_log);
-            o.set("signed_fit", so);
+            o["signed_fit"] = {{"ok", sg.ok}, {"gamma", sg.gamma}, {"gamma_stderr", sg.gamma_stderr},
+                               {"c", sg.c},   {"plateau", sg.d},   {"rss", sg.rss_log}};
             // Seed-to-seed spread: standard deviation over seeds at each N, fitted as c N^-gamma.
             std::vector<double> sn, ss;
             for (auto n : st.n) {
@@ -262,28 +282,27 @@ std::string study_summary_json(const model_spec& spec, const study_params& st, c
               ss.push_back(std::sqrt(q / (xs.size() - 1)));
             }
             const power_fit sp = fit_power(sn, ss);
-            json_object spo;
-            spo.set("ok", sp.ok).set("gamma", sp.gamma).set("gamma_stderr", sp.gamma_stderr).set("c", sp.c);
-            spo.set("sizes", static_cast<int64_t>(sn.size()));
-            o.set("seed_spread_fit", spo);
+            o["seed_spread_fit"] = {{"ok", sp.ok},
+                                    {"gamma", sp.gamma},
+                                    {"gamma_stderr", sp.gamma_stderr},
+                                    {"c", sp.c},
+                                    {"sizes", sn.size()}};
           }
-          fits += (first ? "" : ", ") + o.str(2);
-          first = false;
+          fits.push_back(o);
         }
-  fits += "]";
-  json_object top;
-  top.set("izhinet_version", IZHINET_VERSION).set("git_commit", IZHINET_GIT);
-  top.set("metric_definitions",
-          "nrms_<x><i> = RMS(x_net - x_mf)/RMS(x_mf) over t > meanfield.transient; dmean_<x><i> = "
-          "|late mean net - late mean mf|/|late mean mf|; fits: D = c N^-gamma (+ plateau d), see fit.hpp");
-  top.set_raw("groups", groups).set_raw("fits", fits);
-  top.set("parameters", spec_to_json(study_base(spec)));
-  return top.str() + "\n";
+  json top;
+  top["metric_definitions"] =
+      "nrms_<x><i> = RMS(x_net - x_mf)/RMS(x_mf) over t > meanfield.transient; dmean_<x><i> = "
+      "|late mean net - late mean mf|/|late mean mf|; fits: D = c N^-gamma (+ plateau d), see fit.hpp";
+  top["groups"] = groups;
+  top["fits"] = fits;
+  top["parameters"] = spec_to_json(study_base(spec));
+  return top;
 }
 
 int run_study(const model_spec& spec_in, const study_params& st, const std::string& out_dir,
               const std::function<std::unique_ptr<backend>()>& make_backend, const std::atomic<bool>* stop,
-              double progress_seconds) {
+              double progress_seconds, bool overwrite) {
   using clock = std::chrono::steady_clock;
   if (st.seeds < 1) throw config_error("--seeds", "must be >= 1, got " + std::to_string(st.seeds));
   if (st.n.empty()) throw config_error("--n", "the list of network sizes is empty");
@@ -295,22 +314,30 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     t.network.n = n;
     validate(t);  // every population gets a neuron at every N
   }
-  prepare_output_dir(out_dir);
+  const output_folder folder(out_dir, overwrite ? output_folder::existing::overwrite : output_folder::existing::resume);
   const int P = spec.num_populations();
   const std::string identity = study_identity(spec, st);
   const std::string id_path = (fs::path(out_dir) / "study.txt").string();
   const std::string csv_path = (fs::path(out_dir) / "finite_size.csv").string();
-  if (fs::exists(id_path)) {
-    std::ifstream in(id_path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    if (ss.str() != identity)
-      throw config_error("--out", "folder '" + out_dir + "' holds a study with different parameters (" +
-                                      first_difference(identity, ss.str()) +
-                                      "); use another --out, or the same arguments to resume it");
+  std::error_code ec;
+  if (fs::exists(fs::symlink_status(id_path, ec))) {
+    if (!fs::is_regular_file(id_path, ec))
+      throw config_error("--out", "'" + shorten(id_path, 200) +
+                                      "' is not a file: a study folder holds the study's parameters there; use "
+                                      "another --out, or --overwrite to start a new study");
+    std::ifstream in(id_path, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (!in.good() && !in.eof()) throw config_error("--out", "cannot read '" + shorten(id_path, 200) + "'");
+    if (text != identity)
+      throw config_error("--out", "folder '" + shorten(out_dir, 200) + "' holds a study with different parameters (" +
+                                      shorten(first_difference(identity, text), 300) +
+                                      "); use another --out, the same arguments to resume it, or --overwrite");
   } else {
-    if (fs::exists(csv_path))
-      throw config_error("--out", "folder '" + out_dir + "' has a finite_size.csv but no study.txt; refusing to mix");
+    for (const auto& e : fs::directory_iterator(out_dir, ec))
+      if (e.path().filename() != output_folder::lock_name)
+        throw config_error("--out", "folder '" + shorten(out_dir, 200) + "' holds '" +
+                                        shorten(e.path().filename().string(), 60) +
+                                        "' but no study.txt (not a study); use another --out, or --overwrite");
     write_file_atomic(id_path, identity);
   }
   if (fs::exists(csv_path) && fs::file_size(csv_path) > 0) {
@@ -319,7 +346,8 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     if (text.back() != '\n') {
       const auto keep = text.find_last_of('\n');
-      fs::resize_file(csv_path, keep == std::string::npos ? 0 : keep + 1);
+      fs::resize_file(csv_path, keep == std::string::npos ? 0 : keep + 1, ec);
+      if (ec) throw io_error(csv_path, ec.value(), "truncate");
       spdlog::warn("finite-size: dropped a partly written last line of {}", csv_path);
     }
   }
@@ -372,7 +400,8 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
       total_runs, st.n.size(), st.sampling.size(), st.seeds, total_runs - pending_runs, out_dir, pending_runs,
       work.size());
   const fs::path runs_dir = fs::path(out_dir) / "runs";
-  fs::create_directories(runs_dir);
+  fs::create_directories(runs_dir, ec);
+  if (ec) throw io_error(runs_dir.string(), ec.value(), "create folder");
   const auto t0 = clock::now();
   double work_done = 0;
   int64_t runs_done = 0;
@@ -398,18 +427,18 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     const auto bt = clock::now();
     const simulation_result res = simulate(m, *be, reps, sink, so);
     const double wall = std::chrono::duration<double>(clock::now() - bt).count();
-    if (res.state == simulation_result::status::interrupted) {
-      for (auto& v : vals) v->finish((fs::temp_directory_path() / "izhinet_discard").string());
-      break;
-    }
+    if (res.state == simulation_result::status::interrupted) break;  // the batch's runs are redone on resume
+    size_t written_up = 0;
     for (size_t k = 0; k < reps.size(); ++k) {
+      if (stop && stop->load()) break;  // the runs not yet written up are redone on resume
       const std::string name =
           "n" + std::to_string(reps[k].n) + "_" + to_string(b.s) + "_seed" + std::to_string(reps[k].seed);
       const fs::path tmp = runs_dir / (name + ".tmp");
-      fs::create_directories(tmp);
-      const validation_report rep = vals[k]->finish(tmp.string());
-      std::error_code ec;
+      fs::create_directories(tmp, ec);
+      if (ec) throw io_error(tmp.string(), ec.value(), "create folder");
+      const validation_report rep = vals[k]->finish(tmp.string());  // io_error: this run stays not done
       fs::rename(tmp / "validation.json", runs_dir / (name + ".json"), ec);
+      if (ec) throw io_error((tmp / "validation.json").string(), ec.value(), "rename");
       fs::remove_all(tmp, ec);
       study_row row;
       row.n = reps[k].n;
@@ -435,9 +464,11 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
           row.dmean[i * 4 + v] = std::fabs(row.sdiff[i * 4 + v]);
         }
       if (res.state == simulation_result::status::diverged) spdlog::warn("{}: {}", name, res.message);
-      append_line(csv_path, study_csv_line(row));
+      append_line(csv_path, study_csv_line(row));  // the mark that this run is done
       rows.push_back(row);
+      ++written_up;
     }
+    if (written_up < reps.size()) break;  // stopped while writing up
     runs_done += static_cast<int64_t>(reps.size());
     work_done += b.neurons;
     const double el = std::chrono::duration<double>(clock::now() - t0).count();
@@ -445,11 +476,11 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
                  pending_runs, to_string(b.s), reps.front().n, reps.back().n, reps.size(), wall,
                  el / std::max(work_done, 1.0) * (pending_work - work_done));
   }
-  write_file_atomic((fs::path(out_dir) / "finite_size.json").string(), study_summary_json(spec, st, rows));
+  write_json((fs::path(out_dir) / "finite_size.json").string(), study_summary_json(spec, st, rows));
   if (stop && stop->load()) {
     spdlog::warn("finite-size study interrupted; {} runs kept in {} (rerun the same command to resume)", rows.size(),
                  csv_path);
-    return 130;
+    return exit_interrupted;
   }
   // Closing summary: signed fits of the late-time mean deviations of r and <w>.
   for (auto s : st.sampling)

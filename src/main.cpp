@@ -4,11 +4,12 @@
 #include <atomic>
 #include <csignal>
 #include <cxxopts.hpp>
-#include <filesystem>
 #include <iostream>
+#include <new>
 
 #include "izhinet/commands.hpp"
 #include "izhinet/errors.hpp"
+#include "izhinet/json.hpp"
 
 namespace {
 
@@ -24,37 +25,66 @@ const char* k_usage =
     "  mf           integrate the mean field alone and list its equilibria\n"
     "  finite-size  run a finite-size study across N, seeds and sampling\n"
     "\n"
-    "izhinet <command> --help shows the options of a command.\n";
+    "izhinet <command> --help shows the options of a command.\n"
+    "exit status: 0 done, 2 bad option/config/output folder, 3 internal error, 4 numerical or device failure,\n"
+    "             5 output could not be written, 6 output folder in use, 130 interrupted (see README.md)\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace izhinet;
+  set_command_line(argc, argv);
   spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << k_usage;
-    return argc < 2 ? 2 : 0;
+    return argc < 2 ? exit_usage : exit_ok;
   }
   if (std::string(argv[1]) == "--version") {
-    std::cout << "izhinet " << IZHINET_VERSION << " (" << IZHINET_GIT << ")\n";
-    return 0;
+    std::cout << "izhinet " << IZHINET_VERSION << " (" << provenance()["git_commit"].get<std::string>()
+              << (provenance()["git_dirty"].get<bool>() ? ", dirty" : "") << ")\n";
+    return exit_ok;
   }
-  std::signal(SIGINT, on_signal);
-  std::signal(SIGTERM, on_signal);
+  struct sigaction sa {};
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESTART;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  // A file-size limit (ulimit -f) must be an error on the file (EFBIG), not a kill.
+  std::signal(SIGXFSZ, SIG_IGN);
   const std::string command = argv[1];
   try {
-    if (command == "run") return izhinet::run_command(argc - 1, argv + 1, g_stop);
-    if (command == "mf") return izhinet::mf_command(argc - 1, argv + 1);
-    if (command == "finite-size") return izhinet::finite_size_command(argc - 1, argv + 1, g_stop);
-    spdlog::error("unknown command '{}' (valid: run, mf, finite-size)", command);
-    return 2;
+    if (command == "run") return run_command(argc - 1, argv + 1, g_stop);
+    if (command == "mf") return mf_command(argc - 1, argv + 1, g_stop);
+    if (command == "finite-size") return finite_size_command(argc - 1, argv + 1, g_stop);
+    spdlog::error("unknown command '{}' (valid: run, mf, finite-size)", shorten(command));
+    return exit_usage;
   } catch (const cxxopts::exceptions::exception& e) {
-    spdlog::error("{} (see izhinet {} --help)", e.what(), command);
-    return 2;
-  } catch (const izhinet::user_error& e) {
+    spdlog::error("{} (see izhinet {} --help)", shorten(e.what(), 300), command);
+    return exit_usage;
+  } catch (const io_error& e) {
     spdlog::error("{}", e.what());
-    return 2;
+    return exit_io;
+  } catch (const busy_error& e) {
+    spdlog::error("{}", e.what());
+    return exit_busy;
+  } catch (const interrupted_error& e) {
+    spdlog::warn("{}", e.what());
+    return exit_interrupted;
+  } catch (const numerical_error& e) {
+    spdlog::error("{}", e.what());
+    return exit_runtime;
+  } catch (const device_error& e) {
+    spdlog::error("{}", e.what());
+    return exit_runtime;
+  } catch (const user_error& e) {
+    spdlog::error("{}", e.what());
+    return exit_usage;
+  } catch (const std::bad_alloc&) {
+    spdlog::error("out of memory (a smaller network.n, network.replicas or run.t_end / record_every needs less)");
+    return exit_runtime;
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
-    return 3;
+    return exit_internal;
   }
 }

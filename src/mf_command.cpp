@@ -6,54 +6,105 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
+#include <memory>
 
 #include "izhinet/errors.hpp"
+#include "izhinet/io.hpp"
+#include "izhinet/json.hpp"
 #include "izhinet/meanfield.hpp"
+#include "izhinet/output.hpp"
 #include "mf_json.hpp"
 
 namespace izhinet {
 
-int run_mf_command(const model_spec& spec, const std::string& out_dir) {
+int run_mf_command(const model_spec& spec, const std::string& out_dir, const std::atomic<bool>* stop) {
   const dopri5_options opt = dopri5_options_from(spec.meanfield);
   const exact_meanfield model(spec);
   const int P = model.num_populations();
   const auto times = record_times(spec);
-  std::filesystem::create_directories(out_dir);
+  const auto stopped = [stop] { return stop && stop->load(std::memory_order_relaxed); };
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) throw io_error(out_dir, ec.value(), "create folder");
+  const std::string summary_path = out_dir + "/summary.json";
+  json summary;
+  summary["command"] = "mf";
+  summary["status"] = "running";
+  summary["parameters"] = spec_to_json(spec);
+  write_json(summary_path, summary);
 
   // trajectory, written row by row as the integrator delivers it
   const std::string csv = out_dir + "/meanfield.csv";
-  std::ofstream f(csv);
-  if (!f) throw user_error("cannot write " + csv);
-  f << 't';
-  for (int i = 0; i < P; ++i) f << ",r" << i << ",v" << i << ",w" << i << ",s" << i;
-  f << '\n';
+  line_file f(csv);
+  std::string line = "t";
+  for (int i = 0; i < P; ++i) {
+    const std::string k = std::to_string(i);
+    line += ",r" + k + ",v" + k + ",w" + k + ",s" + k;
+  }
+  f.line(line);
   char buf[256];
   const auto t0 = std::chrono::steady_clock::now();
   dopri5_stats st;
-  bool failed = false;
+  std::string failure;
+  double t_last = 0;
+  bool interrupted = false;
+  std::unique_ptr<io_error> io_failure;
   try {
-    st = integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(), 0.0,
-                          spec.run.t_end, times, opt,
-                          [&](double t, const double* y) {
-                            std::snprintf(buf, sizeof buf, "%.10g", t);
-                            f << buf;
-                            for (int k = 0; k < 4 * P; ++k) {
-                              std::snprintf(buf, sizeof buf, ",%.10g", y[k]);
-                              f << buf;
-                            }
-                            f << '\n';
-                          });
+    st = integrate_dopri5(
+        [&](double t, const double* y, double* d) {
+          if (stopped()) throw interrupted_error("interrupted by signal");  // checked at every rhs evaluation
+          model.rhs(t, y, d);
+        },
+        model.initial_state(), 0.0, spec.run.t_end, times, opt,
+        [&](double t, const double* y) {
+          line = format_number(t);
+          for (int k = 0; k < 4 * P; ++k) csv_append(line, y[k]);
+          f.line(line);
+          t_last = t;
+          if (f.pending() >= 4096) f.flush();
+        });
   } catch (const numerical_error& e) {
-    failed = true;
-    spdlog::error("exact mean field: {}", e.what());  // the rows up to the failure are kept
+    failure = e.what();  // the rows up to the failure are kept
+  } catch (const interrupted_error&) {
+    interrupted = true;
+  } catch (const io_error& e) {
+    io_failure = std::make_unique<io_error>(e);
   }
-  f.close();
-  if (!f) throw user_error("error while writing " + csv);
+  const auto finish = [&](const std::string& status, const std::string& message) {
+    summary["status"] = status;
+    summary["message"] = message;
+    summary["t_reached"] = t_last;
+    summary["integration"] = {
+        {"accepted_steps", st.accepted}, {"rejected_steps", st.rejected}, {"rhs_evaluations", st.rhs_evals}};
+    summary["outputs"] = {"meanfield.csv", "equilibria.json"};
+    write_json(summary_path, summary);
+  };
+  if (!io_failure) try {
+      f.close();
+    } catch (const io_error& e) {
+      io_failure = std::make_unique<io_error>(e);
+    }
+  if (io_failure) {
+    // meanfield.csv ends in complete rows at the first record times: say how far it is valid.
+    const int64_t rows = f.lines() - 1;
+    summary["valid_until_t"] = rows > 0 ? json(times[static_cast<size_t>(rows) - 1]) : json(nullptr);
+    try {
+      finish("io_error", io_failure->what());
+    } catch (const io_error&) {  // the disk is full: the first error is the one to report
+    }
+    throw *io_failure;
+  }
+  if (interrupted) {
+    spdlog::warn("interrupted by signal at t = {}; meanfield.csv holds the trajectory up to there", t_last);
+    finish("interrupted", "interrupted by signal at t = " + format_number(t_last));
+    return exit_interrupted;
+  }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!failed)
+  if (failure.empty())
     spdlog::info("exact mean field over [0, {}]: {} steps ({} rejected), {} rhs evaluations, {:.3g} s -> {}",
                  spec.run.t_end, st.accepted, st.rejected, st.rhs_evals, secs, csv);
+  else
+    spdlog::error("exact mean field: {}", failure);
 
   // equilibria
   equilibrium_options eo;
@@ -62,10 +113,12 @@ int run_mf_command(const model_spec& spec, const std::string& out_dir) {
   if (!constant_input) spdlog::info("inputs vary in time: equilibria are those of the inputs at t = 0");
   const auto eq = find_equilibria(spec, eo);
   spdlog::info("{} equilibri{} with r > 0", eq.size(), eq.size() == 1 ? "um" : "a");
+  if (stopped()) {
+    finish("interrupted", "interrupted by signal after the integration");
+    return exit_interrupted;
+  }
   detail::json_writer j;
   j.begin_object();
-  j.value("version", IZHINET_VERSION);
-  j.value("git", IZHINET_GIT);
   detail::write_model(j, spec);
   j.value("t_input", eo.t_input);
   j.begin_array("equilibria");
@@ -107,11 +160,13 @@ int run_mf_command(const model_spec& spec, const std::string& out_dir) {
   }
   j.end_array();
   j.end_object();
-  const std::string jpath = out_dir + "/equilibria.json";
-  std::ofstream jf(jpath);
-  jf << j.str();
-  if (!jf) throw user_error("cannot write " + jpath);
-  return 0;
+  write_json(out_dir + "/equilibria.json", j.root());
+  if (!failure.empty()) {
+    finish("failed", failure);
+    return exit_runtime;  // one [error] line was printed above
+  }
+  finish("completed", "");
+  return exit_ok;
 }
 
 }  // namespace izhinet

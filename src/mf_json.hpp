@@ -1,15 +1,14 @@
 #pragma once
 /// \file mf_json.hpp
-/// A minimal JSON writer for the mean-field outputs (private to src/). It
-/// writes what it is told in order; commas and nesting are tracked so that the
-/// caller cannot produce malformed JSON by forgetting a separator.
-#include <cmath>
-#include <cstdio>
-#include <sstream>
+/// A streaming builder for the mean-field JSON outputs (private to src/): it
+/// builds a json value (json.hpp) in the order it is told; nesting is tracked
+/// so that the caller cannot produce malformed JSON. Write the result with
+/// write_json(path, j.root()), which adds the provenance and checks every write.
 #include <string>
 #include <vector>
 
 #include "izhinet/errors.hpp"
+#include "izhinet/json.hpp"
 #include "izhinet/params.hpp"
 
 namespace izhinet {
@@ -18,136 +17,69 @@ namespace detail {
 class json_writer {
  public:
   json_writer& begin_object(const std::string& key = {}) {
-    open(key, '{');
+    open(key, json::object());
     return *this;
   }
   json_writer& end_object() {
-    close('}');
+    close(true);
     return *this;
   }
   json_writer& begin_array(const std::string& key = {}) {
-    open(key, '[');
+    open(key, json::array());
     return *this;
   }
   json_writer& end_array() {
-    close(']');
+    close(false);
     return *this;
   }
 
-  json_writer& value(const std::string& key, double x) {
-    prefix(key);
-    number(x);
-    return *this;
-  }
-  json_writer& value(const std::string& key, int x) {
-    prefix(key);
-    out_ << x;
-    return *this;
-  }
-  json_writer& value(const std::string& key, long long x) {
-    prefix(key);
-    out_ << x;
-    return *this;
-  }
-  json_writer& value(const std::string& key, bool x) {
-    prefix(key);
-    out_ << (x ? "true" : "false");
-    return *this;
-  }
-  json_writer& value(const std::string& key, const std::string& x) {
-    prefix(key);
-    quoted(x);
-    return *this;
-  }
-  json_writer& value(const std::string& key, const char* x) { return value(key, std::string(x)); }
-  json_writer& null(const std::string& key) {
-    prefix(key);
-    out_ << "null";
-    return *this;
-  }
-  json_writer& numbers(const std::string& key, const std::vector<double>& xs) {
-    begin_array(key);
-    for (double x : xs) value({}, x);
-    return end_array();
-  }
+  json_writer& value(const std::string& key, double x) { return put(key, x); }
+  json_writer& value(const std::string& key, int x) { return put(key, x); }
+  json_writer& value(const std::string& key, long long x) { return put(key, x); }
+  json_writer& value(const std::string& key, bool x) { return put(key, x); }
+  json_writer& value(const std::string& key, const std::string& x) { return put(key, x); }
+  json_writer& value(const std::string& key, const char* x) { return put(key, std::string(x)); }
+  json_writer& null(const std::string& key) { return put(key, nullptr); }
+  json_writer& numbers(const std::string& key, const std::vector<double>& xs) { return put(key, xs); }
 
-  std::string str() const {
+  /// The finished value (internal_error while an object or array is open).
+  const json& root() const {
     if (!stack_.empty()) throw internal_error("json_writer: unclosed object or array");
-    return out_.str() + "\n";
+    return root_;
   }
+  /// The JSON text (without provenance), indented by 2.
+  std::string str() const { return root().dump(2) + "\n"; }
 
  private:
-  void open(const std::string& key, char c) {
-    prefix(key);
-    out_ << c;
-    stack_.push_back(c);
-    first_.push_back(true);
+  json& slot(const std::string& key) {
+    if (stack_.empty()) {
+      if (started_) throw internal_error("json_writer: a second top-level value");
+      started_ = true;
+      return root_;
+    }
+    json& parent = *stack_.back();
+    if (parent.is_object()) return parent[key];
+    parent.push_back(nullptr);
+    return parent.back();
   }
-  void close(char c) {
-    if (stack_.empty() || (c == '}' ? '{' : '[') != stack_.back())
-      throw internal_error("json_writer: mismatched close");
+  template <class T>
+  json_writer& put(const std::string& key, T&& x) {
+    slot(key) = json(std::forward<T>(x));
+    return *this;
+  }
+  void open(const std::string& key, json empty) {
+    json& s = slot(key);
+    s = std::move(empty);
+    stack_.push_back(&s);
+  }
+  void close(bool object) {
+    if (stack_.empty() || stack_.back()->is_object() != object) throw internal_error("json_writer: mismatched close");
     stack_.pop_back();
-    const bool empty = first_.back();
-    first_.pop_back();
-    if (!empty) newline();
-    out_ << c;
-  }
-  void prefix(const std::string& key) {
-    if (!first_.empty()) {
-      if (!first_.back()) out_ << ',';
-      first_.back() = false;
-      newline();
-    }
-    if (!stack_.empty() && stack_.back() == '{') {
-      quoted(key);
-      out_ << ": ";
-    }
-  }
-  void newline() {
-    out_ << '\n';
-    for (size_t i = 0; i < stack_.size(); ++i) out_ << "  ";
-  }
-  void number(double x) {
-    if (!std::isfinite(x)) {
-      out_ << "null";  // JSON has no inf/nan
-      return;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.12g", x);
-    out_ << buf;
-  }
-  void quoted(const std::string& s) {
-    out_ << '"';
-    for (char c : s) {
-      switch (c) {
-        case '"':
-          out_ << "\\\"";
-          break;
-        case '\\':
-          out_ << "\\\\";
-          break;
-        case '\n':
-          out_ << "\\n";
-          break;
-        case '\t':
-          out_ << "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out_ << buf;
-          } else {
-            out_ << c;
-          }
-      }
-    }
-    out_ << '"';
   }
 
-  std::ostringstream out_;
-  std::vector<char> stack_;
-  std::vector<bool> first_;
+  json root_;
+  std::vector<json*> stack_;  ///< open containers; a parent is not changed while a child is open
+  bool started_ = false;
 };
 
 /// Provenance: the model parameters the mean fields use (key "model").

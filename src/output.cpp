@@ -1,28 +1,15 @@
 #include "izhinet/output.hpp"
 
-#include <cmath>
-#include <cstdio>
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "izhinet/errors.hpp"
 
 namespace fs = std::filesystem;
 
 namespace izhinet {
-
-void prepare_output_dir(const std::string& dir) {
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec || !fs::is_directory(dir))
-    throw config_error("--out", "cannot create output folder '" + dir + "': " + (ec ? ec.message() : "not a folder"));
-  const std::string probe = (fs::path(dir) / ".izhinet_write_test").string();
-  std::FILE* f = std::fopen(probe.c_str(), "w");
-  if (!f) throw config_error("--out", "output folder '" + dir + "' is not writable");
-  std::fclose(f);
-  fs::remove(probe, ec);
-}
 
 std::string csv_header(int P, bool with_v) {
   std::string h = "t";
@@ -34,201 +21,158 @@ std::string csv_header(int P, bool with_v) {
 }
 
 std::string csv_line(const record_row& row, bool with_v) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.10g", row.t);
-  std::string line = buf;
+  std::string line = format_number(row.t);
   for (size_t i = 0; i < row.r.size(); ++i) {
-    if (with_v)
-      std::snprintf(buf, sizeof buf, ",%.12g,%.12g", row.r[i], row.v[i]);
-    else
-      std::snprintf(buf, sizeof buf, ",%.12g", row.r[i]);
-    line += buf;
-    std::snprintf(buf, sizeof buf, ",%.12g,%.12g", row.w[i], row.s[i]);
-    line += buf;
+    csv_append(line, row.r[i]);
+    if (with_v) csv_append(line, row.v[i]);
+    csv_append(line, row.w[i]);
+    csv_append(line, row.s[i]);
   }
   return line;
 }
 
 std::string csv_sink::timeseries_path(const std::string& dir, int replica, int replicas) {
-  if (replicas <= 1) return (fs::path(dir) / "timeseries.csv").string();
+  if (replicas <= 1 || replicas > max_replica_folders) return (fs::path(dir) / "timeseries.csv").string();
   return (fs::path(dir) / ("replica_" + std::to_string(replica)) / "timeseries.csv").string();
 }
 
-csv_sink::csv_sink(const std::string& dir, const model_spec& spec, int replicas) : dt_(spec.run.dt) {
-  const std::string header = csv_header(spec.num_populations());
-  for (int r = 0; r < replicas; ++r) {
-    const std::string path = timeseries_path(dir, r, replicas);
-    if (replicas > 1) fs::create_directories(fs::path(path).parent_path());
-    std::FILE* f = std::fopen(path.c_str(), "w");
-    if (!f) throw config_error("--out", "cannot write '" + path + "'");
-    std::fprintf(f, "%s\n", header.c_str());
-    files_.push_back(f);
+void csv_sink::check_open_file_limit(int replicas) {
+  if (replicas <= 1 || replicas > max_replica_folders) return;
+  const rlim_t need = static_cast<rlim_t>(replicas) + 64;  // + spikes, logs, the validator, the library's own
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= need) return;
+  if (lim.rlim_max == RLIM_INFINITY || lim.rlim_max >= need) {
+    lim.rlim_cur = need;
+    if (setrlimit(RLIMIT_NOFILE, &lim) == 0) return;
   }
-  if (spec.run.spike_neurons > 0) {
-    const std::string path = (fs::path(dir) / "spikes.csv").string();
-    spikes_ = std::fopen(path.c_str(), "w");
-    if (!spikes_) throw config_error("--out", "cannot write '" + path + "'");
-    std::fprintf(spikes_, "t,replica,population,neuron\n");
-  }
+  throw config_error("network.replicas", std::to_string(replicas) + " replicas write " + std::to_string(replicas) +
+                                             " time-series files at once and need about " + std::to_string(need) +
+                                             " open files; this process may open " + std::to_string(lim.rlim_cur) +
+                                             " (ulimit -n). Raise the limit, or use more than " +
+                                             std::to_string(max_replica_folders) +
+                                             " replicas (they share one file with a replica column)");
 }
 
-csv_sink::~csv_sink() {
-  for (auto* f : files_) std::fclose(f);
-  if (spikes_) std::fclose(spikes_);
+csv_sink::csv_sink(const std::string& dir, const model_spec& spec, int replicas)
+    : last_t_(replicas, 0.0), dt_(spec.run.dt), one_file_(replicas > max_replica_folders) {
+  check_open_file_limit(replicas);
+  const std::string header = csv_header(spec.num_populations());
+  const int files = one_file_ ? 1 : replicas;
+  for (int r = 0; r < files; ++r) {
+    const std::string path = timeseries_path(dir, r, replicas);
+    if (replicas > 1 && !one_file_) {
+      std::error_code ec;
+      fs::create_directories(fs::path(path).parent_path(), ec);
+      if (ec) throw io_error(fs::path(path).parent_path().string(), ec.value(), "create folder");
+    }
+    files_.push_back(std::make_unique<line_file>(path));
+    files_.back()->line(one_file_ ? "replica," + header : header);
+  }
+  if (spec.run.spike_neurons > 0) {
+    spikes_ = std::make_unique<line_file>((fs::path(dir) / "spikes.csv").string());
+    spikes_->line("t,replica,population,neuron");
+  }
 }
 
 void csv_sink::on_rows(int replica, const std::vector<record_row>& rows) {
-  std::FILE* f = files_.at(replica);
-  for (const auto& row : rows) std::fprintf(f, "%s\n", csv_line(row).c_str());
-  std::fflush(f);
+  if (rows.empty()) return;
+  line_file& f = *files_.at(one_file_ ? 0 : replica);
+  if (replica == 0) spikes_until_ = last_t_[0];  // the previous chunk's spikes were written (or there were none)
+  const int64_t before = f.lines() + static_cast<int64_t>(f.pending());
+  const std::string prefix = one_file_ ? std::to_string(replica) + "," : "";
+  try {
+    for (const auto& row : rows) f.line(prefix + csv_line(row));
+    f.flush();
+  } catch (const io_error&) {
+    const int64_t written = f.lines() - before;  // complete rows of this batch in the file
+    if (written > 0) last_t_[replica] = rows[static_cast<size_t>(written) - 1].t;
+    throw;
+  }
+  last_t_[replica] = rows.back().t;
 }
 
 void csv_sink::on_spikes(const std::vector<spike_event>& spikes) {
   if (!spikes_) return;
-  for (const auto& e : spikes)
-    std::fprintf(spikes_, "%.10g,%d,%d,%lld\n", (e.step + 1) * dt_, e.replica, e.population,
-                 static_cast<long long>(e.neuron));
-  std::fflush(spikes_);
-}
-
-std::string json_escape(const std::string& s) {
-  std::string o = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        o += "\\\"";
-        break;
-      case '\\':
-        o += "\\\\";
-        break;
-      case '\n':
-        o += "\\n";
-        break;
-      case '\t':
-        o += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char b[8];
-          std::snprintf(b, sizeof b, "\\u%04x", c);
-          o += b;
-        } else {
-          o += c;
-        }
-    }
+  std::string l;
+  for (const auto& e : spikes) {
+    l = format_number(static_cast<double>(e.step + 1) * dt_);
+    csv_append(l, static_cast<int64_t>(e.replica));
+    csv_append(l, static_cast<int64_t>(e.population));
+    csv_append(l, static_cast<int64_t>(e.neuron));
+    spikes_->line(l);
   }
-  return o + "\"";
+  spikes_->flush();
+  spikes_until_ = last_t_[0];
 }
 
-std::string json_number(double x) {
-  if (!std::isfinite(x)) return "null";
-  char b[32];
-  std::snprintf(b, sizeof b, "%.17g", x);
-  return b;
+void csv_sink::close() {
+  for (auto& f : files_) f->close();
+  if (spikes_) spikes_->close();
 }
 
-json_object& json_object::set(const std::string& k, double x) {
-  items_.emplace_back(k, json_number(x));
-  return *this;
-}
-json_object& json_object::set(const std::string& k, int64_t x) {
-  items_.emplace_back(k, std::to_string(x));
-  return *this;
-}
-json_object& json_object::set(const std::string& k, bool x) {
-  items_.emplace_back(k, x ? "true" : "false");
-  return *this;
-}
-json_object& json_object::set(const std::string& k, const std::string& x) {
-  items_.emplace_back(k, json_escape(x));
-  return *this;
-}
-json_object& json_object::set(const std::string& k, const std::vector<double>& x) {
-  std::string a = "[";
-  for (size_t i = 0; i < x.size(); ++i) a += (i ? ", " : "") + json_number(x[i]);
-  items_.emplace_back(k, a + "]");
-  return *this;
-}
-json_object& json_object::set(const std::string& k, const json_object& x) {
-  items_.emplace_back(k, x.str());
-  return *this;
-}
-json_object& json_object::set_raw(const std::string& k, const std::string& json) {
-  items_.emplace_back(k, json);
-  return *this;
+double csv_sink::valid_until() const {
+  double t = *std::min_element(last_t_.begin(), last_t_.end());
+  // After a failure the spikes of the chunk being written are missing: they come after its rows.
+  bool failed = spikes_ && spikes_->failed();
+  for (const auto& f : files_) failed = failed || f->failed();
+  if (spikes_ && failed) t = std::min(t, spikes_until_);
+  return t;
 }
 
-std::string json_object::str(int indent) const {
-  const std::string pad(indent + 2, ' '), end_pad(indent, ' ');
-  std::string o = "{\n";
-  for (size_t i = 0; i < items_.size(); ++i) {
-    std::string v = items_[i].second;
-    // re-indent nested objects
-    std::string nested;
-    for (char c : v) {
-      nested += c;
-      if (c == '\n') nested += std::string(indent + 2, ' ');
-    }
-    o += pad + json_escape(items_[i].first) + ": " + nested + (i + 1 < items_.size() ? ",\n" : "\n");
+json spec_to_json(const model_spec& spec) {
+  json net;
+  net["n"] = spec.network.n;
+  net["sampling"] = to_string(spec.network.sampling);
+  net["seed"] = spec.network.seed;
+  net["replicas"] = spec.network.replicas;
+  json pops = json::array();
+  for (const auto& p : spec.populations) {
+    json o;
+    o["fraction"] = p.fraction;
+    o["eta_bar"] = p.eta_bar;
+    o["delta"] = p.delta;
+    o["alpha"] = p.alpha;
+    o["a"] = p.a;
+    o["b"] = p.b;
+    o["w_jump"] = p.w_jump;
+    o["v_peak"] = p.v_peak;
+    o["v_reset"] = p.v_reset;
+    json in;
+    in["kind"] = p.I_ext.type == input_spec::kind::constant ? "constant"
+                 : p.I_ext.type == input_spec::kind::steps  ? "steps"
+                                                            : "table";
+    in["value"] = p.I_ext.value;
+    in["times"] = p.I_ext.times;
+    in["values"] = p.I_ext.values;
+    o["I_ext"] = in;
+    pops.push_back(o);
   }
-  return o + "}";
-}
-
-json_object spec_to_json(const model_spec& spec) {
-  json_object net;
-  net.set("n", static_cast<int64_t>(spec.network.n))
-      .set("sampling", to_string(spec.network.sampling))
-      .set("seed", static_cast<int64_t>(spec.network.seed))
-      .set("replicas", spec.network.replicas);
-  std::string pops = "[";
-  for (size_t i = 0; i < spec.populations.size(); ++i) {
-    const auto& p = spec.populations[i];
-    json_object o;
-    o.set("fraction", p.fraction).set("eta_bar", p.eta_bar).set("delta", p.delta).set("alpha", p.alpha);
-    o.set("a", p.a).set("b", p.b).set("w_jump", p.w_jump).set("v_peak", p.v_peak).set("v_reset", p.v_reset);
-    json_object in;
-    in.set("kind", p.I_ext.type == input_spec::kind::constant ? "constant"
-                   : p.I_ext.type == input_spec::kind::steps  ? "steps"
-                                                              : "table");
-    in.set("value", p.I_ext.value).set("times", p.I_ext.times).set("values", p.I_ext.values);
-    o.set("I_ext", in);
-    pops += (i ? ", " : "") + o.str(2);
-  }
-  pops += "]";
-  std::string g = "[";
-  for (size_t i = 0; i < spec.synapse.g.size(); ++i) {
-    g += i ? ", [" : "[";
-    for (size_t j = 0; j < spec.synapse.g[i].size(); ++j) g += (j ? ", " : "") + json_number(spec.synapse.g[i][j]);
-    g += "]";
-  }
-  g += "]";
-  json_object syn;
-  syn.set_raw("g", g).set("e_r", spec.synapse.e_r).set("tau_s", spec.synapse.tau_s).set("s_jump", spec.synapse.s_jump);
-  json_object run;
-  run.set("t_end", spec.run.t_end).set("dt", spec.run.dt).set("scheme", to_string(spec.run.scheme));
-  run.set("record_every", static_cast<int64_t>(spec.run.record_every)).set("rate_window", spec.run.rate_window);
-  run.set("spike_neurons", static_cast<int64_t>(spec.run.spike_neurons))
-      .set("max_spikes", static_cast<int64_t>(spec.run.max_spikes));
-  json_object mf;
-  mf.set("enabled", spec.meanfield.enabled).set("rtol", spec.meanfield.rtol).set("atol", spec.meanfield.atol);
-  mf.set("transient", spec.meanfield.transient).set("slow_finite_peak", spec.meanfield.slow_finite_peak);
-  json_object o;
-  o.set("network", net).set_raw("population", pops).set("synapse", syn).set("run", run).set("meanfield", mf);
+  json syn;
+  syn["g"] = spec.synapse.g;
+  syn["e_r"] = spec.synapse.e_r;
+  syn["tau_s"] = spec.synapse.tau_s;
+  syn["s_jump"] = spec.synapse.s_jump;
+  json run;
+  run["t_end"] = spec.run.t_end;
+  run["dt"] = spec.run.dt;
+  run["scheme"] = to_string(spec.run.scheme);
+  run["record_every"] = spec.run.record_every;
+  run["rate_window"] = spec.run.rate_window;
+  run["spike_neurons"] = spec.run.spike_neurons;
+  run["max_spikes"] = spec.run.max_spikes;
+  json mf;
+  mf["enabled"] = spec.meanfield.enabled;
+  mf["rtol"] = spec.meanfield.rtol;
+  mf["atol"] = spec.meanfield.atol;
+  mf["transient"] = spec.meanfield.transient;
+  mf["slow_finite_peak"] = spec.meanfield.slow_finite_peak;
+  json o;
+  o["network"] = net;
+  o["population"] = pops;
+  o["synapse"] = syn;
+  o["run"] = run;
+  o["meanfield"] = mf;
   return o;
-}
-
-void write_file_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    if (!out) throw user_error("cannot write '" + tmp + "'");
-    out << text;
-    out.flush();
-    if (!out) throw user_error("error while writing '" + tmp + "'");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw user_error("cannot rename '" + tmp + "' to '" + path + "': " + ec.message());
 }
 
 }  // namespace izhinet

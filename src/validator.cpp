@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "izhinet/errors.hpp"
+#include "izhinet/io.hpp"
 #include "izhinet/meanfield.hpp"
 #include "mf_json.hpp"
 
@@ -427,26 +428,20 @@ comparison compare(const side_summary& net, const side_summary& mf, const std::v
 
 void write_csv(const std::string& path, const std::vector<double>& t, const std::vector<std::vector<double>>& rows,
                int P, bool has_v) {
-  std::ofstream f(path);
-  if (!f) throw user_error("cannot write " + path);
-  f << 't';
+  line_file f(path);
+  std::string line = "t";
   for (int i = 0; i < P; ++i)
     for (int v = 0; v < 4; ++v)
-      if (has_v || v != var_v) f << ',' << variable_names[v] << i;
-  f << '\n';
-  char buf[40];
+      if (has_v || v != var_v) line += std::string(",") + variable_names[v] + std::to_string(i);
+  f.line(line);
   for (size_t k = 0; k < rows.size() && k < t.size(); ++k) {
-    std::snprintf(buf, sizeof buf, "%.10g", t[k]);
-    f << buf;
+    line = format_number(t[k]);
     for (int i = 0; i < P; ++i)
       for (int v = 0; v < 4; ++v)
-        if (has_v || v != var_v) {
-          std::snprintf(buf, sizeof buf, ",%.10g", rows[k][4 * i + v]);
-          f << buf;
-        }
-    f << '\n';
+        if (has_v || v != var_v) csv_append(line, rows[k][4 * i + v]);
+    f.line(line);
   }
-  if (!f) throw user_error("error while writing " + path);
+  f.close();
 }
 
 void json_side(detail::json_writer& j, const std::string& key, const side_summary& s) {
@@ -579,8 +574,6 @@ validation_report validator::finish(const std::string& out_dir) {
 
     detail::json_writer j;
     j.begin_object();
-    j.value("version", IZHINET_VERSION);
-    j.value("git", IZHINET_GIT);
     detail::write_model(j, spec_);
     j.begin_object("criteria");
     j.value("regime",
@@ -601,9 +594,9 @@ validation_report validator::finish(const std::string& out_dir) {
     else
       j.null("error");
     j.end_object();
-    std::ofstream f(out_dir + "/validation.json");
-    f << j.str();
-    if (!f) throw user_error("cannot write " + out_dir + "/validation.json");
+    write_json(out_dir + "/validation.json", j.root());
+  } catch (const io_error&) {
+    throw;  // a file could not be written: the caller stops (exit_io)
   } catch (const std::exception& e) {
     rep.error += (rep.error.empty() ? "" : "; ") + std::string(e.what());
     spdlog::error("mean-field validator: {}", e.what());

@@ -22,7 +22,13 @@ namespace izhinet {
 /// Throws config_error naming the key on any problem.
 model_spec load_config_string(const std::string& text, const std::vector<std::string>& overrides = {},
                               const std::string& source = "<string>");
-/// Same, reading the file at `path`.
+/// Largest configuration file read (64 MiB).
+constexpr long long max_config_bytes = 64LL << 20;
+/// The bytes of a configuration file: config_error("--config") when it is
+/// missing, not a regular file (a folder, FIFO, device such as /dev/zero) or
+/// larger than max_config_bytes. Never blocks on a FIFO.
+std::string read_config_file(const std::string& path);
+/// Same, reading the file at `path` (read_config_file).
 model_spec load_config_file(const std::string& path, const std::vector<std::string>& overrides = {});
 /// Check ranges and shapes of an already-built spec (used by the loader, and
 /// by code that builds specs programmatically).

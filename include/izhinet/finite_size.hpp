@@ -14,7 +14,7 @@
 /// - `dmean_<x><i>`: |mean_net - mean_mf| / |mean_mf| of the late-time means;
 /// - `sdiff_<x><i>`: the same with its sign (fitted by fit_signed_plateau).
 /// Output folder: `finite_size.csv` (one row per run, appended atomically as
-/// each run ends: a killed study loses no finished run), `study.json` (the
+/// each run ends: a killed study loses no finished run), `study.txt` (the
 /// study's parameters: a rerun with the same ones resumes, different ones
 /// are refused), `finite_size.json` (per N and sampling: mean and standard
 /// deviation of each metric; per sampling: the convergence fit of fit.hpp).
@@ -26,6 +26,7 @@
 
 #include "izhinet/backend.hpp"
 #include "izhinet/fit.hpp"
+#include "izhinet/json.hpp"
 #include "izhinet/params.hpp"
 
 namespace izhinet {
@@ -57,16 +58,24 @@ std::vector<sampling_kind> parse_sampling_list(const std::string& text);
 /// The CSV header of finite_size.csv for P populations.
 std::string study_csv_header(int P);
 std::string study_csv_line(const study_row& row);
-/// Reads finite_size.csv (rows of a partly written line are skipped).
+/// Reads finite_size.csv. A partly written last line (no newline) is
+/// ignored; any other bad line is a config_error("--out") naming the file
+/// and the line.
 std::vector<study_row> read_study_csv(const std::string& path, int P);
 
 /// Runs (or resumes) a study into `out_dir`, with backends from `make_backend`.
-/// Returns 0 when complete, 130 when stopped by `stop`.
+/// The folder is locked (busy_error when another process has it); a folder
+/// holding anything but a study with the same parameters is refused
+/// (config_error("--out")) unless `overwrite`, which empties it first.
+/// Returns exit_ok when complete, exit_interrupted when stopped by `stop`
+/// (checked between batches and between the write-ups of finished runs);
+/// throws io_error when a file cannot be written: the run being written up is
+/// then not marked done (no row in finite_size.csv), so a rerun redoes it.
 int run_study(const model_spec& spec, const study_params& study, const std::string& out_dir,
               const std::function<std::unique_ptr<backend>()>& make_backend, const std::atomic<bool>* stop,
-              double progress_seconds = 10.0);
+              double progress_seconds = 10.0, bool overwrite = false);
 
-/// Aggregates rows into finite_size.json's text.
-std::string study_summary_json(const model_spec& spec, const study_params& study, const std::vector<study_row>& rows);
+/// Aggregates rows into finite_size.json's body (write_json adds the provenance).
+json study_summary_json(const model_spec& spec, const study_params& study, const std::vector<study_row>& rows);
 
 }  // namespace izhinet

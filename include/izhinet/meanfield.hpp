@@ -7,6 +7,7 @@
 /// Notation (population i = 0..P-1, presynaptic j):
 /// \f[ G_i = \sum_j \kappa_j g_{ij} s_j, \qquad E_i = \sum_j \kappa_j g_{ij} s_j e_{r,j}, \f]
 /// with \f$\kappa_j\f$ = populations[j].fraction.
+#include <atomic>
 #include <complex>
 #include <cstdint>
 #include <functional>
@@ -212,8 +213,12 @@ std::vector<equilibrium> find_equilibria(const model_spec& spec, const equilibri
 /// The `izhinet mf` command: integrates the exact mean field alone over
 /// [0, t_end] (out_dir/meanfield.csv at the record times, header
 /// t,r0,v0,w0,s0,r1,...), lists all equilibria with eigenvalues and stability
-/// through spdlog and writes out_dir/equilibria.json. Returns 0; throws
-/// user_error on unwritable output, config_error on bad tolerances.
-int run_mf_command(const model_spec& spec, const std::string& out_dir);
+/// through spdlog and writes out_dir/equilibria.json and out_dir/summary.json
+/// (status, how far it got). Returns exit_ok, exit_runtime when the
+/// integration failed (the rows before the failure are kept), or
+/// exit_interrupted when `stop` was set (checked at every right-hand-side
+/// evaluation); throws io_error when a file cannot be written,
+/// config_error on bad tolerances. `out_dir` is created if needed.
+int run_mf_command(const model_spec& spec, const std::string& out_dir, const std::atomic<bool>* stop = nullptr);
 
 }  // namespace izhinet

@@ -140,8 +140,9 @@ class validator {
   /// A short progress line from current() (population 0 vs the exact mean field).
   std::string progress_line() const;
   /// Joins, computes the final metrics, writes out_dir/meanfield.csv,
-  /// out_dir/meanfield_slow.csv and out_dir/validation.json. Never throws;
-  /// problems are in the report (and logged). Call once.
+  /// out_dir/meanfield_slow.csv and out_dir/validation.json. Throws io_error
+  /// when a file cannot be written (the files then end in complete lines);
+  /// other problems are in the report (and logged). Call once.
   validation_report finish(const std::string& out_dir);
 
  private:
