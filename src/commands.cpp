@@ -240,12 +240,9 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     summary["status"] = io ? "io_error" : "failed";
     summary["message"] = e.what();
     if (io) summary["failed_file"] = io->path();
-    summary["valid_until_t"] = csv.valid_until();
+    summary["valid_until_t"] = clean_time(csv.valid_until());
     summary["note"] = "every file ends in a complete line; the time series and spikes are complete up to valid_until_t";
-    try {
-      write_json(summary_path, summary);
-    } catch (const io_error&) {  // the first error is the one to report
-    }
+    write_json_after_error(summary_path, summary);  // the first error is the one reported
     val.reset();
     throw;
   }
@@ -253,8 +250,8 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   summary["status"] = to_string(res.state);
   summary["message"] = res.message;
   summary["steps"] = res.steps_done;
-  summary["t_reached"] = res.t_reached;
-  summary["valid_until_t"] = res.t_reached;
+  summary["t_reached"] = clean_time(res.t_reached);
+  summary["valid_until_t"] = clean_time(res.t_reached);
   summary["wall_seconds"] = res.wall_seconds;
   summary["neuron_steps_per_second"] = res.neuron_steps_per_second;
   summary["spikes_written"] = res.spikes_written;
@@ -269,7 +266,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                    res.neuron_steps_per_second, out);
       return exit_ok;
     case simulation_result::status::interrupted:
-      spdlog::warn("{}; outputs up to t = {} written to {}", res.message, format_number(res.t_reached), out);
+      spdlog::warn("{}; outputs up to t = {} written to {}", res.message, format_time(res.t_reached), out);
       return exit_interrupted;
     case simulation_result::status::diverged:
       spdlog::error("numerical blow-up: {}", res.message);

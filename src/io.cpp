@@ -43,6 +43,16 @@ std::string format_number(double x) {
   return std::string(buf, r.ptr);
 }
 
+std::string format_time(double t) {
+  if (!std::isfinite(t)) return format_number(t);
+  if (t == 0) return "0";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.15g", t);
+  return buf;
+}
+
+double clean_time(double t) { return std::isfinite(t) ? std::strtod(format_time(t).c_str(), nullptr) : t; }
+
 void csv_append(std::string& line, double x) {
   line += ',';
   line += format_number(x);
@@ -263,6 +273,22 @@ void write_file_atomic(const std::string& path, const std::string& text) {
     ::unlink(tmp.c_str());
     throw io_error(std::string(action) == "rename" ? tmp + "' to '" + path : tmp, err, action);
   }
+}
+
+void write_file_in_place(const std::string& path, const std::string& text) {
+  int err = 0;
+  const int fd = open_fd(path, O_WRONLY | O_CREAT | O_TRUNC, err);
+  if (fd < 0) throw io_error(path, err, "create");
+  size_t written = 0;
+  const char* action = "write";
+  err = write_all(fd, path, text.data(), text.size(), written);
+  if (!err && (err = sync_fd(fd, path))) action = "sync";
+  const int cerr = close_fd(fd, path);
+  if (!err && cerr) {
+    err = cerr;
+    action = "close";
+  }
+  if (err) throw io_error(path, err, action);
 }
 
 // ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <gnu/libc-version.h>
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
+#include <spdlog/spdlog.h>
 #include <spdlog/version.h>
 #include <unistd.h>
 
@@ -131,14 +132,33 @@ json provenance() {
   return p;
 }
 
-void write_json(const std::string& path, const json& body) {
+namespace {
+std::string json_text(const std::string& path, const json& body) {
   if (!body.is_object()) throw internal_error("write_json: the body of '" + path + "' is not an object");
   json out;
   out["provenance"] = provenance();
   for (auto it = body.begin(); it != body.end(); ++it)
     if (it.key() != "provenance") out[it.key()] = it.value();
   // error_handler::replace: a non-UTF-8 byte in a path or message cannot make the dump throw
-  write_file_atomic(path, out.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  return out.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+}
+}  // namespace
+
+void write_json(const std::string& path, const json& body) { write_file_atomic(path, json_text(path, body)); }
+
+bool write_json_after_error(const std::string& path, const json& body) noexcept {
+  try {
+    const std::string text = json_text(path, body);
+    try {
+      write_file_atomic(path, text);
+    } catch (const io_error&) {
+      write_file_in_place(path, text);
+    }
+    return true;
+  } catch (const std::exception& e) {
+    spdlog::warn("{} (it still says how the run started)", e.what());
+    return false;
+  }
 }
 
 }  // namespace izhinet

@@ -57,7 +57,7 @@ int run_mf_command(const model_spec& spec, const std::string& out_dir, const std
         },
         model.initial_state(), 0.0, spec.run.t_end, times, opt,
         [&](double t, const double* y) {
-          line = format_number(t);
+          line = format_time(t);
           for (int k = 0; k < 4 * P; ++k) csv_append(line, y[k]);
           f.line(line);
           t_last = t;
@@ -70,14 +70,17 @@ int run_mf_command(const model_spec& spec, const std::string& out_dir, const std
   } catch (const io_error& e) {
     io_failure = std::make_unique<io_error>(e);
   }
-  const auto finish = [&](const std::string& status, const std::string& message) {
+  const auto finish = [&](const std::string& status, const std::string& message, bool after_error = false) {
     summary["status"] = status;
     summary["message"] = message;
-    summary["t_reached"] = t_last;
+    summary["t_reached"] = clean_time(t_last);
     summary["integration"] = {
         {"accepted_steps", st.accepted}, {"rejected_steps", st.rejected}, {"rhs_evaluations", st.rhs_evals}};
     summary["outputs"] = {"meanfield.csv", "equilibria.json"};
-    write_json(summary_path, summary);
+    if (after_error)
+      write_json_after_error(summary_path, summary);
+    else
+      write_json(summary_path, summary);
   };
   if (!io_failure) try {
       f.close();
@@ -87,16 +90,14 @@ int run_mf_command(const model_spec& spec, const std::string& out_dir, const std
   if (io_failure) {
     // meanfield.csv ends in complete rows at the first record times: say how far it is valid.
     const int64_t rows = f.lines() - 1;
-    summary["valid_until_t"] = rows > 0 ? json(times[static_cast<size_t>(rows) - 1]) : json(nullptr);
-    try {
-      finish("io_error", io_failure->what());
-    } catch (const io_error&) {  // the disk is full: the first error is the one to report
-    }
+    summary["valid_until_t"] = rows > 0 ? json(clean_time(times[static_cast<size_t>(rows) - 1])) : json(nullptr);
+    finish("io_error", io_failure->what(), true);  // the first error is the one reported
     throw *io_failure;
   }
   if (interrupted) {
-    spdlog::warn("interrupted by signal at t = {}; meanfield.csv holds the trajectory up to there", t_last);
-    finish("interrupted", "interrupted by signal at t = " + format_number(t_last));
+    spdlog::warn("interrupted by signal at t = {}; meanfield.csv holds the trajectory up to there",
+                 format_time(t_last));
+    finish("interrupted", "interrupted by signal at t = " + format_time(t_last));
     return exit_interrupted;
   }
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

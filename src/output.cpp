@@ -21,7 +21,7 @@ std::string csv_header(int P, bool with_v) {
 }
 
 std::string csv_line(const record_row& row, bool with_v) {
-  std::string line = format_number(row.t);
+  std::string line = format_time(row.t);
   for (size_t i = 0; i < row.r.size(); ++i) {
     csv_append(line, row.r[i]);
     if (with_v) csv_append(line, row.v[i]);
@@ -95,7 +95,7 @@ void csv_sink::on_spikes(const std::vector<spike_event>& spikes) {
   if (!spikes_) return;
   std::string l;
   for (const auto& e : spikes) {
-    l = format_number(static_cast<double>(e.step + 1) * dt_);
+    l = format_time(static_cast<double>(e.step + 1) * dt_);
     csv_append(l, static_cast<int64_t>(e.replica));
     csv_append(l, static_cast<int64_t>(e.population));
     csv_append(l, static_cast<int64_t>(e.neuron));

@@ -8,6 +8,7 @@
 #include <complex>
 
 #include "izhinet/errors.hpp"
+#include "izhinet/io.hpp"
 #include "izhinet/sampling.hpp"
 
 namespace izhinet {
@@ -91,7 +92,7 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
   while (rec_done < total_records) {
     if (opts.stop && opts.stop->load()) {
       res.state = simulation_result::status::interrupted;
-      res.message = "interrupted by signal at t = " + std::to_string(rec_done * spr * dt);
+      res.message = "interrupted by signal at t = " + format_time(rec_done * spr * dt);
       break;
     }
     const int records = static_cast<int>(std::min<int64_t>(chunk, total_records - rec_done));
@@ -170,17 +171,17 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     res.t_reached = res.steps_done * dt;
     if (bad_record >= 0) {
       const double t_hi = (first_step + (bad_record + 1) * spr) * dt;
-      const double t_lo = t_hi - spr * dt;
+      const double t_lo = std::max(0.0, t_hi - spr * dt);  // never "-0"
       res.state = simulation_result::status::diverged;
-      res.message = "state became non-finite between t = " + std::to_string(t_lo) + " and t = " + std::to_string(t_hi) +
+      res.message = "state became non-finite between t = " + format_time(t_lo) + " and t = " + format_time(t_hi) +
                     " in population " + std::to_string(bad_pop) +
                     (R > 1 ? " of replica " + std::to_string(bad_replica) : "") +
-                    "; outputs up to t = " + std::to_string(t_lo) + " are kept (try a smaller run.dt)";
+                    "; outputs up to t = " + format_time(t_lo) + " are kept (try a smaller run.dt)";
       break;
     }
     if (got < records) {
       res.state = simulation_result::status::interrupted;
-      res.message = "interrupted by signal at t = " + std::to_string(res.t_reached);
+      res.message = "interrupted by signal at t = " + format_time(res.t_reached);
       break;
     }
     // Size the next call so that it takes about chunk_seconds.

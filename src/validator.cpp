@@ -435,7 +435,7 @@ void write_csv(const std::string& path, const std::vector<double>& t, const std:
       if (has_v || v != var_v) line += std::string(",") + variable_names[v] + std::to_string(i);
   f.line(line);
   for (size_t k = 0; k < rows.size() && k < t.size(); ++k) {
-    line = format_number(t[k]);
+    line = format_time(t[k]);
     for (int i = 0; i < P; ++i)
       for (int v = 0; v < 4; ++v)
         if (has_v || v != var_v) csv_append(line, rows[k][4 * i + v]);

@@ -19,7 +19,8 @@
 ///   caller asks to overwrite it, which removes them first.
 ///
 /// Numbers in CSV files: `format_number`, the shortest text that reads back to
-/// the same double (std::to_chars), "nan"/"inf"/"-inf" otherwise.
+/// the same double (std::to_chars), "nan"/"inf"/"-inf" otherwise; times on
+/// the step grid: `format_time` (15 significant digits, no rounding noise).
 ///
 /// Usage (a CSV file):
 /// \code
@@ -42,6 +43,12 @@ namespace izhinet {
 /// The shortest decimal text that parses back to exactly x ("0.1", "1e-300",
 /// "12"); "nan", "inf", "-inf" for non-finite values; -0 is written as 0.
 std::string format_number(double x);
+/// A time on the simulation grid (k dt, (step + 1) dt): 15 significant digits,
+/// so that 2143 * 0.001 is written 2.143 and not 2.1430000000000002 (15
+/// digits tell apart every step of a run of up to 1e12 steps).
+std::string format_time(double t);
+/// The double that format_time(t) reads back as (for times in JSON files).
+double clean_time(double t);
 /// Appends "," and format_number(x) to a CSV line.
 void csv_append(std::string& line, double x);
 inline void csv_append(std::string& line, int64_t x) { line += ',' + std::to_string(x); }
@@ -97,6 +104,11 @@ class line_file {
 /// Writes `text` to `path` atomically: PATH.tmp, fsync, rename. Throws
 /// io_error (and removes the temporary file) when any step fails.
 void write_file_atomic(const std::string& path, const std::string& text);
+
+/// Rewrites `path` in place (truncate, write, fsync): for a small file that
+/// must be updated when there is no room for a temporary copy (a full disk).
+/// Not atomic: use write_file_atomic first. Throws io_error.
+void write_file_in_place(const std::string& path, const std::string& text);
 
 /// Holds the exclusive lock on an output folder for its lifetime.
 class output_folder {

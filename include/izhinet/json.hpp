@@ -44,5 +44,9 @@ std::string sha256_hex(const std::string& bytes);
 /// Writes {"provenance": provenance(), ...body} to `path` (body must be an
 /// object), indented by 2, atomically and checked (io_error).
 void write_json(const std::string& path, const json& body);
+/// The same for a status file after an error: atomically if possible, else
+/// rewritten in place (a full disk has no room for a temporary copy). Never
+/// throws; returns false (and logs a warning) when the file could not be written.
+bool write_json_after_error(const std::string& path, const json& body) noexcept;
 
 }  // namespace izhinet
