@@ -348,6 +348,18 @@ output_folder::output_folder(const std::string& dir, existing policy) : dir_(dir
     throw io_error(lock, e, "write");
   }
 
+  try {
+    apply(policy, had_lock);
+  } catch (...) {
+    ::close(fd_);  // the destructor does not run for a constructor that throws
+    fd_ = -1;
+    throw;
+  }
+}
+
+void output_folder::apply(existing policy, bool had_lock) {
+  const std::string& dir = dir_;
+  std::error_code ec;
   if (policy == existing::resume) return;
   std::vector<fs::path> others;
   for (const auto& e : fs::directory_iterator(dir, ec))

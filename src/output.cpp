@@ -67,10 +67,12 @@ csv_sink::csv_sink(const std::string& dir, const model_spec& spec, int replicas)
     }
     files_.push_back(std::make_unique<line_file>(path));
     files_.back()->line(one_file_ ? "replica," + header : header);
+    files_.back()->flush();  // well-formed from the start; a full disk shows up now
   }
   if (spec.run.spike_neurons > 0) {
     spikes_ = std::make_unique<line_file>((fs::path(dir) / "spikes.csv").string());
     spikes_->line("t,replica,population,neuron");
+    spikes_->flush();
   }
 }
 

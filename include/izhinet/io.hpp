@@ -130,6 +130,7 @@ class output_folder {
   static constexpr const char* lock_name = ".izhinet.lock";
 
  private:
+  void apply(existing policy, bool had_lock);
   std::string dir_;
   int fd_ = -1;
 };
