@@ -19,20 +19,25 @@ struct cli_result {
   double seconds;   ///< wall time
 };
 
-/// Runs `bash -c "<prefix> izhinet <args>"` (prefix: e.g. "ulimit -f 20;").
-inline cli_result run_cli(const std::string& args, const std::string& prefix = "") {
-  const std::string inner = prefix + " exec " + std::string(IZHINET_BINARY) + " " + args + " 2>&1";
+/// Runs `bash -c "<script>"`; stdout and stderr together.
+inline cli_result run_shell(const std::string& script) {
+  const std::string inner = script;
   std::string quoted = "'";
   for (char c : inner) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
   quoted += "'";
   const auto t0 = std::chrono::steady_clock::now();
-  std::FILE* p = popen(("bash -c " + quoted).c_str(), "r");
+  std::FILE* p = popen(("bash -c " + quoted + " 2>&1").c_str(), "r");
   std::string out;
   char buf[4096];
   while (std::fgets(buf, sizeof buf, p)) out += buf;
   const int st = pclose(p);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), out, s};
+}
+
+/// Runs `bash -c "<prefix> izhinet <args>"` (prefix: e.g. "ulimit -f 20;").
+inline cli_result run_cli(const std::string& args, const std::string& prefix = "") {
+  return run_shell(prefix + " exec " + std::string(IZHINET_BINARY) + " " + args + " 2>&1");
 }
 
 /// Lines of `text` containing `what`.
