@@ -17,7 +17,8 @@ mkdir -p "$OUTDIR"
 start=$(date +%s)
 for point in tonic bursting; do
   echo "== paper_${point}: network (N = $N) and both mean fields"
-  build/izhinet run --config "configs/paper_${point}.toml" --set network.n="$N" --out "$OUTDIR/$point" --progress 30
+  build/izhinet run --config "configs/paper_${point}.toml" --set network.n="$N" --out "$OUTDIR/$point" --progress 30 \
+    --overwrite  # a rerun replaces the previous results
   python3 tools/plot_run.py "$OUTDIR/$point" --out "$OUTDIR/${point}.png"
 done
 python3 tools/metrics_table.py "$OUTDIR/tonic" "$OUTDIR/bursting" > "$OUTDIR/metrics.md"
