@@ -203,6 +203,7 @@ void line_file::fail(int err, const char* action) {
 void line_file::line(std::string_view text) {
   if (failed_) throw io_error(path_, err_, action_);
   if (fd_ < 0) throw internal_error("line_file: write to closed file '" + path_ + "'");
+  if (text.find('\n') != std::string_view::npos) throw internal_error("line_file: a line with a newline in it");
   buf_.append(text.data(), text.size());
   buf_ += '\n';
   ++pending_lines_;

@@ -568,7 +568,9 @@ validation_report validator::finish(const std::string& out_dir) {
     rep.vs_slow =
         compare(rep.network, rep.slow, net_t, net_rows, times_, slow_rows_, P_, tr, "slow-adaptation mean field");
 
-    std::filesystem::create_directories(out_dir);
+    std::error_code ec;
+    std::filesystem::create_directories(out_dir, ec);
+    if (ec) throw io_error(out_dir, ec.value(), "create folder");
     write_csv(out_dir + "/meanfield.csv", times_, exact_rows_, P_, true);
     write_csv(out_dir + "/meanfield_slow.csv", times_, slow_rows_, P_, false);
 
