@@ -20,6 +20,7 @@
 #include "izhinet/json.hpp"
 #include "izhinet/meanfield.hpp"
 #include "izhinet/validator.hpp"
+#include "build_info.hpp"
 #include "izhinet/output.hpp"
 #include "izhinet/simulation.hpp"
 
@@ -186,8 +187,10 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   auto be = choose_backend(which, threads, threads_asked == 0);
   set_device(be->name(), be->device());
   spdlog::info("izhinet {} ({}): {} population(s), n = {}, {} replica(s), scheme {}, dt = {}, t_end = {}, {} steps",
-               IZHINET_VERSION, IZHINET_GIT, spec.num_populations(), spec.network.n, replicas.size(),
-               to_string(spec.run.scheme), spec.run.dt, spec.run.t_end, spec.num_steps());
+               IZHINET_VERSION,
+               std::string(build_info::git_commit).substr(0, 12) + (build_info::git_dirty ? ", dirty" : ""),
+               spec.num_populations(), spec.network.n, replicas.size(), to_string(spec.run.scheme), spec.run.dt,
+               spec.run.t_end, spec.num_steps());
   spdlog::info("backend {}: {}", be->name(), be->device());
 
   const std::string summary_path = (fs::path(out) / "summary.json").string();

@@ -343,3 +343,19 @@ TEST(CliReliability, FiniteSizeStopsWritingUpRunsWithinASecondAndResumes) {
   EXPECT_EQ(seeds.size(), 40u);
   fs::remove_all(d);
 }
+
+TEST(CliReliability, AStudyOnAFullDiskStopsWithStatus5AndARerunRedoesTheRun) {
+  const fs::path d = fresh_temp_dir("fs_full");
+  const std::string cfg = write_config(d, k_one);
+  const fs::path out = d / "o";
+  const std::string study = "finite-size -c " + cfg + " --n 100,200 --seeds 2 --sampling random --backend cpu " +
+                            "--threads 1 --set run.t_end=40 --progress 0 --out " + out.string();
+  // each run's mean-field files need more than 16 KiB: the first write-up fails
+  const cli_result r = run_cli(study, "ulimit -f 16;");
+  expect_one_error(r, exit_io, {"cannot write", std::strerror(EFBIG)}, "study on a full disk");
+  EXPECT_EQ(read_lines(out / "finite_size.csv").size(), 1u) << "a run whose write-up failed was marked done";
+  const cli_result again = run_cli(study + " -q");
+  ASSERT_EQ(again.status, 0) << again.out;
+  EXPECT_EQ(read_lines(out / "finite_size.csv").size(), 1u + 4);
+  fs::remove_all(d);
+}
