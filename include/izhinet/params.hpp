@@ -1,7 +1,7 @@
 #pragma once
 /// \file params.hpp
 /// The model description ("recipe"): what is simulated, independent of how.
-/// All quantities dimensionless (MODEL.md section 1); `dimensional_params`
+/// All quantities dimensionless (docs/model.md section 2); `dimensional_params`
 /// converts from and to the physical units (pF, nS, mV, ms, pA).
 #include <cstdint>
 #include <string>
@@ -28,7 +28,7 @@ struct input_spec {
   double at(double t) const;
 };
 
-/// Per-population neuron parameters (dimensionless, MODEL.md section 1).
+/// Per-population neuron parameters (dimensionless, docs/model.md section 2).
 struct population_params {
   double fraction = 1.0;    ///< kappa_i, share of the n neurons
   double eta_bar = 0.12;    ///< centre of the Lorentzian excitability
@@ -92,7 +92,7 @@ struct model_spec {
 /// the rounding remainder going to the largest population; all >= 1.
 std::vector<int64_t> population_sizes(const model_spec& spec, int64_t n);
 
-/// The paper's one-population set (MODEL.md section 1) at the given eta_bar.
+/// The paper's one-population set (docs/model.md section 2) at the given eta_bar.
 model_spec paper_one_population(double eta_bar);
 /// The paper's two-population set (strongly/weakly adapting), kappa = share of p.
 model_spec paper_two_populations(double eta_bar, double kappa);
