@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 bash tools/build.sh
+# The figures need numpy and matplotlib: the system's Python, or the virtual
+# environment tools/setup.sh made where it could not install them system-wide.
+PY=${IZHINET_PYTHON:-python3}
+VENV=${IZHINET_VENV:-.venv}
+if ! "$PY" -c "import numpy, matplotlib" >/dev/null 2>&1 && [ -x "$VENV/bin/python" ]; then PY="$VENV/bin/python"; fi
 OUTDIR=${OUTDIR:-results}
 if [ -z "${N:-}" ]; then
   N=10000
@@ -18,9 +23,9 @@ start=$(date +%s)
 for point in tonic bursting; do
   echo "== paper_${point}: network (N = $N) and both mean fields"
   build/izhinet run --config "configs/paper_${point}.toml" --set network.n="$N" --out "$OUTDIR/$point" --progress 30
-  python3 tools/plot_run.py "$OUTDIR/$point" --out "$OUTDIR/${point}.png"
+  "$PY" tools/plot_run.py "$OUTDIR/$point" --out "$OUTDIR/${point}.png"
 done
-python3 tools/metrics_table.py "$OUTDIR/tonic" "$OUTDIR/bursting" > "$OUTDIR/metrics.md"
+"$PY" tools/metrics_table.py "$OUTDIR/tonic" "$OUTDIR/bursting" > "$OUTDIR/metrics.md"
 echo "== metrics ($OUTDIR/metrics.md), $(( $(date +%s) - start )) s for the experiment"
 cat "$OUTDIR/metrics.md"
 echo "figures: $OUTDIR/tonic.png $OUTDIR/bursting.png"
