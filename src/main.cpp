@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "izhinet/backend.hpp"
 #include "izhinet/commands.hpp"
 #include "izhinet/errors.hpp"
 
@@ -35,7 +36,14 @@ int main(int argc, char** argv) {
     return argc < 2 ? 2 : 0;
   }
   if (std::string(argv[1]) == "--version") {
-    std::cout << "izhinet " << IZHINET_VERSION << " (" << IZHINET_GIT << ")\n";
+    // What this binary is and where it can run (tools/main_job.sh reads the "GPU:" line).
+    std::cout << "izhinet " << IZHINET_VERSION << " (git " << IZHINET_GIT << (IZHINET_GIT_DIRTY ? ", dirty" : "")
+              << ")\nCPU target: " << IZHINET_ARCH_DESCRIPTION << "\nCUDA: " << IZHINET_CUDA_DESCRIPTION << "\n";
+    std::string why;
+    if (izhinet::cuda_available(&why))
+      std::cout << "GPU: usable\n";
+    else
+      std::cout << "GPU: not usable (" << why << ")\n";
     return 0;
   }
   std::signal(SIGINT, on_signal);

@@ -15,8 +15,9 @@ if ! "$PY" -c "import numpy, matplotlib" >/dev/null 2>&1 && [ -x "$VENV/bin/pyth
 OUTDIR=${OUTDIR:-results}
 if [ -z "${N:-}" ]; then
   N=10000
-  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && \
-     grep -q "IZHINET_HAVE_CUDA:INTERNAL=ON" build/CMakeCache.txt 2>/dev/null; then N=1000000; fi
+  # GPU sizes only when this build can run its kernels on the GPU that is there
+  # (izhinet --version asks the device; an unsupported architecture says "not usable").
+  if build/izhinet --version | grep -q "^GPU: usable"; then N=1000000; fi
 fi
 mkdir -p "$OUTDIR"
 start=$(date +%s)
