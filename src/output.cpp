@@ -61,7 +61,7 @@ csv_sink::csv_sink(const std::string& dir, const model_spec& spec, int replicas)
     if (replicas > 1) fs::create_directories(fs::path(path).parent_path());
     std::FILE* f = std::fopen(path.c_str(), "w");
     if (!f) throw config_error("--out", "cannot write '" + path + "'");
-    std::fprintf(f, "%s\n", header.c_str());
+    std::fprintf(f, "%s\n%s\n", header.c_str(), csv_line(initial_row(spec)).c_str());
     files_.push_back(f);
   }
   if (spec.run.spike_neurons > 0) {
@@ -214,6 +214,11 @@ json_object spec_to_json(const model_spec& spec) {
   mf.set("transient", spec.meanfield.transient).set("slow_finite_peak", spec.meanfield.slow_finite_peak);
   json_object o;
   o.set("network", net).set_raw("population", pops).set("synapse", syn).set("run", run).set("meanfield", mf);
+  if (spec.units.dimensional) {  // physical-units input: times in ms = t * time_unit_ms (docs/units.md)
+    json_object u;
+    u.set("time_unit_ms", spec.units.time_unit_ms).set("voltage_unit_mV", spec.units.voltage_unit_mV);
+    o.set("units", u.set("current_unit_pA", spec.units.current_unit_pA));
+  }
   return o;
 }
 

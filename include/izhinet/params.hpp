@@ -75,6 +75,17 @@ struct meanfield_params {
   bool slow_finite_peak = false;  ///< slow-adaptation model with finite v_peak/v_reset
 };
 
+/// Physical units of an experiment written in them (`[population.dimensional]`,
+/// docs/units.md). They only label outputs (times in ms = t * time_unit_ms);
+/// everything is simulated in the dimensionless form.
+struct units_params {
+  bool dimensional = false;    ///< false: the configuration was dimensionless
+  double time_unit_ms = 0;     ///< C/(k |V_R|), ms per dimensionless time unit
+  double voltage_unit_mV = 0;  ///< |V_R|: v = 1 + V/|V_R|
+  double current_unit_pA = 0;  ///< k V_R^2: eta = I/(k V_R^2), w = W/(k V_R^2)
+  std::string source;          ///< the physical values as given, "key = value unit" per line
+};
+
 /// A whole validated experiment.
 struct model_spec {
   network_params network;
@@ -82,6 +93,7 @@ struct model_spec {
   synapse_params synapse;
   run_params run;
   meanfield_params meanfield;
+  units_params units;
 
   int num_populations() const { return static_cast<int>(populations.size()); }
   int64_t num_steps() const;
