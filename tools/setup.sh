@@ -91,7 +91,9 @@ if [ "${IZHINET_NO_PYTHON:-0}" != "1" ]; then
     :
   elif [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import numpy, matplotlib, scipy" >/dev/null 2>&1; then
     echo "setup: Python tools use $VENV/bin/python"
-  elif [ -n "$APT" ] && [ "$("$PY" -c 'import sys; print(sys.prefix)' 2>/dev/null)" = "/usr" ]; then
+  elif [ -n "$APT" ] && { ! command -v "$PY" >/dev/null 2>&1 ||
+    [ "$("$PY" -c 'import sys; print(sys.prefix)' 2>/dev/null)" = "/usr" ]; }; then
+    # Debian's own Python (or none yet): Debian's packages.
     mapfile -t need < <(missing_debs "${PYTHON_PKGS[@]}")
     if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
   else
