@@ -285,7 +285,7 @@ TEST(Cli, SigtermEndsARunQuicklyAndKeepsWhatWasRecorded) {
   std::ifstream ts(d / "o" / "timeseries.csv");
   int rows = 0;
   for (std::string l; std::getline(ts, l);) ++rows;
-  EXPECT_GT(rows, 1);
+  EXPECT_GT(rows, 2);  // header, t = 0, and what was recorded before the signal
   EXPECT_TRUE(fs::exists(d / "o" / "summary.json"));
   fs::remove_all(d);
 }
