@@ -10,7 +10,7 @@
 // per population, recorded neurons) and, every record_every = 10 steps, a pass
 // over v and w for <v>, <w>. The ratio engine/ceiling is what that costs.
 //
-// Method (STYLE.md principle 12): for every (N, threads) the two codes are
+// Method (docs/development.md: benchmarks print a ratio): for every (N, threads) the two codes are
 // timed alternately, A B A B ..., each measurement running at least
 // --min-time seconds; the table shows the best rate of each and the median of
 // the per-pair ratios. The machine may be shared: read the ratios, not the

@@ -1,6 +1,6 @@
 /// \file ceiling.cu
 /// Benchmark-only kernel: the bandwidth ceiling of the paper update, for the
-/// ratio that bench_cuda prints (STYLE.md: benchmarks print a ratio against a
+/// ratio that bench_cuda prints (docs/development.md: benchmarks print a ratio against a
 /// baseline measured in the same run).
 #include <cuda_runtime.h>
 

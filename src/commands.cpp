@@ -15,6 +15,7 @@
 #include "izhinet/backend.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
+#include "izhinet/eta_table.hpp"
 #include "izhinet/finite_size.hpp"
 #include "izhinet/io.hpp"
 #include "izhinet/json.hpp"
@@ -210,6 +211,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
 
   be->setup(spec, replicas);
   csv_sink csv(out, spec, static_cast<int>(replicas.size()));
+  write_eta_csv(out, spec, replicas);  // eta of the neurons in spikes.csv
   std::vector<record_sink*> sinks{&csv};
   // The mean fields run on their own thread while the network runs (replica 0).
   std::unique_ptr<validator> val;

@@ -9,8 +9,10 @@
 #include <cerrno>
 #include <cstring>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <sstream>
+#include <tuple>
 
 #include <toml++/toml.h>
 
@@ -19,14 +21,21 @@
 namespace izhinet {
 namespace {
 
-const std::vector<std::string> k_sections = {"network", "population", "synapse", "run", "meanfield"};
+const std::vector<std::string> k_sections = {"network", "population", "synapse", "run", "meanfield", "units"};
 const std::vector<std::string> k_network_keys = {"n", "sampling", "seed", "replicas"};
-const std::vector<std::string> k_population_keys = {"fraction", "eta_bar", "delta", "alpha",  "a",
-                                                    "b",        "w_jump",  "I_ext", "v_peak", "v_reset"};
-const std::vector<std::string> k_synapse_keys = {"g", "e_r", "tau_s", "s_jump"};
-const std::vector<std::string> k_run_keys = {"t_end",         "dt",        "scheme", "record_every", "rate_window",
-                                             "spike_neurons", "max_spikes"};
-const std::vector<std::string> k_meanfield_keys = {"enabled", "rtol", "atol", "transient", "slow_finite_peak"};
+const std::vector<std::string> k_population_keys = {"fraction", "eta_bar", "delta",  "alpha",   "a",          "b",
+                                                    "w_jump",   "I_ext",   "v_peak", "v_reset", "dimensional"};
+const std::vector<std::string> k_synapse_keys = {"g", "e_r", "tau_s", "s_jump", "dimensional"};
+const std::vector<std::string> k_run_keys = {
+    "t_end",         "dt",         "scheme",   "record_every", "rate_window",
+    "spike_neurons", "max_spikes", "t_end_ms", "dt_ms",        "rate_window_ms"};
+const std::vector<std::string> k_meanfield_keys = {"enabled",          "rtol",        "atol", "transient",
+                                                   "slow_finite_peak", "transient_ms"};
+// The physical-units form (docs/units.md): units pF, nS, mV, ms, pA.
+const std::vector<std::string> k_population_dimensional_keys = {
+    "C", "k", "V_R", "V_T", "V_peak", "V_reset", "a", "tau_W", "b", "beta", "W_jump", "I_ext", "I_bar", "Delta_I"};
+const std::vector<std::string> k_synapse_dimensional_keys = {"G_syn", "E_r", "tau_syn", "S_jump"};
+const std::vector<std::string> k_units_keys = {"time_unit_ms", "voltage_unit_mV", "current_unit_pA"};
 
 size_t edit_distance(const std::string& a, const std::string& b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -150,6 +159,213 @@ input_spec read_input(const toml::node& n, const std::string& key) {
   return in;
 }
 
+std::string fmt(double x);
+
+/// Reads population i's physical-units table into p (docs/units.md): the
+/// neuron in pF, nS, mV, ms, pA, converted with to_dimensionless(). `first`
+/// holds the scales (C, k, V_R) of the first population, which every other
+/// one must share: the dimensionless form has one time and voltage scale.
+void read_dimensional_population(const toml::table& pop, const std::string& prefix, population_params& p,
+                                 units_params& units, const dimensional_params* first, dimensional_params& out) {
+  const std::string dprefix = prefix + "dimensional.";
+  const toml::table& t = as_table(*pop.get("dimensional"), prefix + "dimensional");
+  check_keys(t, dprefix, k_population_dimensional_keys);
+  for (const char* key : {"alpha", "a", "b", "w_jump", "I_ext", "v_peak", "v_reset"})
+    if (pop.get(key))
+      throw config_error(prefix + key, std::string("given together with ") + prefix +
+                                           "dimensional: give each parameter once, either dimensionless or in "
+                                           "physical units in the dimensional table");
+  for (auto [dim_key, key] : {std::pair<const char*, const char*>{"I_bar", "eta_bar"}, {"Delta_I", "delta"}})
+    if (t.get(dim_key) && pop.get(key))
+      throw config_error(prefix + key, std::string("given together with ") + dprefix + dim_key +
+                                           ": give the Lorentzian once (eta_bar, delta dimensionless, or I_bar, "
+                                           "Delta_I in pA)");
+  auto number = [&](const char* key, const char* unit, bool required, double def) {
+    const toml::node* n = t.get(key);
+    if (!n) {
+      if (required)
+        throw config_error(dprefix + key,
+                           std::string("missing (required in the physical-units form, in ") + unit + ")");
+      return def;
+    }
+    const double x = get_double(*n, dprefix + key);
+    if (!std::isfinite(x)) throw config_error(dprefix + key, "must be a finite number (" + std::string(unit) + ")");
+    return x;
+  };
+  auto one_of = [&](const char* a, const char* b, const char* what) {
+    if (t.get(a) && t.get(b))
+      throw config_error(dprefix + b, std::string("give ") + what + ", not both (" + a + " is given too)");
+    if (!t.get(a) && !t.get(b))
+      throw config_error(dprefix + b, std::string("missing: give ") + what + " (required in the physical-units form)");
+    return t.get(a) != nullptr;
+  };
+  dimensional_params d;
+  d.C = number("C", "pF", true, 0);
+  d.k = number("k", "nS/mV", true, 0);
+  d.V_R = number("V_R", "mV", true, 0);
+  d.V_T = number("V_T", "mV", true, 0);
+  if (d.C <= 0) throw config_error(dprefix + "C", "must be > 0 pF, got " + fmt(d.C));
+  if (d.k <= 0) throw config_error(dprefix + "k", "must be > 0 nS/mV, got " + fmt(d.k));
+  if (d.V_R >= 0)
+    throw config_error(dprefix + "V_R", "must be < 0 mV (voltages are scaled by |V_R| around it), got " + fmt(d.V_R));
+  if (first)
+    for (auto [key, mine, theirs] : {std::tuple<const char*, double, double>{"C", d.C, first->C},
+                                     {"k", d.k, first->k},
+                                     {"V_R", d.V_R, first->V_R}})
+      if (mine != theirs)
+        throw config_error(dprefix + key, "must equal population 0's " + std::string(key) + " = " + fmt(theirs) +
+                                              ", got " + fmt(mine) +
+                                              ": all populations share one time unit C/(k |V_R|) and voltage scale "
+                                              "|V_R| in the dimensionless model");
+  if (one_of("a", "tau_W", "a (1/ms) or tau_W (ms)")) {
+    const double a = number("a", "1/ms", true, 0);
+    if (a < 0) throw config_error(dprefix + "a", "must be >= 0 1/ms, got " + fmt(a));
+    d.tau_W = a > 0 ? 1.0 / a : INFINITY;
+  } else {
+    d.tau_W = number("tau_W", "ms", true, 0);
+    if (d.tau_W <= 0) throw config_error(dprefix + "tau_W", "must be > 0 ms, got " + fmt(d.tau_W));
+  }
+  d.beta = one_of("b", "beta", "b or beta (nS)") ? number("b", "nS", true, 0) : number("beta", "nS", true, 0);
+  d.W_jump = number("W_jump", "pA", true, 0);
+  const bool has_peak = t.get("V_peak") != nullptr, has_reset = t.get("V_reset") != nullptr;
+  d.V_peak = number("V_peak", "mV", false, 0);
+  d.V_reset = number("V_reset", "mV", false, 0);
+  d.I_ext = 0;
+  const dimensionless_params x = to_dimensionless(d);
+  const double current_unit = d.k * d.V_R * d.V_R;  // pA per dimensionless current
+  p.alpha = x.alpha;
+  p.a = x.a;
+  p.b = x.b;
+  p.w_jump = x.w_jump;
+  if (has_peak) p.v_peak = x.v_peak;
+  if (has_reset) p.v_reset = x.v_reset;
+  if (has_peak != has_reset && p.v_reset >= p.v_peak)
+    throw config_error(dprefix + (has_peak ? "V_peak" : "V_reset"),
+                       "gives v_peak = " + fmt(p.v_peak) + ", v_reset = " + fmt(p.v_reset) +
+                           " (dimensionless): give both V_peak and V_reset, V_reset below V_peak");
+  if (has_peak && has_reset && d.V_reset >= d.V_peak)
+    throw config_error(dprefix + "V_reset", "must be below V_peak (" + fmt(d.V_peak) + " mV), got " + fmt(d.V_reset));
+  if (has_peak && p.v_peak <= 0)
+    throw config_error(dprefix + "V_peak", "must be > V_R = " + fmt(d.V_R) + " mV, got " + fmt(d.V_peak));
+  if (t.get("I_bar")) p.eta_bar = number("I_bar", "pA", true, 0) / current_unit;
+  if (t.get("Delta_I")) {
+    const double w = number("Delta_I", "pA", true, 0);
+    if (w < 0) throw config_error(dprefix + "Delta_I", "must be >= 0 pA, got " + fmt(w));
+    p.delta = w / current_unit;
+  }
+  if (const toml::node* n = t.get("I_ext")) {
+    // pA, or a steps/table input with times in ms and values in pA.
+    input_spec in = read_input(*n, dprefix + "I_ext");
+    in.value /= current_unit;
+    for (double& v : in.values) v /= current_unit;
+    for (double& tm : in.times) tm /= x.time_unit_ms;
+    p.I_ext = in;
+  }
+  units.dimensional = true;
+  units.time_unit_ms = x.time_unit_ms;
+  units.voltage_unit_mV = std::fabs(d.V_R);
+  units.current_unit_pA = current_unit;
+  // The values as given, with their units, for the comment block of config.toml.
+  const std::vector<std::pair<std::string, const char*>> unit_of = {
+      {"C", "pF"},       {"k", "nS/mV"},  {"V_R", "mV"},   {"V_T", "mV"},    {"V_peak", "mV"},
+      {"V_reset", "mV"}, {"a", "1/ms"},   {"tau_W", "ms"}, {"b", "nS"},      {"beta", "nS"},
+      {"W_jump", "pA"},  {"I_ext", "pA"}, {"I_bar", "pA"}, {"Delta_I", "pA"}};
+  std::string line = prefix + "dimensional:";
+  for (const auto& [key, unit] : unit_of)
+    if (const toml::node* n = t.get(key)) {
+      char buf[64];
+      if (n->is_number())
+        std::snprintf(buf, sizeof buf, " %s = %.10g %s,", key.c_str(), n->value<double>().value(), unit);
+      else
+        std::snprintf(buf, sizeof buf, " %s = (times in ms, values in %s),", key.c_str(), unit);
+      line += buf;
+    }
+  line.pop_back();
+  units.source += line + "\n";
+  out = d;
+}
+
+/// Reads [synapse.dimensional] (G_syn in nS, E_r in mV, tau_syn in ms, S_jump)
+/// with the scales `d` of the populations, converted with to_dimensionless().
+void read_dimensional_synapse(const toml::table& syn, size_t P, const dimensional_params& d, synapse_params& out,
+                              units_params& units) {
+  const std::string dprefix = "synapse.dimensional.";
+  const toml::table& t = as_table(*syn.get("dimensional"), "synapse.dimensional");
+  check_keys(t, dprefix, k_synapse_dimensional_keys);
+  for (const char* key : {"g", "e_r", "tau_s", "s_jump"})
+    if (syn.get(key))
+      throw config_error(std::string("synapse.") + key,
+                         "given together with synapse.dimensional: give the synapse once, either dimensionless or in "
+                         "physical units");
+  for (const auto& key : k_synapse_dimensional_keys)
+    if (!t.get(key))
+      throw config_error(dprefix + key,
+                         "missing (required in the physical-units synapse: G_syn in nS, P x P; E_r in "
+                         "mV, tau_syn in ms and S_jump, one per presynaptic population)");
+  auto per_population = [&](const char* key) {
+    std::vector<double> v = read_vector(*t.get(key), dprefix + key);
+    if (v.size() != P)
+      throw config_error(dprefix + key, "has " + std::to_string(v.size()) + " entries; expected " + std::to_string(P) +
+                                            " (one per presynaptic population)");
+    for (double x : v)
+      if (!std::isfinite(x)) throw config_error(dprefix + key, "must be finite numbers");
+    return v;
+  };
+  const toml::array* g = t.get("G_syn")->as_array();
+  if (!g || g->size() != P)
+    throw config_error(dprefix + "G_syn", "expected a " + std::to_string(P) + " x " + std::to_string(P) +
+                                              " array of arrays in nS (onto population i from population j)");
+  out.g.clear();
+  for (size_t i = 0; i < P; ++i) {
+    std::vector<double> row = read_vector(*g->get(i), dprefix + "G_syn[" + std::to_string(i) + "]");
+    if (row.size() != P)
+      throw config_error(dprefix + "G_syn", "row " + std::to_string(i) + " has " + std::to_string(row.size()) +
+                                                " entries; expected " + std::to_string(P));
+    for (double& x : row) {
+      if (!std::isfinite(x)) throw config_error(dprefix + "G_syn", "must be finite numbers (nS)");
+      dimensional_params e = d;
+      e.G_syn = x;
+      x = to_dimensionless(e).g;
+    }
+    out.g.push_back(row);
+  }
+  const std::vector<double> E_r = per_population("E_r"), tau = per_population("tau_syn"), S = per_population("S_jump");
+  out.e_r.clear();
+  out.tau_s.clear();
+  out.s_jump.clear();
+  for (size_t j = 0; j < P; ++j) {
+    if (tau[j] <= 0) throw config_error(dprefix + "tau_syn", "must be > 0 ms, got " + fmt(tau[j]));
+    if (S[j] < 0) throw config_error(dprefix + "S_jump", "must be >= 0, got " + fmt(S[j]));
+    dimensional_params e = d;
+    e.E_r = E_r[j];
+    e.tau_syn = tau[j];
+    e.S_jump = S[j];
+    const dimensionless_params x = to_dimensionless(e);
+    out.e_r.push_back(x.e_r);
+    out.tau_s.push_back(x.tau_s);
+    out.s_jump.push_back(x.s_jump);
+  }
+  units.source += "synapse.dimensional: G_syn, E_r, tau_syn, S_jump as given (nS, mV, ms)\n";
+}
+
+/// A time key given in dimensionless units (`key`) or in ms (`key`_ms, with a physical-units configuration).
+void read_time(const toml::table& t, const std::string& prefix, const char* key, const units_params& units,
+               double& out) {
+  const std::string ms_key = std::string(key) + "_ms";
+  const toml::node* n = t.get(key);
+  const toml::node* m = t.get(ms_key);
+  if (n && m) throw config_error(prefix + ms_key, "give " + prefix + key + " or " + prefix + ms_key + ", not both");
+  if (n) out = get_double(*n, prefix + key);
+  if (m) {
+    if (!units.dimensional)
+      throw config_error(prefix + ms_key,
+                         "needs the time unit of a physical-units configuration "
+                         "(population.i.dimensional); use " +
+                             prefix + key + " (dimensionless) here");
+    out = get_double(*m, prefix + ms_key) / units.time_unit_ms;
+  }
+}
+
 void apply_override(toml::table& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
@@ -240,6 +456,7 @@ model_spec parse_table(const toml::table& root) {
   const toml::array* pa = pops->as_array();
   if (!pa || pa->empty())
     throw config_error("population", "expected one or more [[population]] tables (an array of tables)");
+  dimensional_params scales;  // of the first population, in the physical-units form
   for (size_t i = 0; i < pa->size(); ++i) {
     const std::string prefix = "population." + std::to_string(i) + ".";
     const toml::table& t = as_table(*pa->get(i), "population." + std::to_string(i));
@@ -248,14 +465,43 @@ model_spec parse_table(const toml::table& root) {
     read_double(t, "fraction", prefix, p.fraction);
     read_double(t, "eta_bar", prefix, p.eta_bar);
     read_double(t, "delta", prefix, p.delta);
-    read_double(t, "alpha", prefix, p.alpha);
-    read_double(t, "a", prefix, p.a);
-    read_double(t, "b", prefix, p.b);
-    read_double(t, "w_jump", prefix, p.w_jump);
-    read_double(t, "v_peak", prefix, p.v_peak);
-    read_double(t, "v_reset", prefix, p.v_reset);
-    if (const toml::node* n = t.get("I_ext")) p.I_ext = read_input(*n, prefix + "I_ext");
+    const bool dimensional = t.get("dimensional") != nullptr;
+    if (i > 0 && dimensional != spec.units.dimensional)
+      throw config_error(prefix + "dimensional",
+                         std::string(dimensional ? "given" : "missing") + ": population 0 is given " +
+                             (spec.units.dimensional ? "in physical units" : "dimensionless") +
+                             "; give every population in the same form (they share the scales C, k, V_R)");
+    if (dimensional) {
+      dimensional_params d;
+      read_dimensional_population(t, prefix, p, spec.units, i > 0 ? &scales : nullptr, d);
+      if (i == 0) scales = d;
+    } else {
+      read_double(t, "alpha", prefix, p.alpha);
+      read_double(t, "a", prefix, p.a);
+      read_double(t, "b", prefix, p.b);
+      read_double(t, "w_jump", prefix, p.w_jump);
+      read_double(t, "v_peak", prefix, p.v_peak);
+      read_double(t, "v_reset", prefix, p.v_reset);
+      if (const toml::node* n = t.get("I_ext")) p.I_ext = read_input(*n, prefix + "I_ext");
+    }
     spec.populations.push_back(p);
+  }
+  if (const toml::node* n = root.get("units")) {
+    // Written by to_toml() for a physical-units configuration: labels of the outputs only.
+    const toml::table& t = as_table(*n, "units");
+    check_keys(t, "units.", k_units_keys);
+    if (spec.units.dimensional)
+      throw config_error("units", "set from the physical-units form (population.i.dimensional); remove [units]");
+    units_params u;
+    u.dimensional = true;
+    read_double(t, "time_unit_ms", "units.", u.time_unit_ms);
+    read_double(t, "voltage_unit_mV", "units.", u.voltage_unit_mV);
+    read_double(t, "current_unit_pA", "units.", u.current_unit_pA);
+    for (auto [key, x] : {std::pair<const char*, double>{"time_unit_ms", u.time_unit_ms},
+                          {"voltage_unit_mV", u.voltage_unit_mV},
+                          {"current_unit_pA", u.current_unit_pA}})
+      if (!std::isfinite(x) || x <= 0) throw config_error(std::string("units.") + key, "must be > 0, got " + fmt(x));
+    spec.units = u;
   }
 
   const size_t P = spec.populations.size();
@@ -264,29 +510,37 @@ model_spec parse_table(const toml::table& root) {
   {
     const toml::table& t = as_table(*syn, "synapse");
     check_keys(t, "synapse.", k_synapse_keys);
-    for (const char* key : {"g", "e_r", "tau_s", "s_jump"})
-      if (!t.get(key)) throw config_error(std::string("synapse.") + key, "missing (required)");
-    const toml::array* g = t.get("g")->as_array();
-    if (!g || g->size() != P)
-      throw config_error("synapse.g", "expected a " + std::to_string(P) + " x " + std::to_string(P) +
-                                          " array of arrays (onto population i from population j)");
-    for (size_t i = 0; i < P; ++i) {
-      auto row = read_vector(*g->get(i), "synapse.g[" + std::to_string(i) + "]");
-      if (row.size() != P)
-        throw config_error("synapse.g", "row " + std::to_string(i) + " has " + std::to_string(row.size()) +
-                                            " entries; expected " + std::to_string(P) + " (one per population)");
-      spec.synapse.g.push_back(row);
+    if (t.get("dimensional")) {
+      if (!pa->get(0)->as_table()->get("dimensional"))
+        throw config_error("synapse.dimensional",
+                           "needs the populations in physical units (population.i.dimensional), which fix the scales "
+                           "C, k, V_R; or give g, e_r, tau_s, s_jump dimensionless");
+      read_dimensional_synapse(t, P, scales, spec.synapse, spec.units);
+    } else {
+      for (const char* key : {"g", "e_r", "tau_s", "s_jump"})
+        if (!t.get(key)) throw config_error(std::string("synapse.") + key, "missing (required)");
+      const toml::array* g = t.get("g")->as_array();
+      if (!g || g->size() != P)
+        throw config_error("synapse.g", "expected a " + std::to_string(P) + " x " + std::to_string(P) +
+                                            " array of arrays (onto population i from population j)");
+      for (size_t i = 0; i < P; ++i) {
+        auto row = read_vector(*g->get(i), "synapse.g[" + std::to_string(i) + "]");
+        if (row.size() != P)
+          throw config_error("synapse.g", "row " + std::to_string(i) + " has " + std::to_string(row.size()) +
+                                              " entries; expected " + std::to_string(P) + " (one per population)");
+        spec.synapse.g.push_back(row);
+      }
+      spec.synapse.e_r = read_vector(*t.get("e_r"), "synapse.e_r");
+      spec.synapse.tau_s = read_vector(*t.get("tau_s"), "synapse.tau_s");
+      spec.synapse.s_jump = read_vector(*t.get("s_jump"), "synapse.s_jump");
     }
-    spec.synapse.e_r = read_vector(*t.get("e_r"), "synapse.e_r");
-    spec.synapse.tau_s = read_vector(*t.get("tau_s"), "synapse.tau_s");
-    spec.synapse.s_jump = read_vector(*t.get("s_jump"), "synapse.s_jump");
   }
 
   if (const toml::node* n = root.get("run")) {
     const toml::table& t = as_table(*n, "run");
     check_keys(t, "run.", k_run_keys);
-    read_double(t, "t_end", "run.", spec.run.t_end);
-    read_double(t, "dt", "run.", spec.run.dt);
+    read_time(t, "run.", "t_end", spec.units, spec.run.t_end);
+    read_time(t, "run.", "dt", spec.units, spec.run.dt);
     const std::string s = read_string(t, "scheme", "run.", "paper");
     if (s == "paper")
       spec.run.scheme = scheme_kind::paper;
@@ -295,7 +549,7 @@ model_spec parse_table(const toml::table& root) {
     else
       throw config_error("run.scheme", "'" + shorten(s) + "' is not one of paper, exact");
     read_int(t, "record_every", "run.", spec.run.record_every);
-    read_double(t, "rate_window", "run.", spec.run.rate_window);
+    read_time(t, "run.", "rate_window", spec.units, spec.run.rate_window);
     read_int(t, "spike_neurons", "run.", spec.run.spike_neurons);
     read_int(t, "max_spikes", "run.", spec.run.max_spikes);
   }
@@ -305,7 +559,7 @@ model_spec parse_table(const toml::table& root) {
     read_bool(t, "enabled", "meanfield.", spec.meanfield.enabled);
     read_double(t, "rtol", "meanfield.", spec.meanfield.rtol);
     read_double(t, "atol", "meanfield.", spec.meanfield.atol);
-    read_double(t, "transient", "meanfield.", spec.meanfield.transient);
+    read_time(t, "meanfield.", "transient", spec.units, spec.meanfield.transient);
     read_bool(t, "slow_finite_peak", "meanfield.", spec.meanfield.slow_finite_peak);
   }
   validate(spec);
@@ -508,6 +762,12 @@ model_spec load_config_file(const std::string& path, const std::vector<std::stri
 
 std::string to_toml(const model_spec& spec) {
   std::ostringstream o;
+  if (spec.units.dimensional && !spec.units.source.empty()) {
+    o << "# Converted from physical units (docs/units.md); the values below are the dimensionless ones simulated.\n";
+    std::istringstream lines(spec.units.source);
+    for (std::string l; std::getline(lines, l);) o << "# " << l << "\n";
+    o << "\n";
+  }
   o << "[network]\nn = " << spec.network.n << "\nsampling = \"" << to_string(spec.network.sampling)
     << "\"\nseed = " << spec.network.seed << "\nreplicas = " << spec.network.replicas << "\n";
   for (const auto& p : spec.populations) {
@@ -534,6 +794,10 @@ std::string to_toml(const model_spec& spec) {
     << "\nrtol = " << fmt(spec.meanfield.rtol) << "\natol = " << fmt(spec.meanfield.atol)
     << "\ntransient = " << fmt(spec.meanfield.transient)
     << "\nslow_finite_peak = " << (spec.meanfield.slow_finite_peak ? "true" : "false") << "\n";
+  if (spec.units.dimensional)
+    o << "\n[units]  # labels of the outputs: t in ms = t * time_unit_ms\ntime_unit_ms = "
+      << fmt(spec.units.time_unit_ms) << "\nvoltage_unit_mV = " << fmt(spec.units.voltage_unit_mV)
+      << "\ncurrent_unit_pA = " << fmt(spec.units.current_unit_pA) << "\n";
   return o.str();
 }
 

@@ -492,9 +492,22 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
           ds.push_back(r.sdiff[v]);
         }
       const power_fit f = fit_signed_plateau(ns, ds);
-      if (f.ok)
+      std::vector<double> sizes = ns;
+      std::sort(sizes.begin(), sizes.end());
+      const auto distinct = std::unique(sizes.begin(), sizes.end()) - sizes.begin();
+      // The same rule as tools/plot_finite_size.py (docs/finite_size.md): an exponent is a result only
+      // with at least 4 sizes and a standard error of at most half of it.
+      const bool determined =
+          f.ok && distinct >= 4 && std::isfinite(f.gamma_stderr) && f.gamma_stderr <= 0.5 * std::fabs(f.gamma);
+      if (f.ok && determined)
         spdlog::info("{}: late-time mean of {} vs mean field: (net - mf)/mf = {:+.4f} {:+.3g} N^-({:.3f} +/- {:.3f})",
                      to_string(s), k_vars[v], f.d, f.c, f.gamma, f.gamma_stderr);
+      else if (f.ok)
+        spdlog::warn(
+            "{}: late-time mean of {} vs mean field: the signed fit (net - mf)/mf = {:+.4f} {:+.3g} N^-({:.3f} +/- "
+            "{:.3f}) over {} sizes does not determine its exponent (needs >= 4 sizes and a standard error <= half "
+            "of it): more sizes or seeds",
+            to_string(s), k_vars[v], f.d, f.c, f.gamma, f.gamma_stderr, distinct);
     }
   spdlog::info("finite-size study complete: {} rows in {}", rows.size(), csv_path);
   return 0;

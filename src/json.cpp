@@ -100,7 +100,8 @@ json provenance() {
   p["build"] = {{"compiler", build_info::compiler},
                 {"flags", build_info::flags},
                 {"build_type", build_info::build_type},
-                {"cuda_toolkit", or_null(build_info::cuda_toolkit)}};
+                {"cpu_target", build_info::cpu_target},
+                {"cuda", build_info::cuda}};
   const auto v = [](int a, int b, int c) {
     return std::to_string(a) + "." + std::to_string(b) + "." + std::to_string(c);
   };

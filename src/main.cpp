@@ -7,6 +7,7 @@
 #include <iostream>
 #include <new>
 
+#include "izhinet/backend.hpp"
 #include "izhinet/commands.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/json.hpp"
@@ -40,8 +41,14 @@ int main(int argc, char** argv) {
     return argc < 2 ? exit_usage : exit_ok;
   }
   if (std::string(argv[1]) == "--version") {
-    std::cout << "izhinet " << IZHINET_VERSION << " (" << provenance()["git_commit"].get<std::string>()
-              << (provenance()["git_dirty"].get<bool>() ? ", dirty" : "") << ")\n";
+    // What this binary is and where it can run (tools/main_job.sh reads the "GPU:" line).
+    std::cout << "izhinet " << IZHINET_VERSION << " (git " << IZHINET_GIT << (IZHINET_GIT_DIRTY ? ", dirty" : "")
+              << ")\nCPU target: " << IZHINET_ARCH_DESCRIPTION << "\nCUDA: " << IZHINET_CUDA_DESCRIPTION << "\n";
+    std::string why;
+    if (izhinet::cuda_available(&why))
+      std::cout << "GPU: usable\n";
+    else
+      std::cout << "GPU: not usable (" << why << ")\n";
     return exit_ok;
   }
   struct sigaction sa {};

@@ -67,8 +67,12 @@ csv_sink::csv_sink(const std::string& dir, const model_spec& spec, int replicas)
     }
     files_.push_back(std::make_unique<line_file>(path));
     files_.back()->line(one_file_ ? "replica," + header : header);
-    files_.back()->flush();  // well-formed from the start; a full disk shows up now
   }
+  // The row at t = 0 (on the mean field's time grid), then the files are well-formed from the start.
+  const std::string first = csv_line(initial_row(spec));
+  for (int r = 0; r < replicas; ++r)
+    files_.at(one_file_ ? 0 : r)->line(one_file_ ? std::to_string(r) + "," + first : first);
+  for (auto& f : files_) f->flush();  // a full disk shows up now
   if (spec.run.spike_neurons > 0) {
     spikes_ = std::make_unique<line_file>((fs::path(dir) / "spikes.csv").string());
     spikes_->line("t,replica,population,neuron");
@@ -174,6 +178,10 @@ json spec_to_json(const model_spec& spec) {
   o["synapse"] = syn;
   o["run"] = run;
   o["meanfield"] = mf;
+  if (spec.units.dimensional)  // physical-units input: times in ms = t * time_unit_ms (docs/units.md)
+    o["units"] = {{"time_unit_ms", spec.units.time_unit_ms},
+                  {"voltage_unit_mV", spec.units.voltage_unit_mV},
+                  {"current_unit_pA", spec.units.current_unit_pA}};
   return o;
 }
 

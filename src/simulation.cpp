@@ -31,6 +31,17 @@ std::vector<replica_spec> default_replicas(const model_spec& spec) {
   return r;
 }
 
+record_row initial_row(const model_spec& spec) {
+  const size_t P = static_cast<size_t>(spec.num_populations());
+  record_row row;
+  row.t = 0.0;
+  row.r.assign(P, 0.0);
+  row.v.assign(P, 0.0);
+  row.w.assign(P, 0.0);
+  row.s.assign(P, 0.0);
+  return row;
+}
+
 void moments_to_row(const model_spec& spec, const pop_moments* m, const std::vector<int64_t>& pop_n, double t,
                     record_row& row) {
   const int P = spec.num_populations();

@@ -13,14 +13,14 @@
 
 namespace izhinet::testing {
 
-struct cli_result {
+struct shell_result {
   int status;       ///< exit status, or 128 + signal
   std::string out;  ///< stdout + stderr
   double seconds;   ///< wall time
 };
 
 /// Runs `bash -c "<script>"`; stdout and stderr together.
-inline cli_result run_shell(const std::string& script) {
+inline shell_result run_shell(const std::string& script) {
   const std::string inner = script;
   std::string quoted = "'";
   for (char c : inner) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
@@ -36,7 +36,7 @@ inline cli_result run_shell(const std::string& script) {
 }
 
 /// Runs `bash -c "<prefix> izhinet <args>"` (prefix: e.g. "ulimit -f 20;").
-inline cli_result run_cli(const std::string& args, const std::string& prefix = "") {
+inline shell_result run_izhinet(const std::string& args, const std::string& prefix = "") {
   return run_shell(prefix + " exec " + std::string(IZHINET_BINARY) + " " + args + " 2>&1");
 }
 

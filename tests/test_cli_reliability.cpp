@@ -69,7 +69,7 @@ std::string write_config(const fs::path& dir, const std::string& text, const std
 }
 
 /// Exactly one [error] line, a non-zero status below 128, every `needles` in that line.
-void expect_one_error(const cli_result& r, int status, const std::vector<std::string>& needles,
+void expect_one_error(const shell_result& r, int status, const std::vector<std::string>& needles,
                       const std::string& what) {
   SCOPED_TRACE(what + "\n" + r.out.substr(0, 2000));
   EXPECT_EQ(r.status, status);
@@ -92,9 +92,9 @@ TEST(CliReliability, AFileSizeLimitStopsTheRunAtOnceWithStatus5) {
   const std::string cfg = write_config(d, k_one);
   const fs::path out = d / "o";
   // ulimit -f: every file may hold 40 KiB, then write(2) fails with EFBIG (a quota behaves alike).
-  const cli_result r = run_cli("run -c " + cfg + " --backend cpu --threads 1 --set run.t_end=200 --set " +
-                                   "run.spike_neurons=200 --out " + out.string(),
-                               "ulimit -f 40;");
+  const shell_result r = run_izhinet("run -c " + cfg + " --backend cpu --threads 1 --set run.t_end=200 --set " +
+                                         "run.spike_neurons=200 --out " + out.string(),
+                                     "ulimit -f 40;");
   expect_one_error(r, exit_io, {"cannot write", ".csv", std::strerror(EFBIG)}, "file-size limit");
   const json s = summary_of(out);
   EXPECT_EQ(s["status"], "io_error");
@@ -128,7 +128,7 @@ TEST(CliReliability, ASmallTmpfsFillsUpAndTheRunSaysSo) {
                             (mnt / "o").string() + " > " + (keep / "log").string() + " 2>&1; echo $? > " +
                             (keep / "status").string() + "; cp -r " + (mnt / "o").string() + " " + keep.string();
   ASSERT_EQ(std::system(("unshare -rm sh -c '" + inner + "'").c_str()), 0);
-  const cli_result r{std::stoi(read_text(keep / "status")), read_text(keep / "log"), 0};
+  const shell_result r{std::stoi(read_text(keep / "status")), read_text(keep / "log"), 0};
   expect_one_error(r, exit_io, {"cannot write", std::strerror(ENOSPC)}, "full tmpfs");
   EXPECT_EQ(summary_of(keep / "o")["status"], "io_error");
   for (const char* f : {"timeseries.csv", "spikes.csv"}) {
@@ -151,7 +151,7 @@ TEST(CliReliability, ASecondProcessOnAFolderStopsAtOnceNamingTheHolder) {
       " run -c " + cfg + " --backend cpu --out " + out + " --overwrite; echo second=$?; " + bin + " finite-size -c " +
       cfg + " --n 100 --seeds 1 --backend cpu --out " + out +
       "; echo study=$?; echo first_pid=$pid; kill -TERM $pid; " + "wait $pid; echo first=$?";
-  const cli_result r = run_shell(script);
+  const shell_result r = run_shell(script);
   std::smatch m;
   ASSERT_TRUE(std::regex_search(r.out, m, std::regex("first_pid=([0-9]+)"))) << r.out;
   const std::string pid = m[1];
@@ -169,18 +169,18 @@ TEST(CliReliability, ARerunIsRefusedUnlessOverwriteWhichRemovesTheOldRun) {
   const std::string cfg = write_config(d, k_one);
   const fs::path out = d / "o";
   const std::string base = "run -c " + cfg + " --backend cpu --threads 1 --set run.t_end=2 --out " + out.string();
-  ASSERT_EQ(run_cli(base + " --set network.replicas=3").status, 0);
+  ASSERT_EQ(run_izhinet(base + " --set network.replicas=3").status, 0);
   ASSERT_TRUE(fs::exists(out / "replica_2" / "timeseries.csv"));
   const std::string before = read_text(out / "summary.json");
-  expect_one_error(run_cli(base), exit_usage, {"--out", "--overwrite"}, "rerun without --overwrite");
+  expect_one_error(run_izhinet(base), exit_usage, {"--out", "--overwrite"}, "rerun without --overwrite");
   EXPECT_EQ(read_text(out / "summary.json"), before) << "the refused rerun changed the old run";
-  const cli_result r = run_cli(base + " --overwrite");
+  const shell_result r = run_izhinet(base + " --overwrite");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_FALSE(fs::exists(out / "replica_0")) << "files of the old run left beside the new one";
   EXPECT_TRUE(fs::exists(out / "timeseries.csv"));
   EXPECT_EQ(summary_of(out)["parameters"]["network"]["replicas"], 1);
   // a study folder is not a run folder either
-  expect_one_error(run_cli("finite-size -c " + cfg + " --n 100 --seeds 1 --backend cpu --out " + out.string()),
+  expect_one_error(run_izhinet("finite-size -c " + cfg + " --n 100 --seeds 1 --backend cpu --out " + out.string()),
                    exit_usage, {"--out", "study.txt"}, "a study into a run folder");
   fs::remove_all(d);
 }
@@ -195,7 +195,7 @@ TEST(CliReliability, MfHonoursSignalsWithinASecondAndFailsWithStatus4) {
         std::string(IZHINET_BINARY) + " mf -c " + cfg + " --set run.t_end=1e8 --set run.record_every=10000000 --out " +
         out.string() + " > /dev/null 2>&1 & pid=$!; sleep 1; kill -" + sig +
         " $pid; s=$(date +%s%N); wait $pid; st=$?; e=$(date +%s%N); echo $st $(( (e-s)/1000000 ))";
-    const cli_result r = run_shell(script);
+    const shell_result r = run_shell(script);
     int status = -1, ms = -1;
     ASSERT_EQ(std::sscanf(r.out.c_str(), "%d %d", &status, &ms), 2) << r.out;
     EXPECT_EQ(status, exit_interrupted);
@@ -205,7 +205,8 @@ TEST(CliReliability, MfHonoursSignalsWithinASecondAndFailsWithStatus4) {
     ASSERT_FALSE(csv.empty());
     EXPECT_EQ(csv.back(), '\n');
   }
-  const cli_result bad = run_cli("mf -c " + cfg + " --set population.0.I_ext=1e200 --out " + (d / "bad").string());
+  const shell_result bad =
+      run_izhinet("mf -c " + cfg + " --set population.0.I_ext=1e200 --out " + (d / "bad").string());
   expect_one_error(bad, exit_runtime, {"mean-field integration failed"}, "mf integration failure");
   EXPECT_EQ(summary_of(d / "bad")["status"], "failed");
   fs::remove_all(d);
@@ -224,7 +225,7 @@ TEST(CliReliability, ConfigurationsThatAreNotSmallFilesAreRefusedInOneLine) {
                                                                                   {d.string(), "a folder"},
                                                                                   {big, "64 MiB"}}) {
     for (const char* cmd : {"run", "mf"}) {
-      const cli_result r = run_cli(std::string(cmd) + " -c " + path + out);
+      const shell_result r = run_izhinet(std::string(cmd) + " -c " + path + out);
       expect_one_error(r, exit_usage, {"--config", why}, std::string(cmd) + " " + path);
       EXPECT_LT(r.seconds, 10.0);
     }
@@ -236,10 +237,10 @@ TEST(CliReliability, SetValuesAreTomlWithCommasArraysAndInlineTables) {
   const fs::path d = fresh_temp_dir("set");
   const std::string cfg = write_config(d, k_two);
   const fs::path out = d / "o";
-  const cli_result r =
-      run_cli("run -c " + cfg + " --backend cpu --threads 1 --out " + out.string() +
-              " --set 'synapse.g=[[1.0,0.5],[0.5,1.0]]' --set=network.n=100" +
-              " -s 'population.0.I_ext={ kind = \"steps\", times = [1.0, 2.0], values = [0.5, 0.25] }'");
+  const shell_result r =
+      run_izhinet("run -c " + cfg + " --backend cpu --threads 1 --out " + out.string() +
+                  " --set 'synapse.g=[[1.0,0.5],[0.5,1.0]]' --set=network.n=100" +
+                  " -s 'population.0.I_ext={ kind = \"steps\", times = [1.0, 2.0], values = [0.5, 0.25] }'");
   ASSERT_EQ(r.status, 0) << r.out;
   const json p = summary_of(out)["parameters"];
   EXPECT_EQ(p["synapse"]["g"], json::parse("[[1.0, 0.5], [0.5, 1.0]]"));
@@ -273,7 +274,7 @@ TEST(CliReliability, BadOptionsAndValuesAreNamedWithTheirRange) {
       {"run -c " + huge + out, {"unknown key", "10485760 characters"}},
       {"run -c " + cfg + out + " --set", {"--set", "missing its value"}},
   };
-  for (const auto& c : cases) expect_one_error(run_cli(c.args), exit_usage, c.needles, c.args.substr(0, 200));
+  for (const auto& c : cases) expect_one_error(run_izhinet(c.args), exit_usage, c.needles, c.args.substr(0, 200));
   fs::remove_all(d);
 }
 
@@ -283,11 +284,11 @@ TEST(CliReliability, StudyFolderProblemsNameTheFileAndTheLine) {
   const fs::path out = d / "o";
   const std::string study = "finite-size -c " + cfg + " --n 100 --seeds 1 --sampling quantiles --backend cpu --out ";
   fs::create_directories(d / "weird" / "study.txt");
-  expect_one_error(run_cli(study + (d / "weird").string()), exit_usage, {"study.txt", "not a file"},
+  expect_one_error(run_izhinet(study + (d / "weird").string()), exit_usage, {"study.txt", "not a file"},
                    "study.txt is a folder");
-  ASSERT_EQ(run_cli(study + out.string()).status, 0);
+  ASSERT_EQ(run_izhinet(study + out.string()).status, 0);
   { std::ofstream(out / "finite_size.csv", std::ios::app) << "garbage,line\n"; }
-  expect_one_error(run_cli(study + out.string()), exit_usage, {"finite_size.csv' line 3"}, "garbage line");
+  expect_one_error(run_izhinet(study + out.string()), exit_usage, {"finite_size.csv' line 3"}, "garbage line");
   fs::remove_all(d);
 }
 
@@ -295,20 +296,22 @@ TEST(CliReliability, ManyReplicasShareOneFileAndTooManyOpenFilesAreRefusedUpFron
   const fs::path d = fresh_temp_dir("replicas");
   const std::string cfg = write_config(d, k_one);
   const fs::path out = d / "o";
-  const cli_result r = run_cli("run -c " + cfg + " --backend cpu --threads 1 --set network.n=10 --set run.t_end=1 " +
-                               "--set run.record_every=100 --set network.replicas=300 --out " + out.string() + " -q");
+  const shell_result r =
+      run_izhinet("run -c " + cfg + " --backend cpu --threads 1 --set network.n=10 --set run.t_end=1 " +
+                  "--set run.record_every=100 --set network.replicas=300 --out " + out.string() + " -q");
   ASSERT_EQ(r.status, 0) << r.out;
   const auto rows = read_lines(out / "timeseries.csv");
-  ASSERT_EQ(rows.size(), 1u + 300 * 10);
+  ASSERT_EQ(rows.size(), 1u + 300 * 11);  // t = 0 and 10 recorded rows per replica
   EXPECT_EQ(rows[0], "replica,t,r0,v0,w0,s0");
   EXPECT_FALSE(fs::exists(out / "replica_0"));
   std::set<std::string> replicas;
   for (size_t k = 1; k < rows.size(); ++k) replicas.insert(rows[k].substr(0, rows[k].find(',')));
   EXPECT_EQ(replicas.size(), 300u);
   // 200 replicas with one file each need more descriptors than `ulimit -n 60` allows: refused before any work
-  const cli_result lim = run_cli("run -c " + cfg + " --backend cpu --set network.n=10 --set network.replicas=200 " +
-                                     "--out " + (d / "lim").string(),
-                                 "ulimit -n 60;");
+  const shell_result lim =
+      run_izhinet("run -c " + cfg + " --backend cpu --set network.n=10 --set network.replicas=200 " + "--out " +
+                      (d / "lim").string(),
+                  "ulimit -n 60;");
   expect_one_error(lim, exit_usage, {"network.replicas", "ulimit -n"}, "open-file limit");
   EXPECT_FALSE(fs::exists(d / "lim")) << "a refused run wrote files";
   fs::remove_all(d);
@@ -325,7 +328,7 @@ TEST(CliReliability, FiniteSizeStopsWritingUpRunsWithinASecondAndResumes) {
   const std::string script = study + " > /dev/null 2>&1 & pid=$!; until ls " + out.string() +
                              "/runs/*.json > /dev/null 2>&1; do sleep 0.02; done; kill -TERM $pid; " +
                              "s=$(date +%s%N); wait $pid; st=$?; e=$(date +%s%N); echo $st $(( (e-s)/1000000 ))";
-  const cli_result r = run_shell(script);
+  const shell_result r = run_shell(script);
   int status = -1, ms = -1;
   ASSERT_EQ(std::sscanf(r.out.c_str(), "%d %d", &status, &ms), 2) << r.out;
   EXPECT_EQ(status, exit_interrupted);
@@ -334,7 +337,7 @@ TEST(CliReliability, FiniteSizeStopsWritingUpRunsWithinASecondAndResumes) {
   EXPECT_LT(kept, 40u) << "the signal came too late to test anything";
   EXPECT_EQ(read_text(out / "finite_size.csv").back(), '\n');
   // resumed: every run exactly once
-  const cli_result again = run_cli(study.substr(study.find(' ') + 1) + " -q");
+  const shell_result again = run_izhinet(study.substr(study.find(' ') + 1) + " -q");
   ASSERT_EQ(again.status, 0) << again.out;
   const auto rows = read_lines(out / "finite_size.csv");
   EXPECT_EQ(rows.size(), 41u);
@@ -351,10 +354,10 @@ TEST(CliReliability, AStudyOnAFullDiskStopsWithStatus5AndARerunRedoesTheRun) {
   const std::string study = "finite-size -c " + cfg + " --n 100,200 --seeds 2 --sampling random --backend cpu " +
                             "--threads 1 --set run.t_end=40 --progress 0 --out " + out.string();
   // each run's mean-field files need more than 16 KiB: the first write-up fails
-  const cli_result r = run_cli(study, "ulimit -f 16;");
+  const shell_result r = run_izhinet(study, "ulimit -f 16;");
   expect_one_error(r, exit_io, {"cannot write", std::strerror(EFBIG)}, "study on a full disk");
   EXPECT_EQ(read_lines(out / "finite_size.csv").size(), 1u) << "a run whose write-up failed was marked done";
-  const cli_result again = run_cli(study + " -q");
+  const shell_result again = run_izhinet(study + " -q");
   ASSERT_EQ(again.status, 0) << again.out;
   EXPECT_EQ(read_lines(out / "finite_size.csv").size(), 1u + 4);
   fs::remove_all(d);

@@ -231,7 +231,7 @@ TEST(Cli, RunWritesTimeseriesSummaryAndSpikes) {
   EXPECT_EQ(header, "t,r0,v0,w0,s0");
   int rows = 0;
   for (std::string l; std::getline(ts, l);) ++rows;
-  EXPECT_EQ(rows, 100);  // 1000 steps / record_every 10
+  EXPECT_EQ(rows, 1 + 100);  // t = 0, then 1000 steps / record_every 10
   std::ifstream js(d / "o" / "summary.json");
   std::stringstream ss;
   ss << js.rdbuf();
@@ -257,7 +257,7 @@ TEST(Cli, ReplicasWriteOneOutputSetEach) {
       last[k] = l;
       ++rows;
     }
-    EXPECT_EQ(rows, 1 + 500) << "replica " << k;
+    EXPECT_EQ(rows, 1 + 1 + 500) << "replica " << k;  // header, t = 0, 500 records
   }
   EXPECT_NE(last[0], last[1]) << "different seeds must give different networks";
   EXPECT_TRUE(fs::exists(d / "o" / "replica_0" / "validation.json"));  // the validator compares replica 0
@@ -285,7 +285,7 @@ TEST(Cli, SigtermEndsARunQuicklyAndKeepsWhatWasRecorded) {
   std::ifstream ts(d / "o" / "timeseries.csv");
   int rows = 0;
   for (std::string l; std::getline(ts, l);) ++rows;
-  EXPECT_GT(rows, 1);
+  EXPECT_GT(rows, 2);  // header, t = 0, and what was recorded before the signal
   EXPECT_TRUE(fs::exists(d / "o" / "summary.json"));
   fs::remove_all(d);
 }

@@ -20,8 +20,8 @@ using izhinet::testing::run_cpu;
 namespace {
 
 // ---------------------------------------------------------------------------
-// An independent implementation of the paper's reference scheme (MODEL.md
-// section 3), written the plain way: array of structs, explicit branches,
+// An independent implementation of the paper's reference scheme (docs/model.md
+// section 4), written the plain way: array of structs, explicit branches,
 // the coupling term in the form of the model equation.
 struct ref_neuron {
   double v = 0, w = 0, eta = 0;
@@ -204,7 +204,7 @@ model_spec single_qif(double eta, scheme_kind scheme, double dt, double t_end) {
 }  // namespace
 
 TEST(Engine, PaperSchemeFiresAtTheFiniteCutoffQifRate) {
-  // Rate of v' = v^2 - alpha v + eta between v_reset and v_peak (MODEL.md section 5):
+  // Rate of v' = v^2 - alpha v + eta between v_reset and v_peak (docs/meanfield.md section 2):
   // 1/T with T = (atan((v_peak - A/2)/sqrt(H)) - atan((v_reset - A/2)/sqrt(H))) / sqrt(H).
   for (double eta : {0.2, 0.5}) {
     const double dt = 1e-4, t_end = 400.0;
@@ -443,7 +443,7 @@ TEST(Sampling, StreamsAndSeedsAreIndependent) {
 }
 
 TEST(Engine, PaperTonicPointIsCloseToTheMeanField) {
-  // MODEL.md / issue: eta_bar = 0.25, N = 1000 quantiles, T = 800, paper scheme;
+  // docs/model.md / issue: eta_bar = 0.25, N = 1000 quantiles, T = 800, paper scheme;
   // exact mean field r = 0.117, <w> = 0.284.
   model_spec m = paper_one_population(0.25);
   m.network.n = 1000;

@@ -1,5 +1,14 @@
 #pragma once
 // Small helpers shared by the CPU tests.
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "izhinet/backend.hpp"
@@ -58,6 +67,47 @@ double late_mean(const std::vector<record_row>& rows, double t_from, F get) {
       ++n;
     }
   return n ? s / n : 0.0;
+}
+
+/// Exit status (128 + signal when killed) and stdout + stderr of `izhinet ARGS`.
+struct cli_result {
+  int status;
+  std::string out;
+};
+
+inline cli_result run_cli(const std::string& args) {
+  const std::string cmd = std::string(IZHINET_BINARY) + " " + args + " 2>&1";
+  std::FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  while (std::fgets(buf, sizeof buf, p)) out += buf;
+  const int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), out};
+}
+
+/// A fresh, empty temporary folder for one test.
+inline std::filesystem::path scratch_dir(const std::string& name) {
+  const auto d = std::filesystem::temp_directory_path() / ("izhinet_test_" + name + "_" + std::to_string(getpid()));
+  std::filesystem::remove_all(d);
+  std::filesystem::create_directories(d);
+  return d;
+}
+
+/// The columns of a CSV file with a header line, as numbers.
+inline std::map<std::string, std::vector<double>> read_csv_columns(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::vector<std::string> names;
+  std::map<std::string, std::vector<double>> cols;
+  if (!std::getline(in, line)) return cols;
+  std::stringstream h(line);
+  for (std::string c; std::getline(h, c, ',');) names.push_back(c);
+  while (std::getline(in, line)) {
+    std::stringstream l(line);
+    size_t k = 0;
+    for (std::string c; std::getline(l, c, ',') && k < names.size(); ++k) cols[names[k]].push_back(std::stod(c));
+  }
+  return cols;
 }
 
 }  // namespace izhinet::testing

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <random>
+#include <regex>
 #include <set>
 
 #include "cli_helpers.hpp"
@@ -46,9 +47,8 @@ void expect_provenance(const fs::path& file) {
   for (auto it = j["provenance"].begin(); it != j["provenance"].end(); ++it) keys.push_back(it.key());
   EXPECT_EQ(keys, k_provenance_keys);
   EXPECT_EQ(j["provenance"]["program"], "izhinet");
-  EXPECT_EQ(j["provenance"]["git_commit"].get<std::string>().size() == 40 ||
-                j["provenance"]["git_commit"].get<std::string>() == "unknown",
-            true);
+  EXPECT_TRUE(std::regex_match(j["provenance"]["git_commit"].get<std::string>(), std::regex("[0-9a-f]{7,40}|unknown")))
+      << j["provenance"]["git_commit"];
 }
 
 model_spec small_run() {
@@ -182,10 +182,11 @@ TEST(Io, ARunStopsAtOnceOnAFullDiskAndSaysHowFarItsFilesAreValid) {
       ASSERT_FALSE(text.empty());
       EXPECT_EQ(text.back(), '\n') << f << " ends in a torn line";
     }
-    // every row up to valid_until is there, on the recording grid
+    // every row up to valid_until is there, on the recording grid: header, t = 0, then row k at k record_every dt
     const auto rows = read_lines(d / "timeseries.csv");
-    const int64_t expect = std::llround(valid / (spec.run.record_every * spec.run.dt));
+    const int64_t expect = 1 + std::llround(valid / (spec.run.record_every * spec.run.dt));
     ASSERT_GE(static_cast<int64_t>(rows.size()) - 1, expect);
+    EXPECT_EQ(std::strtod(rows[1].c_str(), nullptr), 0.0);
     EXPECT_DOUBLE_EQ(std::strtod(rows[expect].c_str(), nullptr), valid);
     // every spike written has t <= the last complete row, and the run reached valid_until in spikes too
     double last_spike = 0;

@@ -6,7 +6,7 @@ Install Brian2 yourself first; this script installs nothing:
 (Brian 2.9.0 fails to import with numpy >= 2.4: numpy removed ndarray.ptp.)
 A C++ compiler is needed (cpp_standalone compiles the network).
 
-The network (MODEL.md sections 1 and 3, dimensionless; Brian2's time unit
+The network (docs/model.md sections 2 and 4, dimensionless; Brian2's time unit
 `ms` stands for one dimensionless time unit, dt = 1e-3):
 
   G: N neurons   dv/dt = v (v - alpha - g s) - w + eta + g s e_r   (unless refractory)
@@ -66,7 +66,7 @@ def run_brian2(n, t_end, eta_bar, workdir, record_rate=False, dt=1e-3, reps=1):
     # Brian2's default C++ flags are kept (-O3 -ffast-math -fno-finite-math-only -march=native).
     b2.defaultclock.dt = dt * b2.ms
 
-    # Paper one-population set (MODEL.md section 1), dimensionless.
+    # Paper one-population set (docs/model.md section 2), dimensionless.
     p = dict(alpha=0.6215, g=1.2308, e_r=1.0, a=0.0077, b=-0.0062, w_jump=0.0189, tau_s=2.6 * b2.ms,
              s_jump=1.2308, v_peak=200.0, v_reset=-200.0, n_neurons=float(n))
     eqs = """

@@ -24,7 +24,7 @@ import time
 import numpy as np
 from scipy.integrate import solve_ivp
 
-# Paper one-population parameters (MODEL.md section 1), dimensionless.
+# Paper one-population parameters (docs/model.md section 2), dimensionless.
 ALPHA, G, E_R, A, B, W_JUMP = 0.6215, 1.2308, 1.0, 0.0077, -0.0062, 0.0189
 TAU_S, S_JUMP, DELTA, ETA_BAR, I_EXT = 2.6, 1.2308, 0.02, 0.12, 0.0
 T_END = 800.0

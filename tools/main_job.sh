@@ -7,11 +7,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
 bash tools/build.sh
+# The figures need numpy and matplotlib: the system's Python, or the virtual
+# environment tools/setup.sh made where it could not install them system-wide.
+PY=${IZHINET_PYTHON:-python3}
+VENV=${IZHINET_VENV:-.venv}
+if ! "$PY" -c "import numpy, matplotlib" >/dev/null 2>&1 && [ -x "$VENV/bin/python" ]; then PY="$VENV/bin/python"; fi
 OUTDIR=${OUTDIR:-results}
 if [ -z "${N:-}" ]; then
   N=10000
-  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && \
-     grep -q "IZHINET_HAVE_CUDA:INTERNAL=ON" build/CMakeCache.txt 2>/dev/null; then N=1000000; fi
+  # GPU sizes only when this build can run its kernels on the GPU that is there
+  # (izhinet --version asks the device; an unsupported architecture says "not usable").
+  if build/izhinet --version | grep -q "^GPU: usable"; then N=1000000; fi
 fi
 mkdir -p "$OUTDIR"
 start=$(date +%s)
@@ -19,9 +25,9 @@ for point in tonic bursting; do
   echo "== paper_${point}: network (N = $N) and both mean fields"
   build/izhinet run --config "configs/paper_${point}.toml" --set network.n="$N" --out "$OUTDIR/$point" --progress 30 \
     --overwrite  # a rerun replaces the previous results
-  python3 tools/plot_run.py "$OUTDIR/$point" --out "$OUTDIR/${point}.png"
+  "$PY" tools/plot_run.py "$OUTDIR/$point" --out "$OUTDIR/${point}.png"
 done
-python3 tools/metrics_table.py "$OUTDIR/tonic" "$OUTDIR/bursting" > "$OUTDIR/metrics.md"
+"$PY" tools/metrics_table.py "$OUTDIR/tonic" "$OUTDIR/bursting" > "$OUTDIR/metrics.md"
 echo "== metrics ($OUTDIR/metrics.md), $(( $(date +%s) - start )) s for the experiment"
 cat "$OUTDIR/metrics.md"
 echo "figures: $OUTDIR/tonic.png $OUTDIR/bursting.png"

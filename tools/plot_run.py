@@ -1,16 +1,34 @@
 #!/usr/bin/env python3
 """Paper-style figure of one izhinet output folder: raster, r, <v>, <w>.
 
-    python3 tools/plot_run.py OUT_DIR [--out figure.png] [--tmin 0] [--tmax T]
+    python3 tools/plot_run.py DIR [--out figure.png] [--tmin T0] [--tmax T1]
+                              [--replica K] [--smooth W] [--raster-neurons M]
+                              [--physical] [--title TEXT]
 
-Reads OUT_DIR/timeseries.csv (network), and when present spikes.csv,
-meanfield.csv (exact mean field) and meanfield_slow.csv (slow-adaptation
-mean field, no v column). One column of panels per population.
+DIR is the output folder of `izhinet run` (timeseries.csv, and when present
+spikes.csv, eta.csv, meanfield.csv, meanfield_slow.csv), one replica of it
+(DIR/replica_K, or DIR with --replica K), or the folder of `izhinet mf`
+(meanfield.csv and equilibria.json alone: the mean field with its
+equilibria). One column of panels per population.
+
+- r and <v> of the network are drawn smoothed by a centred moving average over
+  W time units (default 1; 0: as recorded) over the recorded values in a
+  light colour, so that the mean-field lines stay visible; the legend says
+  the window.
+- The raster shows at most M neurons per population (default 100), spread
+  over the recorded ones and sorted by their excitability eta (eta.csv; with
+  quantile sampling the neuron index is already in eta order), lowest at the
+  bottom.
+- Runs configured in physical units (a `units` object in summary.json, or
+  [units] in config.toml) get their time axis in ms; --physical also draws
+  r in Hz, V in mV and W in pA.
 """
 import argparse
 import csv
 import json
+import math
 import os
+import re
 import sys
 
 import matplotlib
@@ -20,6 +38,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 
 def read_csv(path):
+    """Columns of a CSV file as lists of floats ({} if missing or empty)."""
+    if not os.path.exists(path):
+        return {}
     with open(path) as f:
         rows = list(csv.reader(f))
     if len(rows) < 2:
@@ -34,56 +55,199 @@ def read_csv(path):
     return cols
 
 
+def read_json(path):
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def read_units(run_dir, summary):
+    """time_unit_ms, voltage_unit_mV, current_unit_pA of a physical-units run, or None."""
+    if summary and "units" in summary.get("parameters", {}):
+        return summary["parameters"]["units"]
+    path = os.path.join(run_dir, "config.toml")
+    if os.path.exists(path):
+        text = open(path).read()
+        if re.search(r"^\[units\]", text, re.M):
+            units = {}
+            for key in ("time_unit_ms", "voltage_unit_mV", "current_unit_pA"):
+                m = re.search(rf"^{key}\s*=\s*([-+0-9.eE]+)", text, re.M)
+                if m:
+                    units[key] = float(m.group(1))
+            if "time_unit_ms" in units:
+                return units
+    return None
+
+
+def moving_average(t, x, width):
+    """Centred moving average of x over `width` time units (NaNs skipped)."""
+    if width <= 0 or len(t) < 3:
+        return list(x)
+    dt = (t[-1] - t[0]) / (len(t) - 1)
+    half = max(0, int(round(0.5 * width / dt)))
+    if half == 0:
+        return list(x)
+    pre_s, pre_n = [0.0], [0]
+    for v in x:
+        ok = not math.isnan(v)
+        pre_s.append(pre_s[-1] + (v if ok else 0.0))
+        pre_n.append(pre_n[-1] + (1 if ok else 0))
+    out = []
+    for k in range(len(x)):
+        lo, hi = max(0, k - half), min(len(x) - 1, k + half)
+        n = pre_n[hi + 1] - pre_n[lo]
+        out.append((pre_s[hi + 1] - pre_s[lo]) / n if n else float("nan"))
+    return out
+
+
+def locate(path, replica):
+    """(folder with the time series, folder with spikes/eta/summary, replica index)."""
+    path = os.path.normpath(path)
+    m = re.fullmatch(r"replica_(\d+)", os.path.basename(path))
+    if m:
+        return path, os.path.dirname(path), int(m.group(1))
+    if not os.path.exists(os.path.join(path, "timeseries.csv")):
+        sub = os.path.join(path, f"replica_{replica}")
+        if os.path.exists(os.path.join(sub, "timeseries.csv")):
+            return sub, path, replica
+    return path, path, replica
+
+
+def raster_rows(spikes, eta, population, replica, max_neurons, sampling):
+    """(times, y) of the raster: at most max_neurons recorded neurons, ranked by eta."""
+    sel = [k for k in range(len(spikes.get("t", [])))
+           if int(spikes["population"][k]) == population and int(spikes["replica"][k]) == replica]
+    neurons = sorted({int(spikes["neuron"][k]) for k in sel})
+    if eta:
+        key = {int(n): e for r, p, n, e in zip(eta["replica"], eta["population"], eta["neuron"], eta["eta"])
+               if int(r) == replica and int(p) == population}
+        recorded = sorted(key, key=lambda n: key[n])
+        how = "sorted by eta (eta.csv)"
+    else:
+        recorded = neurons  # quantile sampling: index order is eta order
+        how = "in index order" + (" = eta order (quantiles)" if sampling == "quantiles" else " (no eta.csv: unsorted)")
+    if not recorded:
+        return [], [], 0, how
+    step = max(1, math.ceil(len(recorded) / max_neurons))
+    shown = recorded[::step]
+    rank = {n: i for i, n in enumerate(shown)}
+    ts = [spikes["t"][k] for k in sel if int(spikes["neuron"][k]) in rank]
+    ys = [rank[int(spikes["neuron"][k])] for k in sel if int(spikes["neuron"][k]) in rank]
+    return ts, ys, len(shown), how
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("dir")
     ap.add_argument("--out", default=None, help="figure file (default DIR/figure.png)")
-    ap.add_argument("--tmin", type=float, default=None)
+    ap.add_argument("--tmin", type=float, default=None, help="in the units of the time axis")
     ap.add_argument("--tmax", type=float, default=None)
     ap.add_argument("--title", default=None)
+    ap.add_argument("--replica", type=int, default=0, help="replica to draw when DIR holds replica_<k>/ folders")
+    ap.add_argument("--smooth", type=float, default=1.0, help="moving-average window of r, time units (0: none)")
+    ap.add_argument("--raster-neurons", type=int, default=100, help="neurons per population in the raster")
+    ap.add_argument("--physical", action="store_true", help="r in Hz, V in mV, W in pA (physical-units runs)")
     a = ap.parse_args()
 
-    ts_path = os.path.join(a.dir, "timeseries.csv")
-    if not os.path.exists(ts_path):
-        sys.exit(f"plot_run: no timeseries.csv in {a.dir}")
-    net = read_csv(ts_path)
-    mf = read_csv(os.path.join(a.dir, "meanfield.csv")) if os.path.exists(os.path.join(a.dir, "meanfield.csv")) else {}
-    slow = (read_csv(os.path.join(a.dir, "meanfield_slow.csv"))
-            if os.path.exists(os.path.join(a.dir, "meanfield_slow.csv")) else {})
-    spikes = (read_csv(os.path.join(a.dir, "spikes.csv"))
-              if os.path.exists(os.path.join(a.dir, "spikes.csv")) else {})
-    P = sum(1 for k in net if k.startswith("r"))
-    title = a.title
-    if title is None and os.path.exists(os.path.join(a.dir, "summary.json")):
-        with open(os.path.join(a.dir, "summary.json")) as f:
-            s = json.load(f)
-        p = s["parameters"]
-        title = (f"n = {p['network']['n']}, eta_bar = {p['population'][0]['eta_bar']}, "
-                 f"scheme {p['run']['scheme']}, backend {s['backend']}")
+    series_dir, run_dir, replica = locate(a.dir, a.replica)
+    net = read_csv(os.path.join(series_dir, "timeseries.csv"))
+    mf = read_csv(os.path.join(series_dir, "meanfield.csv"))
+    slow = read_csv(os.path.join(series_dir, "meanfield_slow.csv"))
+    if not mf and series_dir != run_dir:  # the mean field does not depend on the seed: replica 0 has it
+        mf = read_csv(os.path.join(run_dir, "replica_0", "meanfield.csv"))
+        slow = read_csv(os.path.join(run_dir, "replica_0", "meanfield_slow.csv"))
+    if not net and not mf:
+        sys.exit(f"plot_run: neither timeseries.csv nor meanfield.csv in {a.dir}")
+    spikes = read_csv(os.path.join(run_dir, "spikes.csv")) if net else {}
+    eta = read_csv(os.path.join(run_dir, "eta.csv")) if net else {}
+    summary = read_json(os.path.join(run_dir, "summary.json"))
+    equilibria = read_json(os.path.join(series_dir, "equilibria.json"))
+    units = read_units(run_dir, summary)
+    params = summary["parameters"] if summary else None
 
-    t = net["t"]
-    tmin = a.tmin if a.tmin is not None else t[0]
-    tmax = a.tmax if a.tmax is not None else t[-1]
-    fig, axes = plt.subplots(4, P, figsize=(7 * P, 9), sharex=True, squeeze=False)
+    base = net or mf
+    P = sum(1 for k in base if re.fullmatch(r"r\d+", k))
+    tscale = units["time_unit_ms"] if units else 1.0
+    tlabel = "t (ms)" if units else "t (dimensionless time units)"
+    physical = a.physical and units is not None
+    if a.physical and not units:
+        print("plot_run: --physical needs a run configured in physical units; drawing dimensionless values",
+              file=sys.stderr)
+    vscale = {"r": 1000.0 / tscale if physical else 1.0,  # spikes per ms -> Hz
+              "v": units["voltage_unit_mV"] if physical else 1.0,
+              "w": units["current_unit_pA"] if physical else 1.0}
+    voff = -units["voltage_unit_mV"] if physical else 0.0  # V = (v - 1)|V_R|
+    ylabels = {"r": "r (Hz)" if physical else "r", "v": "<V> (mV)" if physical else "<v>",
+               "w": "<W> (pA)" if physical else "<w>"}
+
+    def y(var, xs):
+        return [vscale[var] * x + (voff if var == "v" else 0.0) for x in xs]
+
+    title = a.title
+    if title is None:
+        if params:
+            title = (f"N = {params['network']['n']}, eta_bar = {params['population'][0]['eta_bar']}, "
+                     f"{params['run']['scheme']} scheme, {summary.get('backend', '?')} backend")
+            if series_dir != run_dir or params["network"].get("replicas", 1) > 1:
+                title += f", replica {replica}"
+        elif not net:
+            title = "exact mean field (izhinet mf)"
+        else:
+            title = os.path.basename(os.path.normpath(a.dir))
+    sampling = params["network"]["sampling"] if params else "quantiles"
+
+    rows = (["raster"] if net else []) + ["r", "v", "w"]
+    fig, axes = plt.subplots(len(rows), P, figsize=(7 * P, 2.3 * len(rows) + 0.4), sharex=True, squeeze=False)
+    t_net = [x * tscale for x in net.get("t", [])]
+    t_mf = [x * tscale for x in mf.get("t", [])]
+    t_slow = [x * tscale for x in slow.get("t", [])]
+    all_t = t_net or t_mf
+    smooth_label = f"{a.smooth:g} time unit" + ("s" if a.smooth != 1 else "")
+    if units:
+        smooth_label += f" ({a.smooth * tscale:.3g} ms)"
+    tmin = a.tmin if a.tmin is not None else all_t[0]
+    tmax = a.tmax if a.tmax is not None else all_t[-1]
     for i in range(P):
-        ax = axes[0][i]
-        if spikes:
-            sel = [k for k, pop in enumerate(spikes["population"]) if int(pop) == i and int(spikes["replica"][k]) == 0]
-            ax.plot([spikes["t"][k] for k in sel], [spikes["neuron"][k] for k in sel], "k.", ms=1)
-        ax.set_ylabel("neuron")
-        ax.set_title(f"population {i}" + (f" — {title}" if title and i == 0 else ""), fontsize=9)
-        for row, (var, label) in enumerate([("r", "r"), ("v", "<v>"), ("w", "<w>")], start=1):
+        for row, what in enumerate(rows):
             ax = axes[row][i]
-            ax.plot(t, net[f"{var}{i}"], color="tab:blue", lw=0.8, label="network")
-            if mf and f"{var}{i}" in mf:
-                ax.plot(mf["t"], mf[f"{var}{i}"], color="tab:red", lw=1.0, ls="--", label="exact mean field")
-            if slow and f"{var}{i}" in slow:
-                ax.plot(slow["t"], slow[f"{var}{i}"], color="tab:green", lw=1.0, ls=":", label="slow-adaptation MF")
-            ax.set_ylabel(label)
-            if row == 1:
-                ax.legend(fontsize=8, loc="upper right")
-        axes[3][i].set_xlabel("t (dimensionless; 1 unit = 1.538 ms)")
-        axes[3][i].set_xlim(tmin, tmax)
+            if what == "raster":
+                ts, ys, shown, how = raster_rows(spikes, eta, i, replica, a.raster_neurons, sampling)
+                if ts:
+                    ax.plot([x * tscale for x in ts], ys, "k.", ms=1.5, label=f"spikes of {shown} neurons, {how}")
+                    ax.set_ylim(-1, shown)
+                else:
+                    ax.plot([], [], "k.", label="no spikes recorded (run.spike_neurons = 0?)")
+                ax.set_ylabel("neuron (low eta at bottom)")
+                ax.legend(fontsize=7, loc="upper right", markerscale=4)
+                ax.set_title(f"population {i}" + (f" — {title}" if i == 0 else ""), fontsize=9)
+                continue
+            key = f"{what}{i}"
+            if net and key in net:
+                if what in ("r", "v") and a.smooth > 0:
+                    ax.plot(t_net, y(what, net[key]), color="tab:blue", lw=0.4, alpha=0.25)
+                    ax.plot(t_net, y(what, moving_average(net["t"], net[key], a.smooth)), color="tab:blue", lw=1.0,
+                            label=f"network, smoothed over {smooth_label} (light: as recorded)")
+                else:
+                    ax.plot(t_net, y(what, net[key]), color="tab:blue", lw=0.8, label="network")
+            if mf and key in mf:
+                ax.plot(t_mf, y(what, mf[key]), color="tab:red", lw=1.2, ls="--" if net else "-", label="exact mean field",
+                        zorder=3)
+            if slow and key in slow:
+                ax.plot(t_slow, y(what, slow[key]), color="tab:green", lw=1.0, ls=":", label="slow-adaptation MF",
+                        zorder=3)
+            if equilibria and not net:
+                for k, e in enumerate(equilibria.get("equilibria", [])):
+                    val = e["populations"][i][what]
+                    ax.axhline(y(what, [val])[0], color="k" if e["stable"] else "0.5", lw=0.7,
+                               ls="-" if e["stable"] else "-.",
+                               label=("stable" if e["stable"] else "unstable") + " equilibrium" if k < 4 else None)
+            ax.set_ylabel(ylabels[what])
+            if row == 0 and not net:
+                ax.set_title(f"population {i}" + (f" — {title}" if i == 0 else ""), fontsize=9)
+            ax.legend(fontsize=7, loc="best")
+        axes[-1][i].set_xlabel(tlabel)
+        axes[-1][i].set_xlim(tmin, tmax)
     fig.tight_layout()
     out = a.out or os.path.join(a.dir, "figure.png")
     fig.savefig(out, dpi=110)

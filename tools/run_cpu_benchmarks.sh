@@ -27,7 +27,8 @@ trap 'rm -rf "$WORK"' EXIT
 
 echo "== build ($BUILD_DIR, Release)"
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DIZHINET_CUDA=OFF -DIZHINET_TESTS=OFF \
-  -DIZHINET_BENCHMARKS=ON >/dev/null
+  -DIZHINET_BENCHMARKS=ON >"$WORK/configure.log"
+ARCH_DESC=$(sed -n 's/^-- izhinet: CPU target //p' "$WORK/configure.log")
 cmake --build "$BUILD_DIR" -j2 --target izhinet bench_cpu >/dev/null
 BENCH="$BUILD_DIR/benchmarks/bench_cpu"
 IZH="$BUILD_DIR/izhinet"
@@ -101,7 +102,7 @@ CPUS=$(nproc)
   echo "## CPU backend ($(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD))"
   echo
   echo "Machine: ${MODEL}, ${CPUS} cores ($(lscpu | awk -F: '/L3 cache/ {gsub(/^ +/, "", $2); print "L3 " $2}')),"
-  echo "$(${CXX:-c++} --version | head -1), Release (-O3 -march=native). Load average at the end:"
+  echo "$(${CXX:-c++} --version | head -1), Release (-O3, CPU target ${ARCH_DESC}). Load average at the end:"
   echo "$(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared; read the ratios, measured in one invocation)."
   echo
   echo "### Engine vs ceiling loop (paper scheme, one population, eta_bar = 0.12, record_every = 10)"

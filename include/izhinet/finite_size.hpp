@@ -1,6 +1,6 @@
 #pragma once
 /// \file finite_size.hpp
-/// Finite-size studies (MODEL.md sections 2, 6 Fig. 7, 7): how a network of
+/// Finite-size studies (docs/finite_size.md): how a network of
 /// N neurons converges to the exact mean field, across N, seeds and the
 /// sampling of eta (random Lorentzian draws or deterministic quantiles).
 ///

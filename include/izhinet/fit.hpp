@@ -1,6 +1,6 @@
 #pragma once
 /// \file fit.hpp
-/// Convergence-exponent fits for finite-size studies (MODEL.md section 7).
+/// Convergence-exponent fits for finite-size studies (docs/finite_size.md).
 ///
 /// Two models of a deviation D against network size N:
 /// - power law  D = c N^-gamma: least squares of log D on log N;

@@ -11,13 +11,13 @@
 /// |-----|-------|
 /// | program, version | "izhinet", the project version |
 /// | git_commit, git_dirty | the source commit at build time; true when tracked files differed from it |
-/// | build | compiler, flags, build_type, cuda_toolkit (null without the CUDA backend) |
-/// | libraries | versions of spdlog, toml++, nlohmann-json, cxxopts, OpenMP, glibc, OpenSSL |
-/// | command_line | argv as an array of strings (null when not run from the executable) |
-/// | working_directory, host | where it ran |
-/// | config_path, config_sha256 | the configuration file and the SHA-256 of its bytes (null when none) |
-/// | backend, device | the backend and its device ("NVIDIA H100 ..." for CUDA); null before one is chosen |
-/// | started_at, written_at | UTC ISO 8601 timestamps: process start, and when this file was written |
+/// | build | compiler, flags, build_type, cpu_target (IZHINET_ARCH), cuda (the CUDA backend: nvcc version and
+/// architectures, or why it is off) | | libraries | versions of spdlog, toml++, nlohmann-json, cxxopts, OpenMP, glibc,
+/// OpenSSL | | command_line | argv as an array of strings (null when not run from the executable) | |
+/// working_directory, host | where it ran | | config_path, config_sha256 | the configuration file and the SHA-256 of
+/// its bytes (null when none) | | backend, device | the backend and its device ("NVIDIA H100 ..." for CUDA); null
+/// before one is chosen | | started_at, written_at | UTC ISO 8601 timestamps: process start, and when this file was
+/// written |
 ///
 /// Numbers are written in the shortest form that reads back to the same
 /// double (0.1, not 0.10000000000000001); NaN and infinities become null.

@@ -1,6 +1,6 @@
 #pragma once
 /// \file meanfield.hpp
-/// Mean-field models of the network (MODEL.md sections 4 and 5), an adaptive
+/// Mean-field models of the network (docs/meanfield.md sections 1 and 2), an adaptive
 /// Dormand–Prince 5(4) integrator with dense output, equilibria of the exact
 /// model with their eigenvalues, and the `mf` command.
 ///
@@ -18,7 +18,7 @@
 
 namespace izhinet {
 
-/// Exact mean field of Chen & Campbell (2022), MODEL.md section 4.
+/// Exact mean field of Chen & Campbell (2022), docs/meanfield.md section 1.
 /// State layout: [r_0, v_0, w_0, s_0, r_1, v_1, ...] (4P numbers):
 /// \f[ r_i' = \Delta_i/\pi + 2 r_i v_i - (\alpha_i + G_i) r_i \f]
 /// \f[ v_i' = v_i^2 - \alpha_i v_i - w_i + \bar\eta_i + I_i(t) + E_i - G_i v_i - \pi^2 r_i^2 \f]
@@ -66,7 +66,7 @@ class exact_meanfield {
   } one_;
 };
 
-/// Slow-adaptation mean field of Nicola & Campbell (2013), MODEL.md section 5.
+/// Slow-adaptation mean field of Nicola & Campbell (2013), docs/meanfield.md section 2.
 /// State layout: [s_0, w_0, s_1, w_1, ...] (2P numbers):
 /// \f[ s_i' = -s_i/\tau_{s,i} + s_{jump,i} R_i, \qquad w_i' = -a_i w_i + w_{jump,i} R_i, \f]
 /// \f[ R_i = \frac{1}{\pi}\,\mathrm{Re}\sqrt{\bar\eta_i + I_i - w_i + E_i - (\alpha_i+G_i)^2/4 + i\Delta_i} \f]

@@ -1,7 +1,7 @@
 #pragma once
 /// \file neuron.hpp
 /// The per-neuron update of both schemes, written once for the CPU backend
-/// and the CUDA kernels (MODEL.md sections 1 and 3). Dimensionless units.
+/// and the CUDA kernels (docs/model.md sections 2 and 4). Dimensionless units.
 ///
 /// Neuron k of population i, with the synaptic drive of all presynaptic
 /// populations j folded into two numbers per step,
@@ -30,7 +30,7 @@ struct step_coeffs {
   double dt;
 };
 
-/// `paper` scheme (MODEL.md section 3): forward Euler; a neuron with
+/// `paper` scheme (docs/model.md section 4): forward Euler; a neuron with
 /// v >= v_peak at the start of the step spikes, v <- v_reset - (v - v_peak)
 /// (that is v <- -v for v_reset = -v_peak, the paper's choice) and
 /// w <- w + w_jump; every other neuron takes an Euler step. Branch-free so
@@ -126,7 +126,7 @@ IZH_HD IZH_FORCEINLINE void synaptic_drive(int P, int i, const double* kg, const
 
 /// Gating update of presynaptic population j after a step with `count`
 /// spikes among its n_j neurons. paper: Euler decay, jump s_jump*count/n_j,
-/// then s kept in [0, 1] (MODEL.md section 3). exact: exponential decay
+/// then s kept in [0, 1] (docs/model.md section 4). exact: exponential decay
 /// (`decay` = exp(-dt/tau_s)), same jump, no clamp (as in the mean field).
 IZH_HD IZH_FORCEINLINE double gating_step(bool exact, double s, double dt, double tau_s, double decay, double s_jump,
                                           double count, double inv_n) {

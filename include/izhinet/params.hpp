@@ -1,7 +1,7 @@
 #pragma once
 /// \file params.hpp
 /// The model description ("recipe"): what is simulated, independent of how.
-/// All quantities dimensionless (MODEL.md section 1); `dimensional_params`
+/// All quantities dimensionless (docs/model.md section 2); `dimensional_params`
 /// converts from and to the physical units (pF, nS, mV, ms, pA).
 #include <cstdint>
 #include <string>
@@ -28,7 +28,7 @@ struct input_spec {
   double at(double t) const;
 };
 
-/// Per-population neuron parameters (dimensionless, MODEL.md section 1).
+/// Per-population neuron parameters (dimensionless, docs/model.md section 2).
 struct population_params {
   double fraction = 1.0;    ///< kappa_i, share of the n neurons
   double eta_bar = 0.12;    ///< centre of the Lorentzian excitability
@@ -75,6 +75,17 @@ struct meanfield_params {
   bool slow_finite_peak = false;  ///< slow-adaptation model with finite v_peak/v_reset
 };
 
+/// Physical units of an experiment written in them (`[population.dimensional]`,
+/// docs/units.md). They only label outputs (times in ms = t * time_unit_ms);
+/// everything is simulated in the dimensionless form.
+struct units_params {
+  bool dimensional = false;    ///< false: the configuration was dimensionless
+  double time_unit_ms = 0;     ///< C/(k |V_R|), ms per dimensionless time unit
+  double voltage_unit_mV = 0;  ///< |V_R|: v = 1 + V/|V_R|
+  double current_unit_pA = 0;  ///< k V_R^2: eta = I/(k V_R^2), w = W/(k V_R^2)
+  std::string source;          ///< the physical values as given, "key = value unit" per line
+};
+
 /// A whole validated experiment.
 struct model_spec {
   network_params network;
@@ -82,6 +93,7 @@ struct model_spec {
   synapse_params synapse;
   run_params run;
   meanfield_params meanfield;
+  units_params units;
 
   int num_populations() const { return static_cast<int>(populations.size()); }
   int64_t num_steps() const;
@@ -92,7 +104,7 @@ struct model_spec {
 /// the rounding remainder going to the largest population; all >= 1.
 std::vector<int64_t> population_sizes(const model_spec& spec, int64_t n);
 
-/// The paper's one-population set (MODEL.md section 1) at the given eta_bar.
+/// The paper's one-population set (docs/model.md section 2) at the given eta_bar.
 model_spec paper_one_population(double eta_bar);
 /// The paper's two-population set (strongly/weakly adapting), kappa = share of p.
 model_spec paper_two_populations(double eta_bar, double kappa);

@@ -1,7 +1,7 @@
 #pragma once
 /// \file sampling.hpp
 /// Heterogeneous excitabilities eta drawn from the Lorentzian (Cauchy) density
-/// \f$ L(\eta) = \frac{\Delta/\pi}{(\eta-\bar\eta)^2+\Delta^2} \f$ (MODEL.md section 2).
+/// \f$ L(\eta) = \frac{\Delta/\pi}{(\eta-\bar\eta)^2+\Delta^2} \f$ (docs/model.md section 3).
 #include <cmath>
 #include <cstdint>
 

@@ -62,6 +62,12 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
 /// seed, seed + 1, ...
 std::vector<replica_spec> default_replicas(const model_spec& spec);
 
+/// The row at t = 0: the state backend::setup() starts from (v = w = s = 0 in
+/// every neuron, so <v> = <w> = s = 0 in both schemes) and r = 0 (no spikes
+/// yet). Written first in timeseries.csv, so that the network's rows lie on the
+/// mean field's time grid t_k = k * record_every * dt, k = 0, 1, ...
+record_row initial_row(const model_spec& spec);
+
 /// Converts moments to observables (exposed for tests and the CUDA backend's tests).
 void moments_to_row(const model_spec& spec, const pop_moments* m, const std::vector<int64_t>& pop_n, double t,
                     record_row& row);

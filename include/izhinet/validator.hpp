@@ -1,6 +1,6 @@
 #pragma once
 /// \file validator.hpp
-/// Runs both mean fields (exact, MODEL.md section 4; slow adaptation, section 5)
+/// Runs both mean fields (exact and slow adaptation, docs/meanfield.md)
 /// on a background thread while the network is simulated, and compares the
 /// network's recorded rows with them.
 ///
