@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Installs what izhinet needs on a fresh Debian machine (idempotent, quiet).
-# Build: cmake, g++, OpenMP, spdlog, cxxopts, toml++, GoogleTest, Google Benchmark.
+# Build: cmake, g++, OpenMP, spdlog, cxxopts, toml++, Eigen, GoogleTest, Google Benchmark.
 # Tools: numpy, matplotlib (figures), scipy (mean-field speed comparison).
 set -euo pipefail
 need=()
-for pkg in cmake g++ make pkg-config libspdlog-dev libcxxopts-dev libtomlplusplus-dev libgtest-dev libbenchmark-dev; do
+for pkg in cmake g++ make pkg-config libspdlog-dev libcxxopts-dev libtomlplusplus-dev libgtest-dev libbenchmark-dev libeigen3-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
