@@ -19,12 +19,21 @@ constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
 std::string num(double x) { return short_number(x); }
 
-/// Rounds up to two significant digits (980.6 -> 990, 1234 -> 1300).
+std::string two_digits(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.2g", x);
+  return buf;
+}
+
+}  // namespace
+
 double round_up_2(double x) {
   if (!(x > 0) || !std::isfinite(x)) return x;
   const double step = std::pow(10.0, std::floor(std::log10(x)) - 1);
   return std::ceil(x / step - 1e-9) * step;
 }
+
+namespace {
 
 /// Replaces non-finite values by linear interpolation between finite
 /// neighbours (nearest finite value at the ends). False if none is finite.
@@ -288,7 +297,7 @@ window_analysis analyse_window(const uniform_window& w, const std::vector<int>& 
     const double acf_lowest = acf.size() > 1 ? *std::min_element(acf.begin() + 1, acf.end()) : 0.0;
     if (drift < criteria::drift_max && acf_lowest > -criteria::acf_min) {
       a.regime = "equilibrium";
-      a.reason = "fluctuates by " + num(100 * a.amplitude) +
+      a.reason = "fluctuates by " + two_digits(100 * a.amplitude) +
                  " % (peak-to-peak) with no repeat and no drift: an equilibrium with finite-size fluctuations";
       return a;
     }
@@ -298,12 +307,12 @@ window_analysis analyse_window(const uniform_window& w, const std::vector<int>& 
       a.t_end_needed = suggest(period_hint);
       a.periods_in_window = W / period_hint;
       a.reason = "the late window (t > " + num(t_start) + ", " + num(W) + " time units) varies by " +
-                 num(100 * a.amplitude) + " % but shows no repeat: it holds " + num(a.periods_in_window) +
+                 two_digits(100 * a.amplitude) + " % but shows no repeat: it holds " + two_digits(a.periods_in_window) +
                  " periods of the mean field's " + num(period_hint) + "; run to t_end >= " + num(a.t_end_needed);
     } else {
       a.t_end_needed = round_up_2(t_start + 2.0 * W);
       a.reason = "the late window (t > " + num(t_start) + ", " + num(W) + " time units) varies by " +
-                 num(100 * a.amplitude) + " % but shows no repeat within lags up to " + num(lag_w) +
+                 two_digits(100 * a.amplitude) + " % but shows no repeat within lags up to " + num(lag_w) +
                  " (a longer period, or still settling); run to t_end >= " + num(a.t_end_needed);
     }
     return a;
@@ -326,10 +335,9 @@ window_analysis analyse_window(const uniform_window& w, const std::vector<int>& 
   if (a.periods_in_window < criteria::min_periods) {
     a.regime = "inconclusive";
     a.t_end_needed = suggest(a.period);
-    char held[16];
-    std::snprintf(held, sizeof held, "%.2g", a.periods_in_window);
-    a.reason = "the late window (t > " + num(t_start) + ") holds " + held + " periods of " + num(a.period) +
-               " (at least " + num(criteria::min_periods) + " needed); run to t_end >= " + num(a.t_end_needed);
+    a.reason = "the late window (t > " + num(t_start) + ") holds " + two_digits(a.periods_in_window) + " periods of " +
+               num(a.period) + " (at least " + num(criteria::min_periods) +
+               " needed); run to t_end >= " + num(a.t_end_needed);
     return a;
   }
   if (a.period < 8 * w.h) {

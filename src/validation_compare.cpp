@@ -178,7 +178,10 @@ void judge(const window_analysis& net, const std::string& ref_regime, const std:
     }
     if (ok) {
       if (!largest.empty()) o << "; all within tolerance (closest: " << largest << ")";
-    } else if (!failing.empty()) {
+    } else {
+      if (!c.period.pass)
+        failing.insert(failing.begin(),
+                       "period " + signed_percent(c.period.rel_diff) + " (tol " + percent(c.period.tol) + ")");
       o << "; out of tolerance: ";
       for (size_t k = 0; k < failing.size(); ++k) o << (k ? ", " : "") << failing[k];
     }
@@ -214,7 +217,7 @@ void judge_constant(const window_analysis& net, const mf_attractor& ref, compari
   std::ostringstream o;
   if (W < 3 * tau) {
     c.outcome = "inconclusive";
-    const double t_need = net.t_from + 3 * tau;
+    const double t_need = round_up_2(net.t_from + 3 * tau);
     c.reason = "network: oscillates at the period of the stable focus's damped oscillation (" + num(T_f) +
                "), which decays in " + num(tau) + " time units, longer than a third of the window";
     o << "inconclusive: the network oscillates with period " << num(net.period)

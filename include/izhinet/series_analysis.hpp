@@ -123,6 +123,8 @@ std::vector<int> rhythm_variables(const std::vector<bool>& has_adaptation);
 window_analysis analyse_window(const uniform_window& w, const std::vector<int>& rhythm_var, double t_start,
                                double period_hint = std::numeric_limits<double>::quiet_NaN());
 
+/// x rounded up to two significant digits (980.6 -> 990, 65682 -> 66000).
+double round_up_2(double x);
 /// A number for a log line: 4 significant digits, whole numbers from 1e4 up.
 std::string short_number(double x);
 
