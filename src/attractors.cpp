@@ -193,7 +193,8 @@ mf_system slow_system(const slow_meanfield& model, const std::vector<int>& rhyth
 }
 
 std::vector<attractor_start> exact_starts(const exact_meanfield& model, const std::vector<equilibrium>& equilibria,
-                                          const std::vector<attractor_start>& extra) {
+                                          const std::vector<attractor_start>& extra,
+                                          const std::vector<int>& rhythm_var) {
   std::vector<attractor_start> s;
   s.push_back({"the initial state (as the network)", model.initial_state()});
   for (const auto& x : extra) s.push_back(x);
@@ -205,9 +206,13 @@ std::vector<attractor_start> exact_starts(const exact_meanfield& model, const st
       for (int i = 0; i < P; ++i) y[4 * i] *= 1.001;
       s.push_back({"unstable equilibrium " + std::to_string(k) + " nudged", y});
     } else {
+      bool adapts = false;
+      for (int i = 0; i < P; ++i) adapts = adapts || rhythm_var[static_cast<size_t>(i)] == var_w;
+      if (!adapts) continue;  // w is then a constant (0, as in the network): nothing to vary
       for (double f : {0.5, 1.5}) {
         auto y = e.state;
-        for (int i = 0; i < P; ++i) y[4 * i + 2] *= f;
+        for (int i = 0; i < P; ++i)
+          if (rhythm_var[static_cast<size_t>(i)] == var_w) y[4 * i + 2] *= f;
         s.push_back({"stable equilibrium " + std::to_string(k) + " with w x " + num(f), y});
       }
     }
@@ -215,10 +220,13 @@ std::vector<attractor_start> exact_starts(const exact_meanfield& model, const st
   return s;
 }
 
-attractor_search_result find_attractors(const mf_system& sys, const std::vector<equilibrium>& stable_equilibria,
+attractor_search_result find_attractors(const mf_system& sys, const std::vector<equilibrium>& equilibria,
                                         const std::vector<attractor_start>& starts, const attractor_search_options& o) {
   attractor_search_result res;
   const size_t n = static_cast<size_t>(sys.dim);
+  std::vector<equilibrium> stable_equilibria;
+  for (const auto& e : equilibria)
+    if (e.stable) stable_equilibria.push_back(e);
   for (const auto& e : stable_equilibria) {
     mf_attractor a = equilibrium_attractor(sys, e.state);
     a.eigenvalues = e.eigenvalues;
@@ -250,9 +258,16 @@ attractor_search_result find_attractors(const mf_system& sys, const std::vector<
           if (settled) break;
           const std::vector<double> range = ranges(samples, n);
           bool still = true;
-          for (size_t i = 0; i < n; ++i) still = still && range[i] <= 1e-8 * std::max(std::fabs(y[i]), 1e-6);
-          if (still) {  // an equilibrium reached by integration
-            register_attractor(res.attractors, equilibrium_attractor(sys, y), start.label);
+          for (size_t i = 0; i < n; ++i) still = still && range[i] <= 1e-6 * std::max(std::fabs(y[i]), 1e-6);
+          if (still) {  // an equilibrium reached by integration (one with a zero eigenvalue, say): a known one if close
+            mf_attractor a = equilibrium_attractor(sys, y);
+            for (const auto& e : equilibria)
+              if (equilibrium_distance(y, e.state) < 1e-4) {
+                a = equilibrium_attractor(sys, e.state);
+                a.eigenvalues = e.eigenvalues;
+                break;
+              }
+            register_attractor(res.attractors, std::move(a), start.label);
             settled = true;
             break;
           }
@@ -297,13 +312,29 @@ attractor_search_result find_attractors(const mf_system& sys, const std::vector<
                 scaled_distance(returns[R - 1 - j].second.data(), returns[R - 1 - 2 * j].second.data(), scale);
             const double mu = d_prev > 0 ? d / d_prev : 0;
             if (d < 1e-6 || (mu < 0.95 && d * mu / (1 - mu) < 1e-4)) {
-              const double T = returns[R - 1].first - returns[R - 1 - j].first;
-              register_attractor(res.attractors, measure_orbit(sys, y, T, o), start.label);
-              settled = true;
+              // A spiral into a focus also has converging returns: an orbit must
+              // keep its extent from one period to the next.
+              const double T = returns[R - 1].first - returns[R - 1 - j].first, hT = std::min(h, T / 64);
+              std::vector<double> s1, s2;
+              integrate_chunk(sys, y, t, T, hT, o, s1);
+              t += static_cast<double>(s1.size() / n - 1) * hT;
+              integrate_chunk(sys, y, t, T, hT, o, s2);
+              t += static_cast<double>(s2.size() / n - 1) * hT;
+              const std::vector<double> r1 = ranges(s1, n), r2 = ranges(s2, n);
+              size_t big = 0;
+              for (size_t i = 0; i < n; ++i)
+                if (r1[i] / scale[i] > r1[big] / scale[big]) big = i;
+              if (r1[big] > 0 && std::fabs(r2[big] / r1[big] - 1) < 1e-3) {
+                register_attractor(res.attractors, measure_orbit(sys, y, T, o), start.label);
+                settled = true;
+              } else {
+                returns.clear();  // not yet: keep integrating
+                break;
+              }
             }
           }
-          if (R >= 2) last_period = returns[R - 1].first - returns[R - 2].first;
-          if (R > 64) returns.erase(returns.begin(), returns.end() - 8);
+          if (returns.size() >= 2) last_period = returns.back().first - returns[returns.size() - 2].first;
+          if (returns.size() > 64) returns.erase(returns.begin(), returns.end() - 8);
         }
       } catch (const numerical_error& e) {
         res.notes.push_back("from " + start.label + ": integration failed: " + e.what());

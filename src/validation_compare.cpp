@@ -191,7 +191,10 @@ void judge(const window_analysis& net, const std::string& ref_regime, const std:
 
 std::string describe(const mf_attractor& a) {
   if (a.kind == "orbit") return "the stable orbit of period " + num(a.period);
-  return "the stable equilibrium";
+  std::string s = "the stable equilibrium";
+  if (!a.pops.empty() && std::isfinite(a.pops[0][var_r].mean))
+    s += std::string(" (r") + (a.pops.size() > 1 ? "0" : "") + " = " + num(a.pops[0][var_r].mean) + ")";
+  return s;
 }
 
 }  // namespace

@@ -437,18 +437,16 @@ validation_report validator::finish(const run_outcome& outcome) {
         if (cnt[c] > 0) final_row[c] /= cnt[c];
       }
       if (exact_->exact && rep.exact.available) {
-        std::vector<equilibrium> eqs, stable;
+        std::vector<equilibrium> eqs;
         try {
           eqs = find_equilibria(spec_);
         } catch (const std::exception& e) {
           rep.exact.attractors.notes.push_back(std::string("equilibrium search failed: ") + e.what());
         }
-        for (const auto& e : eqs)
-          if (e.stable) stable.push_back(e);
         std::vector<attractor_start> extra;
         if (final_ok) extra.push_back({"the network's final state", final_row});
         const mf_system sys = exact_system(*exact_->exact, rhythm_var_);
-        rep.exact.attractors = find_attractors(sys, stable, exact_starts(*exact_->exact, eqs, extra), ao);
+        rep.exact.attractors = find_attractors(sys, eqs, exact_starts(*exact_->exact, eqs, extra, rhythm_var_), ao);
         rep.exact.searched = rep.exact.attractors.complete;
       }
       if (slow_->slow && rep.slow.available) {

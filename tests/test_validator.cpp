@@ -254,7 +254,7 @@ TEST(MeanFieldAttractors, LongPeriodOrbitsAreOrbits) {
     const auto eqs = find_equilibria(spec);
     attractor_search_options o;
     o.ode = dopri5_options_from(spec.meanfield);
-    const auto res = find_attractors(exact_system(m, {var_w}), {}, exact_starts(m, eqs, {}), o);
+    const auto res = find_attractors(exact_system(m, {var_w}), {}, exact_starts(m, eqs, {}, {var_w}), o);
     ASSERT_EQ(res.attractors.size(), 1u) << eta;
     const auto& a = res.attractors[0];
     EXPECT_EQ(a.kind, "orbit");

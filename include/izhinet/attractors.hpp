@@ -10,15 +10,17 @@
 ///   a start reaches them.
 /// - From every start the model is integrated in chunks until it settles:
 ///   (a) it comes within 1e-4 (relative, per component) of a known stable
-///   equilibrium, or (generic models) its derivative and its drift over a
-///   chunk vanish (an equilibrium found by integration); or (b) its returns
+///   equilibrium, or its range over a chunk falls below 1e-6 of each
+///   component (an equilibrium found by integration); or (b) its returns
 ///   to a Poincaré section — the hyperplane through a point y* of the
 ///   trajectory normal to f(y*), crossed in the direction of f(y*) within a
 ///   quarter of the trajectory's extent from y* — converge: successive return
 ///   points closer than 1e-6 (in units of each component's range), or a
 ///   geometric approach (ratio of successive distances mu < 0.95) whose
-///   remaining distance d mu/(1 - mu) is below 1e-4. The period is the time
-///   between the last two returns. A start that settles by neither before
+///   remaining distance d mu/(1 - mu) is below 1e-4; and the orbit keeps its
+///   extent over the next two periods to 1e-3 (a spiral into a focus has
+///   converging returns too, but shrinks). The period is the time between
+///   the last two returns. A start that settles by neither before
 ///   `t_max` is reported as a note, not guessed.
 /// - The shape of an orbit is measured over one more period sampled at
 ///   min(T/4000, 0.05): the time average of each variable, and min and max of
@@ -84,19 +86,24 @@ struct attractor_search_result {
   bool complete = true;            ///< false when a stop request ended it
 };
 
-/// Searches the attractors of `sys`: `stable_equilibria` (exact model: from
-/// find_equilibria; each is listed first) and whatever the `starts` settle
-/// on. Never throws for a failed start (it becomes a note), except
-/// internal_error.
-attractor_search_result find_attractors(const mf_system& sys, const std::vector<equilibrium>& stable_equilibria,
+/// Searches the attractors of `sys`: the stable ones of `equilibria` (exact
+/// model: from find_equilibria; each is listed first) and whatever the
+/// `starts` settle on (an equilibrium reached by integration takes the state
+/// and eigenvalues of a listed one within 1e-4, e.g. one that is marginal
+/// because a population without adaptation keeps w constant). Never throws
+/// for a failed start (it becomes a note), except internal_error.
+attractor_search_result find_attractors(const mf_system& sys, const std::vector<equilibrium>& equilibria,
                                         const std::vector<attractor_start>& starts,
                                         const attractor_search_options& options);
 
 /// Starts for the exact model: its initial state (the network's, 0), each
 /// unstable equilibrium nudged (r + 1e-3 r), and each stable equilibrium with
-/// every w scaled by 0.5 and by 1.5 (to reach a large orbit that coexists
-/// with it); plus `extra` (e.g. the network's final state).
+/// the w of every adapting population (rhythm_var == var_w) scaled by 0.5 and
+/// by 1.5 (to reach a large orbit that coexists with it; without adaptation w
+/// is a constant, 0 as in the network); plus `extra` (e.g. the network's
+/// final state).
 std::vector<attractor_start> exact_starts(const exact_meanfield& model, const std::vector<equilibrium>& equilibria,
-                                          const std::vector<attractor_start>& extra);
+                                          const std::vector<attractor_start>& extra,
+                                          const std::vector<int>& rhythm_var);
 
 }  // namespace izhinet
