@@ -189,6 +189,20 @@ void judge(const window_analysis& net, const std::string& ref_regime, const std:
   c.sentence = o.str();
 }
 
+/// Time from `a` until r of population 0 (smoothed) first crosses the middle
+/// of its late range upwards, when `late` is an oscillation; NaN otherwise.
+double burst_onset(const block_series& blocks, double a, double b, const window_analysis& late) {
+  if (late.regime != "oscillation" || late.pops.empty()) return nan;
+  const double mid = 0.5 * (late.pops[0][var_r].min + late.pops[0][var_r].max);
+  const uniform_window w = extract_window(blocks, a, b);
+  if (w.samples() < 2) return nan;
+  const auto half = static_cast<int64_t>(std::floor(0.5 * std::max(criteria::smooth_width, w.h) / w.h + 1e-9));
+  const std::vector<double> r = moving_average(w.ch[var_r], half);
+  for (size_t k = 1; k < r.size(); ++k)
+    if (r[k - 1] < mid && r[k] >= mid) return w.t0 + static_cast<double>(k) * w.h - a;
+  return nan;
+}
+
 std::string describe(const mf_attractor& a) {
   if (a.kind == "orbit") return "the stable orbit of period " + num(a.period);
   std::string s = "the stable equilibrium";
@@ -290,6 +304,11 @@ comparison compare_network(const validation_report& rep, const meanfield_side& m
       for (auto* w : {&seg.network, &seg.meanfield})
         if (w->regime == "inconclusive" && k + 1 < in.segment_starts.size())
           w->reason += " (this segment ends at t = " + num(b) + ": lengthen it)";
+      seg.t_start = a;
+      if (k > 0) {
+        seg.onset_network = burst_onset(net_blocks, a, b, seg.network);
+        seg.onset_meanfield = burst_onset(mf_blocks, a, b, seg.meanfield);
+      }
       comparison sc;
       sc.rhythm_var = in.rhythm_var;
       judge_constant(seg.network, seg.meanfield, sc);
@@ -301,6 +320,8 @@ comparison compare_network(const validation_report& rep, const meanfield_side& m
       inconclusive += seg.outcome == "inconclusive";
       o << (k ? "; " : "") << "segment [" << num(a) << ", " << num(b) << ") from t = " << num(seg.t_from) << ": "
         << seg.sentence;
+      if (std::isfinite(seg.onset_network) || std::isfinite(seg.onset_meanfield))
+        o << "; first burst " << num(seg.onset_network) << " vs " << num(seg.onset_meanfield) << " after the step";
       c.segments.push_back(std::move(seg));
     }
     c.outcome = disagree ? "disagree" : inconclusive || c.segments.empty() ? "inconclusive" : "agree";

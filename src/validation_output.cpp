@@ -226,9 +226,12 @@ void comparison_json(json_writer& j, const std::string& key, const comparison& c
   j.begin_array("segments");
   for (const auto& s : c.segments) {
     j.begin_object();
+    j.value("t_start", s.t_start);
     j.value("t_from", s.t_from);
     j.value("t_to", s.t_to);
     j.value("outcome", s.outcome);
+    j.value("onset_network", s.onset_network);
+    j.value("onset_meanfield", s.onset_meanfield);
     j.value("verdict", s.sentence);
     window_json(j, "network", s.network);
     window_json(j, "meanfield", s.meanfield);

@@ -438,6 +438,12 @@ TEST(Validator, StepInputIsComparedPerSegment) {
   EXPECT_EQ(rep.vs_exact.segments[1].network.regime, "oscillation") << rep.vs_exact.segments[1].network.reason;
   EXPECT_TRUE(rep.vs_exact.agree()) << rep.verdict();
   EXPECT_NE(rep.verdict().find("per segment"), std::string::npos) << rep.verdict();
+  // the response to the step: the same first burst on both sides
+  const auto& seg = rep.vs_exact.segments[1];
+  EXPECT_GT(seg.onset_network, 0);
+  EXPECT_LT(seg.onset_network, 500);
+  EXPECT_NEAR(seg.onset_network, seg.onset_meanfield, 1e-6);
+  EXPECT_NE(rep.verdict().find("first burst"), std::string::npos) << rep.verdict();
   // a network that stays tonic after the step disagrees in the second segment
   std::vector<std::vector<double>> tonic = y;
   for (size_t k = 4990; k < tonic.size(); ++k) tonic[k] = y[4989];

@@ -28,7 +28,8 @@
 /// - input with steps: the same per segment of constant input, on the part of
 ///   each segment after min(meanfield.transient, half its length), against
 ///   the trajectory over the same part; disagree if a segment disagrees, else
-///   inconclusive if one is, else agree;
+///   inconclusive if one is, else agree. The response to each step (onset of
+///   the first burst, segment_comparison) is reported, not judged;
 /// - input given as a table (varying continuously): no regime exists; only
 ///   NRMS(<w>) over t > transient is compared (criteria::tol_nrms_w), and the
 ///   sentence says so.
@@ -83,11 +84,18 @@ struct population_comparison {
 
 /// One segment of constant input (steps input).
 struct segment_comparison {
+  double t_start = 0;           ///< where the segment's input begins
   double t_from = 0, t_to = 0;  ///< the part compared
   window_analysis network, meanfield;
   std::string outcome, sentence;
   stat_check period;
   std::vector<std::array<shape_check, 4>> shape;  ///< per population and variable
+  /// Response to the step (reported, not judged): time from t_start until r
+  /// of population 0, smoothed, first crosses the middle of its late range
+  /// upwards (the first burst) — only where that side oscillates in the
+  /// segment; NaN otherwise.
+  double onset_network = std::numeric_limits<double>::quiet_NaN();
+  double onset_meanfield = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// Network compared with one mean field.
