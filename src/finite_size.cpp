@@ -18,6 +18,7 @@
 #include "izhinet/meanfield.hpp"
 #include "izhinet/output.hpp"
 #include "izhinet/simulation.hpp"
+#include "izhinet/validation_criteria.hpp"
 #include "izhinet/validation_output.hpp"
 #include "izhinet/validator.hpp"
 
@@ -389,6 +390,8 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
       validator_options vo;
       vo.stop = stop;
       vo.replica = reps[k];
+      // many replicas validated at once share one memory budget (at least 8192 blocks each)
+      vo.max_blocks = std::max<int64_t>(8192, criteria::max_blocks / static_cast<int64_t>(reps.size()));
       vals.push_back(std::make_unique<validator>(m, vo));
     }
     std::vector<validator*> raw;

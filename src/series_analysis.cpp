@@ -88,11 +88,15 @@ std::string short_number(double x) {
 // ---------------------------------------------------------------------------
 // block_series
 
-block_series::block_series(int channels, double t_first, double dt, int64_t max_blocks)
-    : C_(channels), t0_(t_first), dt_(dt), max_(std::max<int64_t>(2, max_blocks + (max_blocks & 1))) {
+block_series::block_series(int channels, double t_first, double dt, int64_t max_blocks, int64_t first_block_length)
+    : C_(channels),
+      t0_(t_first),
+      dt_(dt),
+      max_(std::max<int64_t>(2, max_blocks + (max_blocks & 1))),
+      per_block_(std::max<int64_t>(1, first_block_length)) {
   if (channels <= 0) throw internal_error("block_series: no channels");
-  sum_.assign(static_cast<size_t>(max_ + 1) * C_, 0.0);
-  cnt_.assign(static_cast<size_t>(max_ + 1) * C_, 0u);
+  sum_.assign(static_cast<size_t>(C_), 0.0);  // grows block by block up to max_ + 1
+  cnt_.assign(static_cast<size_t>(C_), 0u);
 }
 
 void block_series::add(const double* x) {
@@ -105,7 +109,11 @@ void block_series::add(const double* x) {
   ++n_;
   if (++in_partial_ < per_block_) return;
   in_partial_ = 0;
-  if (++blocks_ < max_) return;
+  if (++blocks_ < max_) {
+    sum_.resize(static_cast<size_t>(blocks_ + 1) * C_, 0.0);
+    cnt_.resize(static_cast<size_t>(blocks_ + 1) * C_, 0u);
+    return;
+  }
   // Full: merge neighbours, halving the number of blocks.
   for (int64_t b = 0; b < max_ / 2; ++b)
     for (int c = 0; c < C_; ++c) {
@@ -115,9 +123,11 @@ void block_series::add(const double* x) {
       sum_[to] = s;
       cnt_[to] = k;
     }
-  std::fill(sum_.begin() + (max_ / 2) * C_, sum_.end(), 0.0);
-  std::fill(cnt_.begin() + (max_ / 2) * C_, cnt_.end(), 0u);
   blocks_ = max_ / 2;
+  sum_.resize(static_cast<size_t>(blocks_ + 1) * C_);
+  cnt_.resize(static_cast<size_t>(blocks_ + 1) * C_);
+  std::fill(sum_.end() - C_, sum_.end(), 0.0);
+  std::fill(cnt_.end() - C_, cnt_.end(), 0u);
   per_block_ *= 2;
 }
 

@@ -32,8 +32,10 @@ std::vector<criterion> criteria_table() {
        "no repeat: equilibrium (with fluctuations) iff the two halves' means differ by less than this x peak-to-peak "
        "and the autocorrelation stays above -acf_min; else inconclusive"},
       {"min_samples", static_cast<double>(min_samples), "fewest points in a window for any analysis"},
+      {"block_width", block_width,
+       "series are kept as averages over blocks of records at least this long (time units)"},
       {"max_blocks", static_cast<double>(max_blocks),
-       "most points kept per series: longer runs are averaged in blocks of 2^j records (memory bound)"},
+       "most blocks kept per series: longer runs are averaged in blocks 2^j times as long (memory bound)"},
       {"tol_period", tol_period, "agreement: the periods differ by at most this fraction"},
       {"rel_floor", rel_floor,
        "relative differences divide by max(abs(mean-field value), this x the variable's largest mean-field magnitude)"},

@@ -114,12 +114,15 @@ validator::validator(const model_spec& spec, validator_options options)
 
   const int64_t keep = std::clamp<int64_t>(std::llround(criteria::smooth_width / rec_dt_), 1, 1000);
   last_rows_.assign(static_cast<size_t>(keep), std::vector<double>(4 * P_, nan));
-  net_blocks_ = std::make_unique<block_series>(4 * P_, rec_dt_, rec_dt_, criteria::max_blocks);
+  const int64_t first_block =
+      std::max<int64_t>(1, static_cast<int64_t>(std::floor(criteria::block_width / rec_dt_ + 1e-9)));
+  const int64_t max_blocks = opt_.max_blocks > 0 ? opt_.max_blocks : criteria::max_blocks;
+  net_blocks_ = std::make_unique<block_series>(4 * P_, rec_dt_, rec_dt_, max_blocks, first_block);
   for (int side = 0; side < 2; ++side) {
     auto s = std::make_unique<mf_state>();
     s->is_slow = side == 1;
     s->name = side == 0 ? "exact mean field" : "slow-adaptation mean field";
-    s->blocks = std::make_unique<block_series>(4 * P_, rec_dt_, rec_dt_, criteria::max_blocks);
+    s->blocks = std::make_unique<block_series>(4 * P_, rec_dt_, rec_dt_, max_blocks, first_block);
     s->matched.resize(P_);
     s->row.assign(4 * P_, nan);
     (side == 0 ? exact_ : slow_) = std::move(s);

@@ -135,6 +135,16 @@ TEST(SeriesAnalysis, BlockSeriesIsBoundedAndItsBlocksAreExactMeans) {
     EXPECT_DOUBLE_EQ(b.value(blk, 1), 1.0);  // non-finite samples are left out
     EXPECT_DOUBLE_EQ(b.block_start(blk), 0.5 + 0.5 * static_cast<double>(blk * L));
   }
+  // blocks of 10 samples from the start (the validator's 0.1 time units at a record every 0.01)
+  block_series c(1, 0.01, 0.01, 1000, 10);
+  for (int k = 0; k < 95; ++k) {
+    const double x = k;
+    c.add(&x);
+  }
+  EXPECT_EQ(c.size(), 9);
+  EXPECT_DOUBLE_EQ(c.value(0, 0), 4.5);
+  EXPECT_DOUBLE_EQ(c.value(8, 0), 84.5);
+  EXPECT_DOUBLE_EQ(c.block_end(8), 0.9);
 }
 
 TEST(SeriesAnalysis, JointAutocorrelationIsPearsonOverTheOverlap) {

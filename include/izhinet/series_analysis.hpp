@@ -52,13 +52,14 @@ struct variable_stats {
 };
 
 /// A uniformly sampled series of `channels` values per sample (sample n at
-/// t_first + n dt), kept as averages over blocks of 2^j consecutive samples:
-/// when `max_blocks` blocks are full, neighbouring blocks are merged and the
-/// block length doubles. Memory is bounded by max_blocks x channels whatever
-/// the number of samples; non-finite values are left out of the averages.
+/// t_first + n dt), kept as averages over blocks of `first_block_length` x 2^j
+/// consecutive samples: when `max_blocks` blocks are full, neighbouring blocks
+/// are merged and the block length doubles. Memory grows with the blocks in
+/// use and is bounded by max_blocks x channels x 12 bytes whatever the number
+/// of samples; non-finite values are left out of the averages.
 class block_series {
  public:
-  block_series(int channels, double t_first, double dt, int64_t max_blocks);
+  block_series(int channels, double t_first, double dt, int64_t max_blocks, int64_t first_block_length = 1);
   /// Appends one sample (`channels` values).
   void add(const double* x);
   int channels() const { return C_; }

@@ -59,9 +59,14 @@ inline constexpr double settle_ratio = 0.5;
 inline constexpr double drift_max = 0.2;
 /// Fewest samples in a window for any analysis.
 inline constexpr int64_t min_samples = 32;
-/// Most blocks the validator keeps per recorded variable: longer runs are
-/// averaged in blocks of 2^j records (the analysis resolution is then
-/// t_end / max_blocks time units), which bounds its memory.
+/// The validator keeps every recorded series as averages over blocks of
+/// records at least `block_width` time units long (a tenth of the smoothing,
+/// so the analysis sees the same series), and at most `max_blocks` of them:
+/// a run longer than max_blocks x block_width (13107 time units) is averaged
+/// in blocks twice, four times, ... as long (its resolution is then
+/// t_end / max_blocks at worst). This bounds the memory per validator to
+/// max_blocks x 12 bytes per variable, whatever t_end and record_every.
+inline constexpr double block_width = 0.1;
 inline constexpr int64_t max_blocks = 131072;
 /// Rows the network may queue ahead of the validator's thread before push()
 /// waits for it (bounds the queue's memory).

@@ -15,8 +15,9 @@
 /// are computed, not stored (t_k = k record_every dt); the mean fields are
 /// integrated in chunks of at most 4096 records (and at most 100 time units)
 /// just ahead of the rows that need them, and each chunk is compared, written
-/// and dropped; the late-window analysis keeps every series averaged in at
-/// most criteria::max_blocks blocks (series_analysis.hpp); at most
+/// and dropped; the late-window analysis keeps every series averaged in
+/// blocks of at least criteria::block_width time units, at most
+/// criteria::max_blocks of them (series_analysis.hpp); at most
 /// criteria::max_queued_rows network rows wait in the queue (push() then
 /// waits for the thread). Files (meanfield.csv, meanfield_slow.csv) are
 /// streamed as the chunks are integrated, and validation.json is written by
@@ -59,6 +60,9 @@ struct validator_options {
   replica_spec replica{0, 0};
   /// Attractor search: longest integration per start (time units).
   double attractor_t_max = 1e5;
+  /// Most blocks per recorded series (0: criteria::max_blocks); a study that
+  /// validates many replicas at once may lower it to bound their total memory.
+  int64_t max_blocks = 0;
 };
 
 class validator {
