@@ -196,7 +196,7 @@ std::vector<attractor_start> exact_starts(const exact_meanfield& model, const st
                                           const std::vector<attractor_start>& extra,
                                           const std::vector<int>& rhythm_var) {
   std::vector<attractor_start> s;
-  s.push_back({"the initial state (as the network)", model.initial_state()});
+  s.push_back({k_initial_state_label, model.initial_state()});
   for (const auto& x : extra) s.push_back(x);
   const int P = model.num_populations();
   for (size_t k = 0; k < equilibria.size(); ++k) {

@@ -39,8 +39,6 @@ struct matched_acc {
   int64_t n = 0;
 };
 
-constexpr const char* k_initial_label = "the initial state (as the network)";
-
 }  // namespace
 
 /// One mean field on the validator's thread.
@@ -338,6 +336,68 @@ void validator::process(std::vector<record_row>& rows) {
 // ---------------------------------------------------------------------------
 // finish
 
+void validator::search_attractors(validation_report& rep) {
+  const double tr = spec_.meanfield.transient;
+  attractor_search_options ao;
+  ao.t_max = opt_.attractor_t_max;
+  ao.smoothing = rep.network.smoothing > 0 ? rep.network.smoothing : criteria::smooth_width;
+  ao.ode = dopri5_options_from(spec_.meanfield);
+  ao.stop = opt_.stop;
+  // the network's final state (its last rows averaged over the smoothing width)
+  std::vector<double> final_row(4 * P_, 0.0);
+  std::vector<int> cnt(4 * P_, 0);
+  for (const auto& r : last_rows_)
+    for (int c = 0; c < 4 * P_; ++c)
+      if (std::isfinite(r[c])) {
+        final_row[c] += r[c];
+        ++cnt[c];
+      }
+  bool final_ok = true;
+  for (int c = 0; c < 4 * P_; ++c) {
+    final_ok = final_ok && cnt[c] > 0;
+    if (cnt[c] > 0) final_row[c] /= cnt[c];
+  }
+  if (exact_->exact && rep.exact.available) {
+    std::vector<equilibrium> eqs;
+    try {
+      eqs = find_equilibria(spec_);
+    } catch (const std::exception& e) {
+      rep.exact.attractors.notes.push_back(std::string("equilibrium search failed: ") + e.what());
+    }
+    std::vector<attractor_start> extra;
+    if (final_ok) extra.push_back({"the network's final state", final_row});
+    const mf_system sys = exact_system(*exact_->exact, rhythm_var_);
+    rep.exact.attractors = find_attractors(sys, eqs, exact_starts(*exact_->exact, eqs, extra, rhythm_var_), ao);
+    rep.exact.searched = rep.exact.attractors.complete;
+  }
+  if (slow_->slow && rep.slow.available) {
+    std::vector<attractor_start> starts{{k_initial_state_label, slow_->slow->initial_state()}};
+    if (final_ok) {
+      std::vector<double> y(2 * P_);
+      for (int i = 0; i < P_; ++i) {
+        y[2 * i] = final_row[4 * i + var_s];
+        y[2 * i + 1] = final_row[4 * i + var_w];
+      }
+      starts.push_back({"the network's final state", y});
+    }
+    const mf_system sys = slow_system(*slow_->slow, rhythm_var_);
+    rep.slow.attractors = find_attractors(sys, {}, starts, ao);
+    rep.slow.searched = rep.slow.attractors.complete;
+  }
+  for (auto* side : {&rep.exact, &rep.slow})
+    for (size_t k = 0; k < side->attractors.attractors.size(); ++k)
+      for (const auto& l : side->attractors.attractors[k].reached_from)
+        if (l == k_initial_state_label) side->from_initial_state = static_cast<int>(k);
+  // No repeat in the network's window: say how long the nearest mean-field orbit needs.
+  if (rep.network.regime == "inconclusive" && !std::isfinite(rep.network.period) && rep.exact.searched) {
+    const int k = nearest_attractor(rep.network, rep.exact.attractors.attractors);
+    if (k >= 0 && rep.exact.attractors.attractors[static_cast<size_t>(k)].kind == "orbit")
+      rep.network = analyse_window(extract_window(*net_blocks_, tr, rep.t_compared), rhythm_var_, tr,
+                                   rep.exact.attractors.attractors[static_cast<size_t>(k)].period);
+  }
+  if (stop_requested()) rep.status = "interrupted";
+}
+
 validation_report validator::finish() {
   run_outcome o;
   o.t_reached = static_cast<double>(num_records_) * rec_dt_;
@@ -420,68 +480,10 @@ validation_report validator::finish(const run_outcome& outcome) {
 
     // Attractors of each mean field (constant input, completed run).
     if (completed && rep.input == "constant") {
-      attractor_search_options ao;
-      ao.t_max = opt_.attractor_t_max;
-      ao.smoothing = rep.network.smoothing > 0 ? rep.network.smoothing : criteria::smooth_width;
-      ao.ode = dopri5_options_from(spec_.meanfield);
-      ao.stop = opt_.stop;
-      // the network's final state (its last rows averaged over the smoothing width)
-      std::vector<double> final_row(4 * P_, 0.0);
-      std::vector<int> cnt(4 * P_, 0);
-      for (const auto& r : last_rows_)
-        for (int c = 0; c < 4 * P_; ++c)
-          if (std::isfinite(r[c])) {
-            final_row[c] += r[c];
-            ++cnt[c];
-          }
-      bool final_ok = true;
-      for (int c = 0; c < 4 * P_; ++c) {
-        final_ok = final_ok && cnt[c] > 0;
-        if (cnt[c] > 0) final_row[c] /= cnt[c];
-      }
-      if (exact_->exact && rep.exact.available) {
-        std::vector<equilibrium> eqs;
-        try {
-          eqs = find_equilibria(spec_);
-        } catch (const std::exception& e) {
-          rep.exact.attractors.notes.push_back(std::string("equilibrium search failed: ") + e.what());
-        }
-        std::vector<attractor_start> extra;
-        if (final_ok) extra.push_back({"the network's final state", final_row});
-        const mf_system sys = exact_system(*exact_->exact, rhythm_var_);
-        rep.exact.attractors = find_attractors(sys, eqs, exact_starts(*exact_->exact, eqs, extra, rhythm_var_), ao);
-        rep.exact.searched = rep.exact.attractors.complete;
-      }
-      if (slow_->slow && rep.slow.available) {
-        std::vector<attractor_start> starts{{k_initial_label, slow_->slow->initial_state()}};
-        if (final_ok) {
-          std::vector<double> y(2 * P_);
-          for (int i = 0; i < P_; ++i) {
-            y[2 * i] = final_row[4 * i + var_s];
-            y[2 * i + 1] = final_row[4 * i + var_w];
-          }
-          starts.push_back({"the network's final state", y});
-        }
-        const mf_system sys = slow_system(*slow_->slow, rhythm_var_);
-        rep.slow.attractors = find_attractors(sys, {}, starts, ao);
-        rep.slow.searched = rep.slow.attractors.complete;
-      }
-      for (auto* side : {&rep.exact, &rep.slow})
-        for (size_t k = 0; k < side->attractors.attractors.size(); ++k)
-          for (const auto& l : side->attractors.attractors[k].reached_from)
-            if (l == k_initial_label) side->from_initial_state = static_cast<int>(k);
-      // No repeat in the network's window: say how long the nearest mean-field orbit needs.
-      if (rep.network.regime == "inconclusive" && !std::isfinite(rep.network.period) && rep.exact.searched) {
-        const int k = nearest_attractor(rep.network, rep.exact.attractors.attractors);
-        if (k >= 0 && rep.exact.attractors.attractors[static_cast<size_t>(k)].kind == "orbit")
-          rep.network = analyse_window(extract_window(*net_blocks_, tr, rep.t_compared), rhythm_var_, tr,
-                                       rep.exact.attractors.attractors[static_cast<size_t>(k)].period);
-      }
-      if (stop_requested()) rep.status = "interrupted";
-    } else if (completed) {
-      rep.exact.search_note = rep.slow.search_note = "the input varies in time: attractors are not defined";
+      search_attractors(rep);
     } else {
-      rep.exact.search_note = rep.slow.search_note = "the run did not complete";
+      rep.exact.search_note = rep.slow.search_note =
+          completed ? "the input varies in time: attractors are not defined" : "the run did not complete";
     }
 
     // Matched metrics and the comparisons.

@@ -68,6 +68,9 @@ struct mf_attractor {
   std::vector<std::string> reached_from;          ///< labels of the starts that settled on it
 };
 
+/// Label of the start at the mean field's initial state (the network's, 0).
+inline constexpr const char* k_initial_state_label = "the initial state (as the network)";
+
 struct attractor_start {
   std::string label;
   std::vector<double> state;  ///< model coordinates

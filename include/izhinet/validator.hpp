@@ -96,6 +96,10 @@ class validator {
   void process(std::vector<record_row>& rows);
   bool stop_requested() const;
   bool integrate_to(int64_t k);
+  /// The attractors of both mean fields (constant input), from the standard
+  /// starts and the network's final state; sharpens the network's analysis
+  /// when its window showed no repeat.
+  void search_attractors(validation_report& rep);
 
   model_spec spec_;
   validator_options opt_;
