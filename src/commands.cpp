@@ -17,6 +17,7 @@
 #include "izhinet/eta_table.hpp"
 #include "izhinet/finite_size.hpp"
 #include "izhinet/meanfield.hpp"
+#include "izhinet/validation_criteria.hpp"
 #include "izhinet/validator.hpp"
 #include "izhinet/output.hpp"
 #include "izhinet/simulation.hpp"
@@ -89,7 +90,12 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   o.add_options()("b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
       "t,threads", "CPU threads (0: up to all cores, fewer while fewer are measured faster)",
       cxxopts::value<int>()->default_value("0"))("no-meanfield", "do not integrate and compare the mean fields")(
-      "progress", "seconds between progress lines", cxxopts::value<double>()->default_value("10"));
+      "progress", "seconds between progress lines", cxxopts::value<double>()->default_value("10"))(
+      "require-agreement", "exit with status " + std::to_string(criteria::exit_disagreement) +
+                               " when the network disagrees with the exact "
+                               "mean field, " +
+                               std::to_string(criteria::exit_inconclusive) +
+                               " when the verdict is inconclusive (default: 0)");
   const auto a = o.parse(argc, argv);
   if (a.count("help")) {
     std::cout << o.help() << "\nConfiguration keys: see README.md and include/izhinet/config.hpp.\n";
@@ -125,8 +131,17 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   // The mean fields run on their own thread while the network runs (replica 0).
   std::unique_ptr<validator> val;
   std::unique_ptr<validating_sink> vsink;
+  const bool require_agreement = a.count("require-agreement") > 0;
+  if (require_agreement && !spec.meanfield.enabled)
+    throw config_error("--require-agreement",
+                       "needs the mean-field validator (drop --no-meanfield or set "
+                       "meanfield.enabled = true)");
   if (spec.meanfield.enabled) {
-    val = std::make_unique<validator>(spec, record_times(spec));
+    validator_options vo;
+    vo.out_dir = replicas.size() > 1 ? (fs::path(out) / "replica_0").string() : out;
+    vo.stop = &stop;
+    vo.replica = replicas.front();
+    val = std::make_unique<validator>(spec, vo);
     vsink = std::make_unique<validating_sink>(std::vector<validator*>{val.get()});
     sinks.push_back(vsink.get());
     spdlog::info("mean-field validator started (exact and slow-adaptation models, rtol {}){}", spec.meanfield.rtol,
@@ -138,10 +153,11 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   so.stop = &stop;
   if (val) so.progress_extra = [&val] { return val->progress_line(); };
   const simulation_result res = simulate(spec, *be, replicas, sink, so);
+  int verdict_status = 0;
   if (val) {
-    const std::string vdir = replicas.size() > 1 ? (fs::path(out) / "replica_0").string() : out;
-    const validation_report rep = val->finish(vdir);
+    const validation_report rep = val->finish(outcome_of(res));
     spdlog::info("validation: {}", rep.verdict());
+    verdict_status = rep.require_agreement_status();
   }
 
   json_object summary;
@@ -164,6 +180,10 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     case simulation_result::status::completed:
       spdlog::info("done: {} steps in {:.2f} s, {:.3g} neuron-steps/s; outputs in {}", res.steps_done, res.wall_seconds,
                    res.neuron_steps_per_second, out);
+      if (require_agreement && verdict_status != 0) {
+        spdlog::warn("--require-agreement: the verdict is not \"agree\"; exit status {}", verdict_status);
+        return verdict_status;
+      }
       return 0;
     case simulation_result::status::interrupted:
       spdlog::warn("{}; outputs up to t = {} written to {}", res.message, res.t_reached, out);

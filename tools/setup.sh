@@ -28,6 +28,7 @@ BUILD_PKGS=(
   libtomlplusplus-dev
   libgtest-dev
   libbenchmark-dev
+  libeigen3-dev
 )
 # Figures and tools: numpy, matplotlib, scipy (Debian's own packages, not pip).
 PYTHON_PKGS=(
