@@ -20,6 +20,7 @@
 #include "izhinet/io.hpp"
 #include "izhinet/json.hpp"
 #include "izhinet/meanfield.hpp"
+#include "izhinet/validation_criteria.hpp"
 #include "izhinet/validator.hpp"
 #include "build_info.hpp"
 #include "izhinet/output.hpp"
@@ -163,7 +164,12 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
       "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
       cxxopts::value<std::string>()->default_value("0"))("no-meanfield",
                                                          "do not integrate and compare the mean fields")(
-      "progress", "seconds between progress lines (0: none)", cxxopts::value<std::string>()->default_value("10"));
+      "progress", "seconds between progress lines (0: none)", cxxopts::value<std::string>()->default_value("10"))(
+      "require-agreement", "exit with status " + std::to_string(criteria::exit_disagreement) +
+                               " when the network disagrees with the exact "
+                               "mean field, " +
+                               std::to_string(criteria::exit_inconclusive) +
+                               " when the verdict is inconclusive (default: 0)");
   const parsed_args p = parse(o, argc, argv);
   const auto& a = p.a;
   if (a.count("help")) {
@@ -179,6 +185,11 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
   model_spec spec = load_from(p);
   if (a.count("no-meanfield")) spec.meanfield.enabled = false;
+  const bool require_agreement = a.count("require-agreement") > 0;
+  if (require_agreement && !spec.meanfield.enabled)
+    throw config_error("--require-agreement",
+                       "needs the mean-field validator (drop --no-meanfield or set "
+                       "meanfield.enabled = true)");
   const int threads = resolve_threads(threads_asked);
   const std::string out = a["out"].as<std::string>();
   const auto replicas = default_replicas(spec);
@@ -209,46 +220,52 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
   write_json(summary_path, summary);  // a folder always says what it holds, even after kill -9
 
-  be->setup(spec, replicas);
-  csv_sink csv(out, spec, static_cast<int>(replicas.size()));
-  write_eta_csv(out, spec, replicas);  // eta of the neurons in spikes.csv
-  std::vector<record_sink*> sinks{&csv};
-  // The mean fields run on their own thread while the network runs (replica 0).
+  // From here on, a failure (a full disk, a device error) stops the run at once and summary.json
+  // says how far the files are valid.
+  std::unique_ptr<csv_sink> csv;
   std::unique_ptr<validator> val;
   std::unique_ptr<validating_sink> vsink;
-  if (spec.meanfield.enabled) {
-    val = std::make_unique<validator>(spec, record_times(spec));
-    vsink = std::make_unique<validating_sink>(std::vector<validator*>{val.get()});
-    sinks.push_back(vsink.get());
-    spdlog::info("mean-field validator started (exact and slow-adaptation models, rtol {}){}", spec.meanfield.rtol,
-                 replicas.size() > 1 ? "; it compares replica 0" : "");
-  }
-  fanout_sink sink(sinks);
-  simulation_options so;
-  so.progress_seconds = progress;
-  so.stop = &stop;
-  if (val) so.progress_extra = [&val] { return val->progress_line(); };
   simulation_result res;
+  int verdict_status = 0;
   try {
+    be->setup(spec, replicas);
+    csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()));
+    write_eta_csv(out, spec, replicas);  // eta of the neurons in spikes.csv
+    std::vector<record_sink*> sinks{csv.get()};
+    // The mean fields run on their own thread while the network runs (replica 0).
+    if (spec.meanfield.enabled) {
+      validator_options vo;
+      vo.out_dir = replicas.size() > 1 && replicas.size() <= static_cast<size_t>(max_replica_folders)
+                       ? (fs::path(out) / "replica_0").string()
+                       : out;
+      vo.stop = &stop;
+      vo.replica = replicas.front();
+      val = std::make_unique<validator>(spec, vo);
+      vsink = std::make_unique<validating_sink>(std::vector<validator*>{val.get()});
+      sinks.push_back(vsink.get());
+      spdlog::info("mean-field validator started (exact and slow-adaptation models, rtol {}){}", spec.meanfield.rtol,
+                   replicas.size() > 1 ? "; it compares replica 0" : "");
+    }
+    fanout_sink sink(sinks);
+    simulation_options so;
+    so.progress_seconds = progress;
+    so.stop = &stop;
+    if (val) so.progress_extra = [&val] { return val->progress_line(); };
     res = simulate(spec, *be, replicas, sink, so);
-    csv.close();
+    csv->close();
     if (val) {
-      const std::string vdir = replicas.size() > 1 && replicas.size() <= static_cast<size_t>(max_replica_folders)
-                                   ? (fs::path(out) / "replica_0").string()
-                                   : out;
-      const validation_report rep = val->finish(vdir);
+      const validation_report rep = val->finish(outcome_of(res));
       spdlog::info("validation: {}", rep.verdict());
+      verdict_status = rep.require_agreement_status();
     }
   } catch (const std::exception& e) {
-    // Stop at once: say in summary.json how far the files are valid (if it can still be written).
     const auto* io = dynamic_cast<const io_error*>(&e);
     summary["status"] = io ? "io_error" : "failed";
     summary["message"] = e.what();
     if (io) summary["failed_file"] = io->path();
-    summary["valid_until_t"] = clean_time(csv.valid_until());
+    summary["valid_until_t"] = clean_time(csv ? csv->valid_until() : 0.0);
     summary["note"] = "every file ends in a complete line; the time series and spikes are complete up to valid_until_t";
     write_json_after_error(summary_path, summary);  // the first error is the one reported
-    val.reset();
     throw;
   }
 
@@ -269,6 +286,10 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     case simulation_result::status::completed:
       spdlog::info("done: {} steps in {:.2f} s, {:.3g} neuron-steps/s; outputs in {}", res.steps_done, res.wall_seconds,
                    res.neuron_steps_per_second, out);
+      if (require_agreement && verdict_status != 0) {
+        spdlog::warn("--require-agreement: the verdict is not \"agree\"; exit status {}", verdict_status);
+        return verdict_status;
+      }
       return exit_ok;
     case simulation_result::status::interrupted:
       spdlog::warn("{}; outputs up to t = {} written to {}", res.message, format_time(res.t_reached), out);

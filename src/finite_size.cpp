@@ -19,6 +19,8 @@
 #include "izhinet/meanfield.hpp"
 #include "izhinet/output.hpp"
 #include "izhinet/simulation.hpp"
+#include "izhinet/validation_criteria.hpp"
+#include "izhinet/validation_output.hpp"
 #include "izhinet/validator.hpp"
 
 namespace fs = std::filesystem;
@@ -412,9 +414,15 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     m.network.n = b.runs.front().n;
     m.network.sampling = b.s;
     const std::vector<replica_spec>& reps = b.runs;
-    const auto times = record_times(m);
     std::vector<std::unique_ptr<validator>> vals;
-    for (size_t k = 0; k < reps.size(); ++k) vals.push_back(std::make_unique<validator>(m, times));
+    for (size_t k = 0; k < reps.size(); ++k) {
+      validator_options vo;
+      vo.stop = stop;
+      vo.replica = reps[k];
+      // many replicas validated at once share one memory budget (at least 8192 blocks each)
+      vo.max_blocks = std::max<int64_t>(8192, criteria::max_blocks / static_cast<int64_t>(reps.size()));
+      vals.push_back(std::make_unique<validator>(m, vo));
+    }
     std::vector<validator*> raw;
     for (auto& v : vals) raw.push_back(v.get());
     validating_sink sink(raw);
@@ -427,40 +435,35 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     const auto bt = clock::now();
     const simulation_result res = simulate(m, *be, reps, sink, so);
     const double wall = std::chrono::duration<double>(clock::now() - bt).count();
-    if (res.state == simulation_result::status::interrupted) break;  // the batch's runs are redone on resume
+    if (res.state == simulation_result::status::interrupted) {
+      for (auto& v : vals) v->finish(outcome_of(res));
+      break;  // the batch's runs are redone on resume
+    }
     size_t written_up = 0;
     for (size_t k = 0; k < reps.size(); ++k) {
       if (stop && stop->load()) break;  // the runs not yet written up are redone on resume
       const std::string name =
           "n" + std::to_string(reps[k].n) + "_" + to_string(b.s) + "_seed" + std::to_string(reps[k].seed);
-      const fs::path tmp = runs_dir / (name + ".tmp");
-      fs::create_directories(tmp, ec);
-      if (ec) throw io_error(tmp.string(), ec.value(), "create folder");
-      const validation_report rep = vals[k]->finish(tmp.string());  // io_error: this run stays not done
-      fs::rename(tmp / "validation.json", runs_dir / (name + ".json"), ec);
-      if (ec) throw io_error((tmp / "validation.json").string(), ec.value(), "rename");
-      fs::remove_all(tmp, ec);
+      const validation_report rep = vals[k]->finish(outcome_of(res));
+      // io_error here or in the row below: this run stays not done, and a rerun redoes it
+      write_json((runs_dir / (name + ".json")).string(), validation_json(m, rep));
       study_row row;
       row.n = reps[k].n;
       row.sampling = b.s;
       row.seed = b.s == sampling_kind::random ? reps[k].seed : spec.network.seed;
       row.status = res.state == simulation_result::status::completed ? "completed" : "diverged";
       row.wall_seconds = wall * static_cast<double>(reps[k].n) / b.neurons;  // the batch's time, shared by size
-      if (!rep.network.vars.empty()) {
-        row.regime_net = rep.network.vars[0][var_r].regime;
-        row.period_net = rep.network.vars[0][var_r].period;
-      }
-      if (!rep.exact.vars.empty()) {
-        row.regime_mf = rep.exact.vars[0][var_r].regime;
-        row.period_mf = rep.exact.vars[0][var_r].period;
-      }
+      row.regime_net = rep.network.regime;
+      row.period_net = rep.network.period;
+      row.regime_mf = rep.vs_exact.regime_ref;
+      row.period_mf = rep.vs_exact.period.ref;
       row.nrms.assign(4 * P, std::nan(""));
       row.dmean.assign(4 * P, std::nan(""));
       row.sdiff.assign(4 * P, std::nan(""));
-      for (int i = 0; i < P && i < static_cast<int>(rep.vs_exact.populations.size()); ++i)
+      for (int i = 0; i < P && i < static_cast<int>(rep.vs_exact.pops.size()); ++i)
         for (int v = 0; v < 4; ++v) {
-          row.nrms[i * 4 + v] = rep.vs_exact.populations[i].nrms[v];
-          row.sdiff[i * 4 + v] = rep.vs_exact.populations[i].rel_mean_diff[v];
+          row.nrms[i * 4 + v] = rep.vs_exact.pops[i].nrms[v];
+          row.sdiff[i * 4 + v] = rep.vs_exact.pops[i].matched_mean_diff[v];
           row.dmean[i * 4 + v] = std::fabs(row.sdiff[i * 4 + v]);
         }
       if (res.state == simulation_result::status::diverged) spdlog::warn("{}: {}", name, res.message);

@@ -1,5 +1,8 @@
 /// \file validator.cpp
-/// The mean-field validator thread and its metrics (definitions in validator.hpp).
+/// The validator's thread: mean fields integrated in chunks in step with the
+/// network's rows, running and matched metrics, bounded recorders; finish()
+/// hands the analysis to series_analysis / attractors / validation_compare and
+/// the files to validation_output (see validator.hpp).
 #include "izhinet/validator.hpp"
 
 #include <spdlog/spdlog.h>
@@ -8,152 +11,145 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
 #include "izhinet/errors.hpp"
 #include "izhinet/io.hpp"
+#include "izhinet/json.hpp"
+#include "izhinet/series_analysis.hpp"
 #include "izhinet/meanfield.hpp"
-#include "mf_json.hpp"
+#include "izhinet/numerical_checks.hpp"
+#include "izhinet/output.hpp"
+#include "izhinet/validation_criteria.hpp"
+#include "izhinet/validation_output.hpp"
 
 namespace izhinet {
+
+namespace {
+/// True when `e` holds an io_error (a file of the validator could not be written).
+bool holds_io_error(const std::exception_ptr& e) {
+  if (!e) return false;
+  try {
+    std::rethrow_exception(e);
+  } catch (const io_error&) {
+    return true;
+  } catch (...) {
+  }
+  return false;
+}
+}  // namespace
 
 namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-// Thresholds of the regime and agreement criteria (documented in validator.hpp).
-constexpr double osc_ptp_rel = 0.05;
-constexpr double osc_autocorr = 0.5;
-constexpr int osc_min_periods = 2;
-constexpr double agree_mean_rel = 0.05;
-constexpr double agree_period_rel = 0.10;
+/// Thrown on the validator's thread when a stop is requested.
+struct validator_stopped {};
 
-std::string percent(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2g %%", 100.0 * std::fabs(x));
-  return buf;
-}
+std::string num(double x) { return short_number(x); }
 
-std::string num(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4g", x);
-  return buf;
-}
+/// Matched-row accumulators of one population and variable.
+struct matched_acc {
+  double d2 = 0, m2 = 0, net = 0, mf = 0;
+  int64_t n = 0;
+};
 
 }  // namespace
 
-double deviation_stats::rms() const { return n > 0 ? std::sqrt(sum_sq / static_cast<double>(n)) : 0.0; }
+/// One mean field on the validator's thread.
+struct validator::mf_state {
+  std::string name;
+  bool is_slow = false;
+  std::unique_ptr<exact_meanfield> exact;
+  std::unique_ptr<slow_meanfield> slow;
+  std::vector<double> y;  ///< model state at record k_done
+  int64_t k_done = 0;     ///< rows exist for records 0..k_done
+  bool failed = false;
+  std::string failure;
+  double failed_at = 0;
+  std::vector<double> buf;  ///< rows (4P each) of records buf_first.. of the latest chunk
+  int64_t buf_first = 1;
+  std::unique_ptr<block_series> blocks;  ///< records 1, 2, ...
+  std::unique_ptr<mf_csv_writer> csv;
+  std::vector<std::array<matched_acc, 4>> matched;
+  std::vector<double> row;  ///< scratch
 
-series_analysis analyse_series(const std::vector<double>& t, const std::vector<double>& x, double transient) {
-  series_analysis a;
-  a.period = nan;
-  std::vector<double> tt, xx;
-  for (size_t k = 0; k < t.size() && k < x.size(); ++k)
-    if (t[k] > transient && std::isfinite(x[k])) {
-      tt.push_back(t[k]);
-      xx.push_back(x[k]);
+  int dim() const { return is_slow ? slow->dimension() : exact->dimension(); }
+  void rhs(double t, const double* s, double* d) const {
+    if (is_slow)
+      slow->rhs(t, s, d);
+    else
+      exact->rhs(t, s, d);
+  }
+  void to_row(double t, const double* s, double* r) const {
+    if (!is_slow) {
+      std::copy(s, s + exact->dimension(), r);
+      return;
     }
-  const size_t n = xx.size();
-  a.samples = static_cast<int64_t>(n);
-  if (n == 0) {
-    a.mean = a.min = a.max = nan;
-    return a;
-  }
-  double sum = 0;
-  a.min = a.max = xx[0];
-  for (double v : xx) {
-    sum += v;
-    a.min = std::min(a.min, v);
-    a.max = std::max(a.max, v);
-  }
-  a.mean = sum / static_cast<double>(n);
-  if (n < 16) return a;  // too short to call
-
-  // centred moving average over ~1 time unit (<= span/50)
-  const double span = tt.back() - tt.front();
-  const double dts = span / static_cast<double>(n - 1);
-  const double width = std::min(1.0, span / 50.0);
-  const auto half = static_cast<size_t>(std::max(0.0, std::floor(0.5 * width / std::max(dts, 1e-300))));
-  std::vector<double> prefix(n + 1, 0.0), sm(n);
-  for (size_t k = 0; k < n; ++k) prefix[k + 1] = prefix[k] + xx[k];
-  for (size_t k = 0; k < n; ++k) {
-    const size_t lo = k >= half ? k - half : 0, hi = std::min(n - 1, k + half);
-    sm[k] = (prefix[hi + 1] - prefix[lo]) / static_cast<double>(hi + 1 - lo);
-  }
-  double smean = 0, svar = 0;
-  for (double v : sm) smean += v;
-  smean /= static_cast<double>(n);
-  for (double v : sm) svar += (v - smean) * (v - smean);
-  svar /= static_cast<double>(n);
-
-  // (1) late peak-to-peak relative to the mean
-  double lmin = sm[3 * n / 4], lmax = lmin;
-  for (size_t k = 3 * n / 4; k < n; ++k) {
-    lmin = std::min(lmin, sm[k]);
-    lmax = std::max(lmax, sm[k]);
-  }
-  a.late_ptp_rel = std::fabs(smean) > 0 ? (lmax - lmin) / std::fabs(smean) : (lmax > lmin ? INFINITY : 0.0);
-
-  // (2) autocorrelation of the decimated smoothed series
-  if (svar > 0) {
-    const size_t stride = std::max<size_t>(1, n / 4000);
-    std::vector<double> d;
-    for (size_t k = 0; k < n; k += stride) d.push_back(sm[k] - smean);
-    const size_t m = d.size();
-    double c0 = 0;
-    for (double v : d) c0 += v * v;
-    bool past_zero = false;
-    double peak = 0;
-    for (size_t lag = 1; lag < m / 2; ++lag) {
-      double c = 0;
-      for (size_t k = 0; k + lag < m; ++k) c += d[k] * d[k + lag];
-      c /= c0 * static_cast<double>(m - lag) / static_cast<double>(m);
-      if (!past_zero) {
-        if (c < 0) past_zero = true;
-      } else {
-        peak = std::max(peak, c);
-      }
-    }
-    a.autocorr_peak = peak;
-  }
-
-  // (3) upward mean crossings with hysteresis
-  std::vector<double> crossings;
-  if (svar > 0) {
-    const double h = 0.25 * std::sqrt(svar);
-    bool armed = false;
-    for (size_t k = 0; k < n; ++k) {
-      if (sm[k] < smean - h) armed = true;
-      if (armed && sm[k] > smean + h) {
-        armed = false;
-        // interpolate the crossing of the mean, searching back from k
-        size_t j = k;
-        while (j > 0 && sm[j - 1] >= smean) --j;
-        double tc = tt[j];
-        if (j > 0) {
-          const double f = (smean - sm[j - 1]) / (sm[j] - sm[j - 1]);
-          tc = tt[j - 1] + f * (tt[j] - tt[j - 1]);
-        }
-        crossings.push_back(tc);
-      }
+    const int P = slow->num_populations();
+    std::vector<double> R(static_cast<size_t>(P));
+    slow->rates(t, s, R.data());
+    for (int i = 0; i < P; ++i) {
+      r[4 * i] = R[i];
+      r[4 * i + 1] = nan;
+      r[4 * i + 2] = s[2 * i + 1];
+      r[4 * i + 3] = s[2 * i];
     }
   }
-  a.periods = crossings.size() >= 2 ? static_cast<int>(crossings.size()) - 1 : 0;
-  const bool osc = a.late_ptp_rel > osc_ptp_rel && a.autocorr_peak >= osc_autocorr && a.periods >= osc_min_periods;
-  a.regime = osc ? "oscillation" : "equilibrium";
-  if (osc) a.period = (crossings.back() - crossings.front()) / static_cast<double>(a.periods);
-  return a;
+  /// Row of record k if the latest chunk holds it.
+  const double* row_of(int64_t k, int P) const {
+    if (k < buf_first || k > k_done) return nullptr;
+    const size_t off = static_cast<size_t>(k - buf_first) * 4 * P;
+    return off + 4 * P <= buf.size() ? &buf[off] : nullptr;
+  }
+};
+
+run_outcome outcome_of(const simulation_result& res) {
+  run_outcome o;
+  o.t_reached = res.t_reached;
+  o.state = res.state == simulation_result::status::completed     ? run_outcome::status::completed
+            : res.state == simulation_result::status::interrupted ? run_outcome::status::interrupted
+                                                                  : run_outcome::status::diverged;
+  return o;
 }
 
-// ---------------------------------------------------------------------------
-
-validator::validator(const model_spec& spec, std::vector<double> record_times)
-    : spec_(spec), times_(std::move(record_times)), P_(spec.num_populations()) {
+validator::validator(const model_spec& spec, validator_options options)
+    : spec_(spec), opt_(std::move(options)), P_(spec.num_populations()) {
   dopri5_options_from(spec_.meanfield);  // validate the tolerances now, on the caller's thread
   exact_meanfield check(spec_);          // and the sizes
-  std::sort(times_.begin(), times_.end());
+  num_records_ = spec_.num_records();
+  rec_dt_ = static_cast<double>(spec_.run.record_every) * spec_.run.dt;
+  if (opt_.replica.n <= 0) opt_.replica = {spec_.network.n, spec_.network.seed};
+  std::vector<bool> adapt;
+  for (const auto& p : spec_.populations) adapt.push_back(p.a != 0 || p.b != 0 || p.w_jump != 0);
+  rhythm_var_ = rhythm_variables(adapt);
+  if (!opt_.out_dir.empty()) {
+    std::error_code ec;
+    std::filesystem::create_directories(opt_.out_dir, ec);
+    if (ec) throw io_error(opt_.out_dir, ec.value(), "create folder");
+  }
+
+  const int64_t keep = std::clamp<int64_t>(std::llround(criteria::smooth_width / rec_dt_), 1, 1000);
+  last_rows_.assign(static_cast<size_t>(keep), std::vector<double>(4 * P_, nan));
+  const int64_t first_block =
+      std::max<int64_t>(1, static_cast<int64_t>(std::floor(criteria::block_width / rec_dt_ + 1e-9)));
+  const int64_t max_blocks = opt_.max_blocks > 0 ? opt_.max_blocks : criteria::max_blocks;
+  net_blocks_ = std::make_unique<block_series>(4 * P_, rec_dt_, rec_dt_, max_blocks, first_block);
+  for (int side = 0; side < 2; ++side) {
+    auto s = std::make_unique<mf_state>();
+    s->is_slow = side == 1;
+    s->name = side == 0 ? "exact mean field" : "slow-adaptation mean field";
+    s->blocks = std::make_unique<block_series>(4 * P_, rec_dt_, rec_dt_, max_blocks, first_block);
+    s->matched.resize(P_);
+    s->row.assign(4 * P_, nan);
+    (side == 0 ? exact_ : slow_) = std::move(s);
+  }
+  // The CSV files are opened here, so that an unwritable folder is an error before the run.
+  if (!opt_.out_dir.empty()) {
+    exact_->csv = std::make_unique<mf_csv_writer>(opt_.out_dir + "/meanfield.csv", P_, true);
+    slow_->csv = std::make_unique<mf_csv_writer>(opt_.out_dir + "/meanfield_slow.csv", P_, false);
+  }
   running_.exact.resize(P_);
   running_.slow.resize(P_);
   worker_ = std::thread([this] { run(); });
@@ -170,21 +166,23 @@ validator::~validator() {
   }
 }
 
-void validator::push(const record_row& row) {
-  {
-    std::lock_guard<std::mutex> lk(m_);
-    net_rows_.push_back(row);
-  }
-  cv_.notify_one();
-}
+bool validator::stop_requested() const { return opt_.stop && opt_.stop->load(std::memory_order_relaxed); }
+
+void validator::push(const record_row& row) { push(std::vector<record_row>{row}); }
 
 void validator::push(const std::vector<record_row>& rows) {
   if (rows.empty()) return;
   {
-    std::lock_guard<std::mutex> lk(m_);
-    net_rows_.insert(net_rows_.end(), rows.begin(), rows.end());
+    std::unique_lock<std::mutex> lk(m_);
+    // Bounded queue: wait for the thread (it is far faster than the network; this only bounds memory).
+    while (!worker_done_ && static_cast<int64_t>(queue_.size()) >= criteria::max_queued_rows && !stop_requested())
+      cv_space_.wait_for(lk, std::chrono::milliseconds(50));
+    // A file of the validator could not be written: the run stops with that error (exit_io).
+    if (worker_done_ && holds_io_error(worker_error_)) std::rethrow_exception(worker_error_);
+    if (worker_done_ || stop_requested()) return;
+    queue_.insert(queue_.end(), rows.begin(), rows.end());
   }
-  cv_.notify_one();  // one wake-up per chunk: the worker competes less with the network's threads
+  cv_.notify_one();  // one wake-up per chunk: the thread competes less with the network's threads
 }
 
 running_deviation validator::current() const {
@@ -202,106 +200,152 @@ std::string validator::progress_line() const {
   return o.str();
 }
 
-int validator::nearest_record(double t) const {
-  if (times_.empty()) return -1;
-  auto it = std::lower_bound(times_.begin(), times_.end(), t);
-  size_t k = static_cast<size_t>(it - times_.begin());
-  if (k == times_.size() || (k > 0 && std::fabs(times_[k - 1] - t) < std::fabs(times_[k] - t))) --k;
-  if (std::fabs(times_[k] - t) > 1e-6 * (1.0 + std::fabs(t))) return -1;
-  return static_cast<int>(k);
+/// Integrates every mean field that has not failed up to record k (in whole
+/// chunks: the chunk boundaries depend only on the spec, so results do not
+/// depend on how rows arrive). False when a stop was requested.
+bool validator::integrate_to(int64_t k) {
+  const int64_t chunk =
+      std::max<int64_t>(1, std::min<int64_t>(4096, static_cast<int64_t>(std::floor(100.0 / rec_dt_))));
+  const dopri5_options ode = dopri5_options_from(spec_.meanfield);
+  auto t_of = [&](int64_t j) { return static_cast<double>(j * spec_.run.record_every) * spec_.run.dt; };
+  for (auto* s : {exact_.get(), slow_.get()}) {
+    while (!s->failed && s->k_done < k && s->k_done < num_records_) {
+      if (stop_requested()) return false;
+      const int64_t k0 = s->k_done, k1 = std::min(k0 + chunk, num_records_);
+      std::vector<double> t_out(static_cast<size_t>(k1 - k0));
+      for (int64_t j = k0 + 1; j <= k1; ++j) t_out[static_cast<size_t>(j - k0 - 1)] = t_of(j);
+      s->buf.clear();
+      s->buf_first = k0 + 1;
+      std::vector<double> y_last = s->y;
+      int64_t produced = 0;
+      try {
+        integrate_dopri5([s](double t, const double* y, double* d) { s->rhs(t, y, d); }, s->y, t_of(k0), t_of(k1),
+                         t_out, ode,
+                         [&](double t, const double* y) {
+                           if (stop_requested()) throw validator_stopped{};
+                           s->to_row(t, y, s->row.data());
+                           s->buf.insert(s->buf.end(), s->row.begin(), s->row.end());
+                           s->blocks->add(s->row.data());
+                           if (s->csv) s->csv->row(t, s->row.data());
+                           std::copy(y, y + s->dim(), y_last.begin());
+                           ++produced;
+                         });
+      } catch (const numerical_error& e) {
+        s->failed = true;
+        s->failure = e.what();
+        s->failed_at = e.t_lo;
+      }
+      s->k_done = k0 + produced;
+      s->y = y_last;
+    }
+  }
+  return true;
 }
 
 void validator::run() {
   try {
-    const dopri5_options opt = dopri5_options_from(spec_.meanfield);
-    const double t_end = spec_.run.t_end;
-    {
-      try {
-        const exact_meanfield model(spec_);
-        const int n = model.dimension();
-        integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(), 0.0,
-                         t_end, times_, opt, [&](double, const double* y) { exact_rows_.emplace_back(y, y + n); });
-      } catch (const numerical_error& e) {
-        exact_failure_ = e.what();
-        exact_failed_at_ = e.t_lo;
-      } catch (const std::exception& e) {  // any other failure of this model: keep the other one
-        exact_failure_ = e.what();
-        exact_failed_at_ = exact_rows_.empty() ? 0.0 : times_[exact_rows_.size() - 1];
-      }
+    exact_->exact = std::make_unique<exact_meanfield>(spec_);
+    exact_->y = exact_->exact->initial_state();
+    try {
+      slow_->slow = std::make_unique<slow_meanfield>(spec_, spec_.meanfield.slow_finite_peak);
+      slow_->y = slow_->slow->initial_state();
+    } catch (const std::exception& e) {  // this model cannot be built: keep the other one
+      slow_->failed = true;
+      slow_->failure = e.what();
+      slow_->failed_at = 0;
     }
-    {
-      try {
-        const slow_meanfield model(spec_, spec_.meanfield.slow_finite_peak);
-        std::vector<double> R(P_);
-        integrate_dopri5([&](double t, const double* y, double* d) { model.rhs(t, y, d); }, model.initial_state(), 0.0,
-                         t_end, times_, opt,
-                         [&](double t, const double* y) {
-                           model.rates(t, y, R.data());
-                           std::vector<double> row(4 * P_);
-                           for (int i = 0; i < P_; ++i) {
-                             row[4 * i] = R[i];
-                             row[4 * i + 1] = nan;
-                             row[4 * i + 2] = y[2 * i + 1];
-                             row[4 * i + 3] = y[2 * i];
-                           }
-                           slow_rows_.push_back(std::move(row));
-                         });
-      } catch (const numerical_error& e) {
-        slow_failure_ = e.what();
-        slow_failed_at_ = e.t_lo;
-      } catch (const std::exception& e) {  // any other failure of this model: keep the other one
-        slow_failure_ = e.what();
-        slow_failed_at_ = slow_rows_.empty() ? 0.0 : times_[slow_rows_.size() - 1];
+    for (auto* s : {exact_.get(), slow_.get()})
+      if (!s->failed && s->csv) {
+        s->to_row(0.0, s->y.data(), s->row.data());
+        s->csv->row(0.0, s->row.data());
       }
-    }
-    std::unique_lock<std::mutex> lk(m_);
+    warnings_ = scheme_warnings(spec_, opt_.replica, opt_.stop);
+    for (const auto& w : warnings_) spdlog::warn("{}", w);
+
+    std::vector<record_row> batch;
     while (true) {
-      compare_pending(lk);
-      if (finishing_ && processed_ == net_rows_.size()) break;
-      cv_.wait(lk, [&] { return finishing_ || net_rows_.size() > processed_; });
+      {
+        std::unique_lock<std::mutex> lk(m_);
+        while (queue_.empty() && !finishing_ && !stop_requested()) cv_.wait_for(lk, std::chrono::milliseconds(50));
+        if (stop_requested()) break;
+        if (queue_.empty() && finishing_) break;
+        const size_t take = std::min<size_t>(queue_.size(), 4096);
+        batch.assign(std::make_move_iterator(queue_.begin()),
+                     std::make_move_iterator(queue_.begin() + static_cast<std::ptrdiff_t>(take)));
+        queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(take));
+      }
+      cv_space_.notify_all();
+      process(batch);
     }
+  } catch (const validator_stopped&) {
+    // a stop request: what was compared so far stays
   } catch (...) {
     worker_error_ = std::current_exception();
   }
+  try {
+    for (auto* s : {exact_.get(), slow_.get()})
+      if (s->csv) s->csv->close();
+  } catch (...) {
+    if (!worker_error_) worker_error_ = std::current_exception();
+  }
+  {
+    std::lock_guard<std::mutex> lk(m_);
+    worker_done_ = true;
+    queue_.clear();
+  }
+  cv_space_.notify_all();
 }
 
-void validator::compare_pending(std::unique_lock<std::mutex>& lk) {
-  // Collect stable pointers (deque elements do not move on push_back), compare unlocked.
-  std::vector<const record_row*> rows;
-  for (size_t k = processed_; k < net_rows_.size(); ++k) rows.push_back(&net_rows_[k]);
-  if (rows.empty()) return;
+void validator::process(std::vector<record_row>& rows) {
   running_deviation delta;
   delta.exact.resize(P_);
   delta.slow.resize(P_);
-  lk.unlock();
-  for (const record_row* row : rows) {
-    const int k = nearest_record(row->t);
-    if (k < 0) continue;
+  std::vector<double> x(4 * P_), gap(4 * P_, nan);
+  const double tr = spec_.meanfield.transient;
+  for (const record_row& row : rows) {
+    const int64_t k = std::llround(row.t / rec_dt_);
+    if (k <= last_k_ || k > num_records_ ||
+        std::fabs(static_cast<double>(k) * rec_dt_ - row.t) > 1e-6 * (1 + std::fabs(row.t)))
+      continue;  // not a record time, or out of order
+    if (!integrate_to(k)) throw validator_stopped{};
+    const std::vector<double>* vals[4] = {&row.r, &row.v, &row.w, &row.s};
+    for (int i = 0; i < P_; ++i)
+      for (int v = 0; v < 4; ++v) x[4 * i + v] = static_cast<int>(vals[v]->size()) > i ? (*vals[v])[i] : nan;
+    for (int64_t j = last_k_ + 1; j < k; ++j) net_blocks_->add(gap.data());  // keep the grid uniform
+    net_blocks_->add(x.data());
+    last_rows_[last_pos_] = x;
+    last_pos_ = (last_pos_ + 1) % last_rows_.size();
+    last_k_ = k;
     ++delta.rows;
-    const std::vector<double>* vals[4] = {&row->r, &row->v, &row->w, &row->s};
     for (int side = 0; side < 2; ++side) {
-      const auto& mf = side == 0 ? exact_rows_ : slow_rows_;
-      if (static_cast<size_t>(k) >= mf.size()) continue;
+      mf_state& s = side == 0 ? *exact_ : *slow_;
+      const double* m = s.row_of(k, P_);
+      if (!m) continue;
       auto& acc = side == 0 ? delta.exact : delta.slow;
       for (int i = 0; i < P_; ++i)
         for (int v = 0; v < 4; ++v) {
-          if (static_cast<int>(vals[v]->size()) <= i) continue;
-          const double m = mf[k][4 * i + v];
-          const double net = (*vals[v])[i];
-          if (!std::isfinite(m) || !std::isfinite(net)) continue;
-          const double d = std::fabs(net - m);
-          auto& s = acc[i][v];
-          s.max_abs = std::max(s.max_abs, d);
-          s.sum_sq += d * d;
-          ++s.n;
+          const double a = x[4 * i + v], b = m[4 * i + v];
+          if (!std::isfinite(a) || !std::isfinite(b)) continue;
+          const double d = a - b;
+          auto& st = acc[i][v];
+          st.max_abs = std::max(st.max_abs, std::fabs(d));
+          st.sum_sq += d * d;
+          ++st.n;
+          if (row.t > tr) {
+            auto& ma = s.matched[i][v];
+            ma.d2 += d * d;
+            ma.m2 += b * b;
+            ma.net += a;
+            ma.mf += b;
+            ++ma.n;
+          }
         }
     }
   }
-  lk.lock();
-  processed_ += rows.size();
+  std::lock_guard<std::mutex> lk(m_);
   running_.rows += delta.rows;
   for (int i = 0; i < P_; ++i)
-    for (int v = 0; v < 4; ++v) {
+    for (int v = 0; v < 4; ++v)
       for (int side = 0; side < 2; ++side) {
         auto& to = side == 0 ? running_.exact[i][v] : running_.slow[i][v];
         const auto& from = side == 0 ? delta.exact[i][v] : delta.slow[i][v];
@@ -309,216 +353,89 @@ void validator::compare_pending(std::unique_lock<std::mutex>& lk) {
         to.sum_sq += from.sum_sq;
         to.n += from.n;
       }
-    }
 }
 
 // ---------------------------------------------------------------------------
-// final report
+// finish
 
-namespace {
-
-side_summary summarise(const std::string& name, const std::vector<double>& t,
-                       const std::vector<std::vector<double>>& rows, int P, double transient, bool has_v) {
-  side_summary s;
-  s.name = name;
-  s.rows = static_cast<int64_t>(rows.size());
-  s.vars.resize(P);
-  std::vector<double> tt(t.begin(), t.begin() + static_cast<std::ptrdiff_t>(std::min(t.size(), rows.size())));
-  for (int i = 0; i < P; ++i)
-    for (int v = 0; v < 4; ++v) {
-      if (v == var_v && !has_v) {
-        s.vars[i][v].mean = s.vars[i][v].min = s.vars[i][v].max = s.vars[i][v].period = nan;
-        continue;
+void validator::search_attractors(validation_report& rep) {
+  const double tr = spec_.meanfield.transient;
+  attractor_search_options ao;
+  ao.t_max = opt_.attractor_t_max;
+  ao.smoothing = rep.network.smoothing > 0 ? rep.network.smoothing : criteria::smooth_width;
+  ao.ode = dopri5_options_from(spec_.meanfield);
+  ao.stop = opt_.stop;
+  // the network's final state (its last rows averaged over the smoothing width)
+  std::vector<double> final_row(4 * P_, 0.0);
+  std::vector<int> cnt(4 * P_, 0);
+  for (const auto& r : last_rows_)
+    for (int c = 0; c < 4 * P_; ++c)
+      if (std::isfinite(r[c])) {
+        final_row[c] += r[c];
+        ++cnt[c];
       }
-      std::vector<double> x(tt.size());
-      for (size_t k = 0; k < tt.size(); ++k) x[k] = rows[k][4 * i + v];
-      s.vars[i][v] = analyse_series(tt, x, transient);
-    }
-  s.available = !s.vars.empty() && s.vars[0][var_r].samples >= 16;
-  return s;
-}
-
-comparison compare(const side_summary& net, const side_summary& mf, const std::vector<double>& net_t,
-                   const std::vector<std::vector<double>>& net_rows, const std::vector<double>& mf_t,
-                   const std::vector<std::vector<double>>& mf_rows, int P, double transient,
-                   const std::string& mf_label) {
-  comparison c;
-  c.mf_name = mf.name;
-  c.populations.resize(P);
-  c.available = net.available && mf.available;
-  if (!c.available) {
-    for (auto& p : c.populations) {
-      p.nrms.fill(nan);
-      p.rel_mean_diff.fill(nan);
-      p.rel_period_diff = nan;
-    }
-    if (!mf.failure.empty())
-      c.verdict = mf_label + " failed at t = " + num(mf.failed_at) + ", no comparison";
-    else if (!net.available)
-      c.verdict = "too few network rows after the transient to compare with the " + mf_label;
-    else
-      c.verdict = mf_label + " has too few rows after the transient to compare";
-    return c;
+  bool final_ok = true;
+  for (int c = 0; c < 4 * P_; ++c) {
+    final_ok = final_ok && cnt[c] > 0;
+    if (cnt[c] > 0) final_row[c] /= cnt[c];
   }
-  // NRMS over matched rows (same time within 1e-6 (1 + |t|)), t > transient
-  for (int i = 0; i < P; ++i) {
-    auto& p = c.populations[i];
-    for (int v = 0; v < 4; ++v) {
-      double dd = 0, mm = 0;
-      int64_t cnt = 0;
-      size_t j = 0;
-      for (size_t k = 0; k < net_rows.size(); ++k) {
-        const double t = net_t[k];
-        if (t <= transient) continue;
-        while (j < mf_rows.size() && j < mf_t.size() && mf_t[j] < t - 1e-6 * (1 + std::fabs(t))) ++j;
-        if (j >= mf_rows.size() || j >= mf_t.size() || std::fabs(mf_t[j] - t) > 1e-6 * (1 + std::fabs(t))) continue;
-        const double a = net_rows[k][4 * i + v], b = mf_rows[j][4 * i + v];
-        if (!std::isfinite(a) || !std::isfinite(b)) continue;
-        dd += (a - b) * (a - b);
-        mm += b * b;
-        ++cnt;
+  if (exact_->exact && rep.exact.available) {
+    std::vector<equilibrium> eqs;
+    try {
+      eqs = find_equilibria(spec_);
+    } catch (const std::exception& e) {
+      rep.exact.attractors.notes.push_back(std::string("equilibrium search failed: ") + e.what());
+    }
+    std::vector<attractor_start> extra;
+    if (final_ok) extra.push_back({"the network's final state", final_row});
+    const mf_system sys = exact_system(*exact_->exact, rhythm_var_);
+    rep.exact.attractors = find_attractors(sys, eqs, exact_starts(*exact_->exact, eqs, extra, rhythm_var_), ao);
+    rep.exact.searched = rep.exact.attractors.complete;
+  }
+  if (slow_->slow && rep.slow.available) {
+    std::vector<attractor_start> starts{{k_initial_state_label, slow_->slow->initial_state()}};
+    if (final_ok) {
+      std::vector<double> y(2 * P_);
+      for (int i = 0; i < P_; ++i) {
+        y[2 * i] = final_row[4 * i + var_s];
+        y[2 * i + 1] = final_row[4 * i + var_w];
       }
-      p.nrms[v] = (cnt > 0 && mm > 0) ? std::sqrt(dd / mm) : nan;
-      const double m_net = net.vars[i][v].mean, m_mf = mf.vars[i][v].mean;
-      p.rel_mean_diff[v] =
-          (std::isfinite(m_net) && std::isfinite(m_mf) && m_mf != 0) ? (m_net - m_mf) / std::fabs(m_mf) : nan;
+      starts.push_back({"the network's final state", y});
     }
-    const auto& rn = net.vars[i][var_r];
-    const auto& rm = mf.vars[i][var_r];
-    p.same_regime = rn.regime == rm.regime;
-    p.rel_period_diff =
-        (rn.regime == "oscillation" && rm.regime == "oscillation") ? (rn.period - rm.period) / rm.period : nan;
-    if (p.same_regime && rn.regime == "equilibrium")
-      p.agree =
-          std::fabs(p.rel_mean_diff[var_r]) <= agree_mean_rel && std::fabs(p.rel_mean_diff[var_w]) <= agree_mean_rel;
-    else if (p.same_regime && rn.regime == "oscillation")
-      p.agree = std::fabs(p.rel_period_diff) <= agree_period_rel;
+    const mf_system sys = slow_system(*slow_->slow, rhythm_var_);
+    rep.slow.attractors = find_attractors(sys, {}, starts, ao);
+    rep.slow.searched = rep.slow.attractors.complete;
   }
-  c.agree = true;
-  for (const auto& p : c.populations) c.agree = c.agree && p.agree;
-
-  // verdict sentence
-  std::ostringstream o;
-  o << "network and " << mf_label << (c.agree ? " agree: " : " disagree: ");
-  for (int i = 0; i < P; ++i) {
-    const auto& p = c.populations[i];
-    const auto& rn = net.vars[i][var_r];
-    const auto& rm = mf.vars[i][var_r];
-    if (i > 0) o << "; ";
-    if (P > 1) o << "population " << i << ": ";
-    if (p.same_regime) {
-      o << "both " << rn.regime;
-      if (rn.regime == "oscillation")
-        o << ", period " << num(rn.period) << " vs " << num(rm.period) << " differs by " << percent(p.rel_period_diff)
-          << ", late-time <w> by " << percent(p.rel_mean_diff[var_w]);
-      else
-        o << ", late-time r differs by " << percent(p.rel_mean_diff[var_r]) << ", <w> by "
-          << percent(p.rel_mean_diff[var_w]);
-    } else {
-      o << "network " << rn.regime;
-      if (rn.regime == "oscillation") o << " (period " << num(rn.period) << ")";
-      o << ", mean field " << rm.regime;
-      if (rm.regime == "oscillation") o << " (period " << num(rm.period) << ")";
-      o << ", late-time r differs by " << percent(p.rel_mean_diff[var_r]);
-    }
+  for (auto* side : {&rep.exact, &rep.slow})
+    for (size_t k = 0; k < side->attractors.attractors.size(); ++k)
+      for (const auto& l : side->attractors.attractors[k].reached_from)
+        if (l == k_initial_state_label) side->from_initial_state = static_cast<int>(k);
+  // No repeat in the network's window: say how long the nearest mean-field orbit needs.
+  if (rep.network.regime == "inconclusive" && !std::isfinite(rep.network.period) && rep.exact.searched) {
+    const int k = nearest_attractor(rep.network, rep.exact.attractors.attractors);
+    if (k >= 0 && rep.exact.attractors.attractors[static_cast<size_t>(k)].kind == "orbit")
+      rep.network = analyse_window(extract_window(*net_blocks_, tr, rep.t_compared), rhythm_var_, tr,
+                                   rep.exact.attractors.attractors[static_cast<size_t>(k)].period);
   }
-  c.verdict = o.str();
-  return c;
+  if (stop_requested()) rep.status = "interrupted";
 }
 
-void write_csv(const std::string& path, const std::vector<double>& t, const std::vector<std::vector<double>>& rows,
-               int P, bool has_v) {
-  line_file f(path);
-  std::string line = "t";
-  for (int i = 0; i < P; ++i)
-    for (int v = 0; v < 4; ++v)
-      if (has_v || v != var_v) line += std::string(",") + variable_names[v] + std::to_string(i);
-  f.line(line);
-  for (size_t k = 0; k < rows.size() && k < t.size(); ++k) {
-    line = format_time(t[k]);
-    for (int i = 0; i < P; ++i)
-      for (int v = 0; v < 4; ++v)
-        if (has_v || v != var_v) csv_append(line, rows[k][4 * i + v]);
-    f.line(line);
-  }
-  f.close();
+validation_report validator::finish() {
+  run_outcome o;
+  o.t_reached = static_cast<double>(num_records_) * rec_dt_;
+  return finish(o);
 }
 
-void json_side(detail::json_writer& j, const std::string& key, const side_summary& s) {
-  j.begin_object(key);
-  j.value("available", s.available);
-  j.value("rows", static_cast<long long>(s.rows));
-  if (!s.failure.empty()) {
-    j.value("failure", s.failure);
-    j.value("failed_at", s.failed_at);
-  } else {
-    j.null("failure");
-  }
-  j.begin_array("populations");
-  for (const auto& pop : s.vars) {
-    j.begin_object();
-    j.value("regime", pop[var_r].regime);
-    j.value("period", pop[var_r].period);
-    j.value("periods_detected", pop[var_r].periods);
-    j.value("late_ptp_rel_r", pop[var_r].late_ptp_rel);
-    j.value("autocorr_peak_r", pop[var_r].autocorr_peak);
-    for (int v = 0; v < 4; ++v) {
-      if (pop[v].samples == 0 && v == var_v) continue;
-      j.begin_object(variable_names[v]);
-      j.value("mean", pop[v].mean);
-      j.value("min", pop[v].min);
-      j.value("max", pop[v].max);
-      j.end_object();
-    }
-    j.end_object();
-  }
-  j.end_array();
-  j.end_object();
-}
-
-void json_comparison(detail::json_writer& j, const std::string& key, const comparison& c, const running_deviation& rd,
-                     bool exact) {
-  j.begin_object(key);
-  j.value("available", c.available);
-  j.value("agree", c.agree);
-  j.value("verdict", c.verdict);
-  j.begin_array("populations");
-  for (size_t i = 0; i < c.populations.size(); ++i) {
-    const auto& p = c.populations[i];
-    j.begin_object();
-    j.value("same_regime", p.same_regime);
-    j.value("agree", p.agree);
-    j.value("rel_period_diff", p.rel_period_diff);
-    for (int v = 0; v < 4; ++v) {
-      if (!exact && v == var_v) continue;
-      const auto& dev = exact ? rd.exact[i][v] : rd.slow[i][v];
-      j.begin_object(variable_names[v]);
-      j.value("nrms", p.nrms[v]);
-      j.value("rel_mean_diff", p.rel_mean_diff[v]);
-      j.value("running_max_abs", dev.max_abs);
-      j.value("running_rms", dev.rms());
-      j.end_object();
-    }
-    j.end_object();
-  }
-  j.end_array();
-  j.end_object();
-}
-
-}  // namespace
-
-std::string validation_report::verdict() const {
-  std::string s = vs_exact.verdict;
-  if (!vs_slow.verdict.empty())
-    s += " (slow-adaptation mean field: " +
-         (vs_slow.available ? std::string(vs_slow.agree ? "agrees" : "disagrees") : vs_slow.verdict) + ")";
-  if (!error.empty()) s += " [validator error: " + error + "]";
-  return s;
-}
-
-validation_report validator::finish(const std::string& out_dir) {
+validation_report validator::finish(const run_outcome& outcome) {
   validation_report rep;
   rep.transient = spec_.meanfield.transient;
+  rep.t_end = static_cast<double>(num_records_) * rec_dt_;
+  rep.t_reached = outcome.t_reached;
+  rep.status = outcome.state == run_outcome::status::completed     ? "completed"
+               : outcome.state == run_outcome::status::interrupted ? "interrupted"
+                                                                   : "diverged";
+  rep.vs_exact.mf_name = "exact mean field";
+  rep.vs_slow.mf_name = "slow-adaptation mean field";
   if (finished_) {
     rep.error = "finish() called twice";
     return rep;
@@ -530,6 +447,7 @@ validation_report validator::finish(const std::string& out_dir) {
   }
   cv_.notify_all();
   if (worker_.joinable()) worker_.join();
+  if (holds_io_error(worker_error_)) std::rethrow_exception(worker_error_);  // see validator.hpp
   if (worker_error_) {
     try {
       std::rethrow_exception(worker_error_);
@@ -542,61 +460,70 @@ validation_report validator::finish(const std::string& out_dir) {
   }
   try {
     rep.running = running_;
+    rep.warnings = warnings_;
+    rep.t_compared = static_cast<double>(last_k_) * rec_dt_;
     const double tr = spec_.meanfield.transient;
-    // network rows as [r,v,w,s]*P at their own times
-    std::vector<double> net_t;
-    std::vector<std::vector<double>> net_rows;
-    for (const auto& row : net_rows_) {
-      net_t.push_back(row.t);
-      std::vector<double> x(4 * P_, nan);
-      const std::vector<double>* vals[4] = {&row.r, &row.v, &row.w, &row.s};
-      for (int i = 0; i < P_; ++i)
-        for (int v = 0; v < 4; ++v)
-          if (static_cast<int>(vals[v]->size()) > i) x[4 * i + v] = (*vals[v])[i];
-      net_rows.push_back(std::move(x));
+    const bool completed = rep.status == "completed" && !stop_requested();
+    if (rep.status == "completed" && stop_requested()) rep.status = "interrupted";
+
+    bool any_steps = false, any_table = false;
+    comparison_inputs in;
+    in.transient = tr;
+    in.rhythm_var = rhythm_var_;
+    in.segment_starts = {0.0};
+    for (const auto& p : spec_.populations) {
+      any_steps = any_steps || p.I_ext.type == input_spec::kind::steps;
+      any_table = any_table || p.I_ext.type == input_spec::kind::table;
+      if (p.I_ext.type == input_spec::kind::steps)
+        for (double t : p.I_ext.times)
+          if (t > 0 && t < rep.t_end) in.segment_starts.push_back(t);
     }
-    rep.network = summarise("network", net_t, net_rows, P_, tr, true);
-    rep.exact = summarise("exact mean field", times_, exact_rows_, P_, tr, true);
-    rep.slow = summarise("slow-adaptation mean field", times_, slow_rows_, P_, tr, false);
-    rep.exact.failure = exact_failure_;
-    rep.exact.failed_at = exact_failed_at_;
-    rep.slow.failure = slow_failure_;
-    rep.slow.failed_at = slow_failed_at_;
-    if (!exact_failure_.empty()) spdlog::warn("exact mean field: {}", exact_failure_);
-    if (!slow_failure_.empty()) spdlog::warn("slow-adaptation mean field: {}", slow_failure_);
-    rep.vs_exact = compare(rep.network, rep.exact, net_t, net_rows, times_, exact_rows_, P_, tr, "exact mean field");
-    rep.vs_slow =
-        compare(rep.network, rep.slow, net_t, net_rows, times_, slow_rows_, P_, tr, "slow-adaptation mean field");
+    std::sort(in.segment_starts.begin(), in.segment_starts.end());
+    in.segment_starts.erase(std::unique(in.segment_starts.begin(), in.segment_starts.end()), in.segment_starts.end());
+    rep.input = any_table ? "table" : any_steps ? "steps" : "constant";
+    in.input_kind = rep.input;
 
-    std::error_code ec;
-    std::filesystem::create_directories(out_dir, ec);
-    if (ec) throw io_error(out_dir, ec.value(), "create folder");
-    write_csv(out_dir + "/meanfield.csv", times_, exact_rows_, P_, true);
-    write_csv(out_dir + "/meanfield_slow.csv", times_, slow_rows_, P_, false);
-
-    detail::json_writer j;
-    j.begin_object();
-    detail::write_model(j, spec_);
-    j.begin_object("criteria");
-    j.value("regime",
-            "oscillation iff late peak-to-peak of smoothed r > 5 % of mean, autocorrelation peak >= 0.5, >= 2 periods");
-    j.value("period", "mean spacing of upward mean crossings (hysteresis std/4) of r smoothed over 1 time unit");
-    j.value("nrms", "RMS(net - mf) / RMS(mf) over t > transient");
-    j.value("agreement", "same regime; equilibria: late mean r and w within 5 %; oscillations: periods within 10 %");
-    j.end_object();
-    j.value("verdict", rep.verdict());
-    j.value("running_rows", static_cast<long long>(rep.running.rows));
-    json_side(j, "network", rep.network);
-    json_side(j, "exact", rep.exact);
-    json_side(j, "slow", rep.slow);
-    json_comparison(j, "network_vs_exact", rep.vs_exact, rep.running, true);
-    json_comparison(j, "network_vs_slow", rep.vs_slow, rep.running, false);
-    if (!rep.error.empty())
-      j.value("error", rep.error);
+    // Sides: trajectories and their windows.
+    auto side_of = [&](const mf_state& s, meanfield_side& side) {
+      side.name = s.name;
+      side.rows = (s.exact || s.slow) ? s.k_done + 1 : 0;
+      side.failure = s.failure;
+      side.failed_at = s.failed_at;
+      side.available = !s.failed || s.k_done >= last_k_;
+      if (s.failed && !s.failure.empty()) spdlog::warn("{}: {}", s.name, s.failure);
+      if (completed) side.trajectory = analyse_window(extract_window(*s.blocks, tr, rep.t_compared), rhythm_var_, tr);
+    };
+    side_of(*exact_, rep.exact);
+    side_of(*slow_, rep.slow);
+    if (!slow_->slow) rep.slow.available = false;
+    if (completed)
+      rep.network = analyse_window(extract_window(*net_blocks_, tr, rep.t_compared), rhythm_var_, tr);
     else
-      j.null("error");
-    j.end_object();
-    write_json(out_dir + "/validation.json", j.root());
+      rep.network.reason = "not analysed: the run " + rep.status + " at t = " + num(rep.t_reached);
+
+    // Attractors of each mean field (constant input, completed run).
+    if (completed && rep.input == "constant") {
+      search_attractors(rep);
+    } else {
+      rep.exact.search_note = rep.slow.search_note =
+          completed ? "the input varies in time: attractors are not defined" : "the run did not complete";
+    }
+
+    // Matched metrics and the comparisons.
+    auto matched_of = [&](const mf_state& s) {
+      std::vector<population_comparison> m(P_);
+      for (int i = 0; i < P_; ++i)
+        for (int v = 0; v < 4; ++v) {
+          const matched_acc& a = s.matched[i][v];
+          m[i].nrms[v] = a.n > 0 && a.m2 > 0 ? std::sqrt(a.d2 / a.m2) : nan;
+          m[i].matched_mean_diff[v] = a.n > 0 && a.mf != 0 ? (a.net - a.mf) / std::fabs(a.mf) : nan;
+        }
+      return m;
+    };
+    rep.vs_exact = compare_network(rep, rep.exact, in, *net_blocks_, *exact_->blocks, matched_of(*exact_));
+    rep.vs_slow = compare_network(rep, rep.slow, in, *net_blocks_, *slow_->blocks, matched_of(*slow_));
+
+    if (!opt_.out_dir.empty()) write_json(opt_.out_dir + "/validation.json", validation_json(spec_, rep));
   } catch (const io_error&) {
     throw;  // a file could not be written: the caller stops (exit_io)
   } catch (const std::exception& e) {

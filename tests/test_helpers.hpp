@@ -43,17 +43,19 @@ inline std::vector<record_row> run_cpu(const model_spec& spec, int threads = 1, 
 }
 
 /// Runs spec (replica 0) on the CPU backend with the mean-field validator;
-/// the validator's files go to `dir`.
+/// the validator's files go to `dir` (none when it is empty).
 inline validation_report run_validated(const model_spec& spec, int threads, const std::string& dir) {
   auto be = make_cpu_backend(threads);
   const auto reps = default_replicas(spec);
   be->setup(spec, reps);
-  validator v(spec, record_times(spec));
+  validator_options vo;
+  vo.out_dir = dir;
+  validator v(spec, vo);
   validating_sink sink({&v});
   simulation_options o;
   o.progress_seconds = 0;
-  simulate(spec, *be, reps, sink, o);
-  return v.finish(dir);
+  const simulation_result res = simulate(spec, *be, reps, sink, o);
+  return v.finish(outcome_of(res));
 }
 
 /// Late-time mean of a column (population i) for t > t_from.

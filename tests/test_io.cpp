@@ -201,12 +201,30 @@ TEST(Io, ARunStopsAtOnceOnAFullDiskAndSaysHowFarItsFilesAreValid) {
 TEST(Io, TheValidatorReportsAFailedWriteInsteadOfAVerdict) {
   fault_guard g;
   model_spec spec = small_run();
-  spec.run.t_end = 5;
   const fs::path d = fresh_temp_dir("val");
-  io_faults::inject(io_faults::op::write, "meanfield.csv", 100, ENOSPC);
-  validator v(spec, record_times(spec));
-  EXPECT_THROW(v.finish(d.string()), io_error);
-  EXPECT_FALSE(fs::exists(d / "validation.json"));
+  // The mean field is streamed to meanfield.csv by the validator's thread: the disk fills during the run.
+  io_faults::inject(io_faults::op::write, "meanfield.csv", 2000, ENOSPC);
+  auto be = make_cpu_backend(1);
+  const auto reps = default_replicas(spec);
+  be->setup(spec, reps);
+  validator_options vo;
+  vo.out_dir = d.string();
+  validator v(spec, vo);
+  validating_sink sink({&v});
+  simulation_options o;
+  o.progress_seconds = 0;
+  o.chunk_seconds = 1e-4;
+  try {
+    simulate(spec, *be, reps, sink, o);  // push() carries the thread's error to the run
+    v.finish();
+    FAIL() << "a failed write of the validator was not an error";
+  } catch (const io_error& e) {
+    EXPECT_NE(e.path().find("meanfield.csv"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(d / "validation.json")) << "a verdict was written after a failed write";
+  const std::string csv = read_text(d / "meanfield.csv");
+  ASSERT_FALSE(csv.empty());
+  EXPECT_EQ(csv.back(), '\n');
   fs::remove_all(d);
 }
 

@@ -4,9 +4,11 @@
     python3 tools/metrics_table.py DIR [DIR ...] > metrics.md
 
 Reads DIR/validation.json and DIR/summary.json of each run: per population
-and side (network, exact mean field, slow-adaptation mean field) the regime,
-late-time mean/min/max of r and <w>, the dominant period, and the NRMS and
-late-mean differences of the network against each mean field.
+and side (network; exact and slow-adaptation mean field, as the attractor
+the network was compared with) the regime, late mean [min, max] of r and
+<w>, the period, and against each mean field the NRMS (row by row against
+its trajectory) and the relative difference of the late means; then the
+closing verdict. Field meanings: README.md, "validation.json".
 """
 import json
 import os
@@ -28,23 +30,29 @@ def main(dirs):
         p = s["parameters"]
         label = (f"eta_bar = {p['population'][0]['eta_bar']}, N = {p['network']['n']}, "
                  f"{p['run']['scheme']}, {s['backend']}")
-        P = len(v["network"]["populations"])
+        net = v["network"]
+        P = len(net["populations"])
         for i in range(P):
-            for side, cmp_key in (("network", None), ("exact", "network_vs_exact"), ("slow", "network_vs_slow")):
-                sd = v[side]
-                if not sd.get("available"):
-                    print(f"| {label} (pop {i}) | {side} | failed: {sd.get('failure')} | | | | | |")
+            pop = net["populations"][i]
+            print(f"| {label} (pop {i}) | network | {net['regime']} | "
+                  f"{f(pop['r']['mean'])} [{f(pop['r']['min'])}, {f(pop['r']['max'])}] | "
+                  f"{f(pop['w']['mean'])} [{f(pop['w']['min'])}, {f(pop['w']['max'])}] | {f(net['period'])} | | |")
+            for side, cmp_key, name in (("exact", "network_vs_exact", "exact MF"),
+                                        ("slow", "network_vs_slow", "slow-adaptation MF")):
+                c = v[cmp_key]
+                if c["outcome"] == "unavailable":
+                    print(f"| {label} (pop {i}) | {name} | failed: {v[side].get('failure')} | | | | | |")
                     continue
-                pop = sd["populations"][i]
-                r, w = pop["r"], pop["w"]
-                nrms = diff = ""
-                if cmp_key:
-                    c = v[cmp_key]["populations"][i]
-                    nrms = f"{f(c['r']['nrms'])} / {f(c['w']['nrms'])}"
-                    diff = f"{f(c['r']['rel_mean_diff'], '{:+.2%}')} / {f(c['w']['rel_mean_diff'], '{:+.2%}')}"
-                name = {"network": "network", "exact": "exact MF", "slow": "slow-adaptation MF"}[side]
-                print(f"| {label} (pop {i}) | {name} | {pop['regime']} | {f(r['mean'])} [{f(r['min'])}, {f(r['max'])}] | "
-                      f"{f(w['mean'])} [{f(w['min'])}, {f(w['max'])}] | {f(pop['period'])} | {nrms} | {diff} |")
+                if not c["populations"]:
+                    continue
+                cp = c["populations"][i]
+                ref = lambda var, st: cp[var][st]["meanfield"]
+                nrms = f"{f(cp['r']['nrms'])} / {f(cp['w']['nrms'])}"
+                diff = f"{f(cp['r']['mean']['rel_diff'], '{:+.2%}')} / {f(cp['w']['mean']['rel_diff'], '{:+.2%}')}"
+                print(f"| {label} (pop {i}) | {name} | {c['regime_meanfield']} | "
+                      f"{f(ref('r', 'mean'))} [{f(ref('r', 'min'))}, {f(ref('r', 'max'))}] | "
+                      f"{f(ref('w', 'mean'))} [{f(ref('w', 'min'))}, {f(ref('w', 'max'))}] | "
+                      f"{f(c['period']['meanfield'])} | {nrms} | {diff} |")
         print(f"| {label} | verdict | {v['verdict']} | | | | | |")
 
 

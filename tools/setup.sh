@@ -31,6 +31,7 @@ BUILD_PKGS=(
   libssl-dev
   libgtest-dev
   libbenchmark-dev
+  libeigen3-dev
 )
 # Figures and tools: numpy, matplotlib, scipy (Debian's own packages, not pip).
 PYTHON_PKGS=(

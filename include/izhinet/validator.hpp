@@ -1,172 +1,132 @@
 #pragma once
 /// \file validator.hpp
-/// Runs both mean fields (exact and slow adaptation, docs/meanfield.md)
-/// on a background thread while the network is simulated, and compares the
-/// network's recorded rows with them.
+/// The mean-field validator: a background thread that integrates both mean
+/// fields (exact and slow adaptation, docs/meanfield.md) in step with
+/// the network's recorded rows and compares them as they come; `finish()`
+/// then analyses both sides and reaches the verdict (validation.hpp).
 ///
-/// Usage: construct before the run, `push()` every recorded row, `finish()` at
-/// the end. `push()` only appends under a mutex; all integration and comparison
-/// happen on the validator's thread. Exceptions on that thread are carried back
-/// (std::exception_ptr) and reported by `finish()`, which never throws.
+/// Usage: construct before the run, `push()` every recorded row, `finish()`
+/// with the run's outcome. `push()` only queues rows; all integration and
+/// comparison happen on the validator's thread. Exceptions on that thread
+/// are carried back (std::exception_ptr) and reported by `finish()`. The
+/// one exception that is not only reported is io_error: when one of the
+/// validator's files cannot be written (disk full), the next `push()` and
+/// `finish()` throw it, so that the run stops with that error (exit_io).
 ///
-/// Definitions (all documented here because the report prints them):
-/// - **Running deviation**: for every pushed row at time t_k (matched to the
-///   nearest record time within 1e-6 (1 + |t|)), per population and variable
-///   x in {r, v, w, s}: max |x_net - x_mf| and RMS(x_net - x_mf) over all rows so
-///   far (the transient included). The slow model has no v.
-/// - **Late-time statistics** of a side (network, exact MF, slow MF): over the
-///   rows with t > meanfield.transient: mean, min, max of each variable.
-/// - **Regime** of a side, from r of each population (see analyse_series):
-///   "oscillation" iff (1) the peak-to-peak of the smoothed r over the last
-///   quarter of the window exceeds 5 % of its mean, (2) the autocorrelation of
-///   the smoothed r has a peak >= 0.5 after its first zero crossing (a coherent
-///   rhythm, not noise), and (3) at least 2 periods are detected; otherwise
-///   "equilibrium".
-/// - **Period**: mean spacing of the upward crossings of the smoothed r through
-///   its mean, with hysteresis (armed below mean - h, fired above mean + h,
-///   h = std(smoothed r)/4; the crossing time is interpolated where the signal
-///   passes its mean). Smoothing: centred moving average over 1 time unit (at
-///   most 1/50 of the window), which removes the binning noise of a finite network.
-/// - **NRMS** network vs a mean field: RMS(x_net - x_mf) / RMS(x_mf) over the
-///   matched rows with t > transient (RMS(x_mf) = sqrt(mean x_mf^2); NaN if 0).
-/// - **Relative differences**: (mean_net - mean_mf)/|mean_mf| and
-///   (period_net - period_mf)/period_mf.
-/// - **Agreement** of a population: same regime, and for equilibria both
-///   |rel. diff of late mean r| and of late mean w <= 5 %; for oscillations
-///   |rel. diff of periods| <= 10 %. Network and a mean field agree when every
-///   population agrees.
+/// Memory is bounded whatever t_end and record_every are: the record times
+/// are computed, not stored (t_k = k record_every dt); the mean fields are
+/// integrated in chunks of at most 4096 records (and at most 100 time units)
+/// just ahead of the rows that need them, and each chunk is compared, written
+/// and dropped; the late-window analysis keeps every series averaged in
+/// blocks of at least criteria::block_width time units, at most
+/// criteria::max_blocks of them (series_analysis.hpp); at most
+/// criteria::max_queued_rows network rows wait in the queue (push() then
+/// waits for the thread). Files (meanfield.csv, meanfield_slow.csv) are
+/// streamed as the chunks are integrated, and validation.json is written by
+/// finish() — only when an output folder is given.
+///
+/// Stop requests: the thread polls `options.stop` at every mean-field output
+/// and ends its work at once; finish() after an interrupted or diverged run
+/// does no further integration and gives no verdict (validation.json says
+/// where the run stopped and compares only what both sides reached).
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "izhinet/backend.hpp"
 #include "izhinet/observables.hpp"
-#include "izhinet/simulation.hpp"
 #include "izhinet/params.hpp"
+#include "izhinet/series_analysis.hpp"
+#include "izhinet/simulation.hpp"
+#include "izhinet/validation.hpp"
 
 namespace izhinet {
 
-/// Result of analysing one time series after the transient.
-struct series_analysis {
-  std::string regime = "undetermined";  ///< "equilibrium", "oscillation", or "undetermined" (too few points)
-  double mean = 0, min = 0, max = 0;
-  double period = 0;         ///< NaN unless regime == "oscillation"
-  int periods = 0;           ///< number of detected periods (up-crossings - 1)
-  double late_ptp_rel = 0;   ///< peak-to-peak/|mean| of smoothed x over the last quarter
-  double autocorr_peak = 0;  ///< largest autocorrelation after its first zero crossing
-  int64_t samples = 0;
-};
+class mf_csv_writer;
 
-/// Regime, statistics and period of x(t) over t > transient (see file comment).
-series_analysis analyse_series(const std::vector<double>& t, const std::vector<double>& x, double transient);
-
-/// Max |difference| and running sum of squares.
-struct deviation_stats {
-  double max_abs = 0, sum_sq = 0;
-  int64_t n = 0;
-  double rms() const;
-};
-
-/// Index of the variables in the per-population arrays.
-enum variable_index : int { var_r = 0, var_v = 1, var_w = 2, var_s = 3 };
-constexpr const char* variable_names[4] = {"r", "v", "w", "s"};
-
-/// Running deviations network vs mean fields, per population and variable.
-struct running_deviation {
-  int64_t rows = 0;                                   ///< network rows compared
-  std::vector<std::array<deviation_stats, 4>> exact;  ///< per population: r, v, w, s
-  std::vector<std::array<deviation_stats, 4>> slow;   ///< per population: r, (v unused), w, s
-};
-
-/// Late-time description of one side (network or a mean field).
-struct side_summary {
-  std::string name;
-  bool available = false;  ///< false when it failed before the transient ended, or was never given rows
-  std::string failure;     ///< empty, or what went wrong
-  double failed_at = 0;    ///< time reached when it failed
-  int64_t rows = 0;
-  /// per population: analysis of r, v, w, s (v absent for the slow model: regime "undetermined", samples 0)
-  std::vector<std::array<series_analysis, 4>> vars;
-};
-
-/// Network compared with one mean field.
-struct comparison {
-  std::string mf_name;
-  bool available = false;
-  bool agree = false;
-  struct population {
-    bool same_regime = false, agree = false;
-    std::array<double, 4> nrms{};           ///< NaN where not defined
-    std::array<double, 4> rel_mean_diff{};  ///< NaN where not defined
-    double rel_period_diff = 0;             ///< NaN unless both oscillate
-  };
-  std::vector<population> populations;
-  std::string verdict;  ///< one sentence
-};
-
-/// Everything finish() found out.
-struct validation_report {
-  side_summary network, exact, slow;
-  comparison vs_exact, vs_slow;
-  running_deviation running;
-  double transient = 0;
-  std::string error;  ///< unexpected failure of the validator itself (empty if none)
-  /// One sentence for the closing log line (exact mean field first, then the slow one).
-  std::string verdict() const;
+struct validator_options {
+  /// Output folder: meanfield.csv and meanfield_slow.csv are streamed there
+  /// and finish() writes validation.json. Empty: no files at all.
+  std::string out_dir;
+  /// Set asynchronously to stop (SIGINT/SIGTERM): the thread stops within a chunk.
+  const std::atomic<bool>* stop = nullptr;
+  /// The validated network (for the numerical warnings); n = 0: network.n and network.seed.
+  replica_spec replica{0, 0};
+  /// Attractor search: longest integration per start (time units).
+  double attractor_t_max = 1e5;
+  /// Most blocks per recorded series (0: criteria::max_blocks); a study that
+  /// validates many replicas at once may lower it to bound their total memory.
+  int64_t max_blocks = 0;
 };
 
 class validator {
  public:
-  /// Starts the mean-field thread at once. `record_times` are the network's
-  /// recording times (sorted here if they are not). Throws config_error for bad
-  /// meanfield tolerances (before starting the thread).
-  validator(const model_spec& spec, std::vector<double> record_times);
-  /// Joins the thread if finish() was not called.
+  /// Starts the thread at once. Throws config_error for bad meanfield
+  /// tolerances or sizes (before starting the thread), user_error when the
+  /// output folder cannot be written.
+  explicit validator(const model_spec& spec, validator_options options = {});
+  /// Stops and joins the thread if finish() was not called.
   ~validator();
   validator(const validator&) = delete;
   validator& operator=(const validator&) = delete;
 
-  /// Appends one network row; cheap, never integrates on the caller's thread.
+  /// Queues one network row (waits while criteria::max_queued_rows are queued).
   void push(const record_row& network_row);
-  /// Appends several rows with one lock and one wake-up of the worker.
+  /// Queues several rows with one lock and one wake-up of the thread.
   void push(const std::vector<record_row>& network_rows);
   /// Copy of the running deviations so far (thread-safe).
   running_deviation current() const;
   /// A short progress line from current() (population 0 vs the exact mean field).
   std::string progress_line() const;
-  /// Joins, computes the final metrics, writes out_dir/meanfield.csv,
-  /// out_dir/meanfield_slow.csv and out_dir/validation.json. Throws io_error
-  /// when a file cannot be written (the files then end in complete lines);
-  /// other problems are in the report (and logged). Call once.
-  validation_report finish(const std::string& out_dir);
+  /// Finishes (see the file comment) and returns the report; writes
+  /// validation.json into options.out_dir when one was given. Throws io_error
+  /// when one of its files cannot be written (they then end in complete
+  /// lines); other problems are in the report (and logged). Call once.
+  validation_report finish(const run_outcome& outcome);
+  /// The same for a run that completed to t_end.
+  validation_report finish();
 
  private:
   void run();
-  void compare_pending(std::unique_lock<std::mutex>& lk);
-  int nearest_record(double t) const;
+  void process(std::vector<record_row>& rows);
+  bool stop_requested() const;
+  bool integrate_to(int64_t k);
+  /// The attractors of both mean fields (constant input), from the standard
+  /// starts and the network's final state; sharpens the network's analysis
+  /// when its window showed no repeat.
+  void search_attractors(validation_report& rep);
 
   model_spec spec_;
-  std::vector<double> times_;
+  validator_options opt_;
   int P_;
+  int64_t num_records_;
+  double rec_dt_;
+  std::vector<int> rhythm_var_;
 
-  // written by the worker only, read by finish() after join
-  std::vector<std::vector<double>> exact_rows_;  ///< per record time: [r,v,w,s]*P
-  std::vector<std::vector<double>> slow_rows_;   ///< per record time: [R,NaN,w,s]*P
-  std::string exact_failure_, slow_failure_;
-  double exact_failed_at_ = 0, slow_failed_at_ = 0;
+  // worker state (the worker only; finish() reads it after join)
+  struct mf_state;
+  std::unique_ptr<mf_state> exact_, slow_;
+  std::unique_ptr<block_series> net_blocks_;
+  std::vector<std::vector<double>> last_rows_;  ///< the network's last rows (smoothing width), for the attractor search
+  size_t last_pos_ = 0;
+  int64_t last_k_ = 0;  ///< index of the last network row compared
+  std::vector<std::string> warnings_;
   std::exception_ptr worker_error_;
 
   mutable std::mutex m_;
-  std::condition_variable cv_;
-  std::deque<record_row> net_rows_;  ///< guarded by m_ (elements stay put: deque push_back)
-  size_t processed_ = 0;             ///< guarded by m_
-  bool finishing_ = false;           ///< guarded by m_
-  running_deviation running_;        ///< guarded by m_
+  std::condition_variable cv_, cv_space_;
+  std::deque<record_row> queue_;  ///< guarded by m_
+  bool finishing_ = false;        ///< guarded by m_
+  bool worker_done_ = false;      ///< guarded by m_
+  running_deviation running_;     ///< guarded by m_
   bool finished_ = false;
   std::thread worker_;
 };
@@ -183,5 +143,8 @@ class validating_sink final : public record_sink {
  private:
   std::vector<validator*> v_;
 };
+
+/// The outcome of a simulation as the validator needs it.
+run_outcome outcome_of(const simulation_result& res);
 
 }  // namespace izhinet

@@ -1,0 +1,100 @@
+// The numerical warnings of the network schemes, and the measurements behind
+// their bounds (validation_criteria.hpp).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "izhinet/neuron.hpp"
+#include "izhinet/numerical_checks.hpp"
+#include "izhinet/sampling.hpp"
+#include "izhinet/validation_criteria.hpp"
+
+using namespace izhinet;
+
+namespace {
+
+/// Firing rate of one uncoupled neuron, v' = v^2 - A v + B, over `steps` steps
+/// of the given scheme: from the first to the last spike when there are
+/// several, else spikes / time (0 when the scheme loses them all).
+double measured_rate(bool exact, double A, double B, double dt, double v_peak, int64_t steps) {
+  step_coeffs k{A, 0.0, 0.0, 0.0, 0.0, v_peak, -v_peak, dt};
+  double x = exact ? v_to_theta(0.0) : 0.0, w = 0;
+  int64_t count = 0;
+  double t_first = -1, t_last = 0;
+  for (int64_t s = 0; s < steps; ++s) {
+    if (exact ? exact_step(x, w, B, k) : paper_step(x, w, B, k)) {
+      ++count;
+      const double t = static_cast<double>(s + 1) * dt;
+      if (t_first < 0) t_first = t;
+      t_last = t;
+    }
+    if (!std::isfinite(x)) return NAN;
+  }
+  return count > 2 ? static_cast<double>(count - 1) / (t_last - t_first)
+                   : static_cast<double>(count) / (static_cast<double>(steps) * dt);
+}
+
+}  // namespace
+
+TEST(NumericalChecks, PaperSchemeRateErrorJumpsAtTheMeasuredBound) {
+  // The paper scheme's rate against its own small-dt value: unchanged below the
+  // warning bound q = dt (|v_reset| + dt v_peak^2) = 0.9, far off above 1.
+  const double A = 1.0;
+  for (double H : {0.05, 1.0}) {
+    const double B = H + A * A / 4, R = std::sqrt(H) / k_pi;  // R: the v_peak -> infinity rate
+    auto rate = [&](double dt) { return measured_rate(false, A, B, dt, 200, static_cast<int64_t>(30 / R / dt)); };
+    const double ref = rate(1e-4);
+    ASSERT_NEAR(ref, R, 0.01 * R);  // v_peak = 200 is close to infinity
+    EXPECT_LT(std::fabs(rate(paper_dt_limit(200, -200, 0.85)) / ref - 1), 0.01) << "H = " << H;
+    EXPECT_GT(std::fabs(rate(paper_dt_limit(200, -200, 1.3)) / ref - 1), 0.10) << "H = " << H;
+  }
+  EXPECT_NEAR(paper_reset_factor(paper_dt_limit(200, -200, 0.9), 200, -200), 0.9, 1e-12);
+}
+
+TEST(NumericalChecks, PaperSchemeWarnsAboveTheBoundOnly) {
+  model_spec spec = paper_one_population(0.25);
+  spec.run.dt = 4e-3;  // q = 1.44: the "39 % off" run
+  const auto w = scheme_warnings(spec, {10000, 1});
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("paper scheme"), std::string::npos) << w[0];
+  EXPECT_NE(w[0].find("use dt <= 0.002862"), std::string::npos) << w[0];
+  spec.run.dt = 1e-3;  // the paper's step
+  EXPECT_TRUE(scheme_warnings(spec, {10000, 1}).empty());
+  spec.run.dt = 2.9e-3;  // q = 0.92
+  EXPECT_EQ(scheme_warnings(spec, {10000, 1}).size(), 1u);
+  spec.run.dt = 2.5e-3;  // q = 0.75
+  EXPECT_TRUE(scheme_warnings(spec, {10000, 1}).empty());
+}
+
+TEST(NumericalChecks, ExactSchemeLosesSpikesBeyondOneTurnPerStep) {
+  // dt sqrt(H)/pi turns per step: counted right below one, lost above.
+  const double A = 1.0, dt = 0.01;
+  auto ratio = [&](double turns) {
+    const double H = std::pow(turns * k_pi / dt, 2), B = H + A * A / 4;
+    return measured_rate(true, A, B, dt, 0, 20000) / (std::sqrt(H) / k_pi);
+  };
+  EXPECT_NEAR(ratio(0.3), 1.0, 1e-3);
+  EXPECT_NEAR(ratio(0.9), 1.0, 1e-3);
+  EXPECT_LT(ratio(1.5), 0.9);
+}
+
+TEST(NumericalChecks, ExactSchemeWarnsForTheLargestEtaOfTheSample) {
+  model_spec spec = paper_one_population(0.12);
+  spec.run.scheme = scheme_kind::exact;
+  spec.run.dt = 0.05;
+  // N = 1e6 quantiles: largest eta = 0.12 + 0.02 tan(pi/2 (1e6 - 1)/(1e6 + 1)) = 6366.3
+  EXPECT_NEAR(largest_eta(spec, 0, {1000000, 1}), 0.12 + 0.02 * std::tan(0.5 * k_pi * (999999.0 / 1000001.0)), 1e-6);
+  const auto w = scheme_warnings(spec, {1000000, 1});
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("turns 1.27"), std::string::npos) << w[0];
+  spec.run.dt = 0.01;
+  EXPECT_TRUE(scheme_warnings(spec, {1000000, 1}).empty());
+  // random samples: every draw, as the backends fill them
+  spec.network.sampling = sampling_kind::random;
+  std::vector<double> eta(5000);
+  fill_eta(true, 0.12, 0.02, 7, 5000, 0, 0, 5000, eta.data());
+  double m = eta[0];
+  for (double e : eta) m = std::max(m, e);
+  EXPECT_EQ(largest_eta(spec, 0, {5000, 7}), m);
+}
