@@ -210,7 +210,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   summary["command"] = "run";
   summary["backend"] = be->name();
   summary["device"] = be->device();
-  summary["threads"] = be->name() == "cpu" ? threads : 0;
+  summary["threads"] = be->capabilities().host_threads > 0 ? threads : 0;
   summary["status"] = "running";
   summary["outputs"] = replicas.size() > static_cast<size_t>(max_replica_folders)
                            ? "timeseries.csv (column replica; seed = network.seed + replica)"

@@ -8,23 +8,19 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <climits>
-
 #include <algorithm>
-#include <chrono>
-#include <limits>
-#include <map>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <fstream>
-#include <thread>
+#include <limits>
+#include <map>
 #include <tuple>
 
 #include "izhinet/backend.hpp"
 #include "izhinet/errors.hpp"
-#include "izhinet/neuron.hpp"
-#include "izhinet/recording.hpp"
-#include "izhinet/sampling.hpp"
+#include "izhinet/network_layout.hpp"
+#include "izhinet/scheme.hpp"
 #include "step_barrier.hpp"
 
 namespace izhinet {
@@ -32,7 +28,8 @@ namespace {
 
 constexpr int64_t k_block = 4096;
 
-/// A contiguous range of neurons of one population of one replica.
+/// A contiguous range of the flat arrays inside one (replica, population)
+/// segment of the layout: a whole segment, or a fixed-size moment block.
 struct segment {
   int64_t begin, end;  // in the flat arrays
   int replica, pop;
@@ -42,14 +39,7 @@ struct segment {
 struct piece {
   int64_t begin, end;
   size_t seg;
-  size_t rec_begin, rec_end;  ///< the recorded neurons inside, as a range of recorded_
-};
-
-/// A neuron whose spikes are written.
-struct recorded_neuron {
-  int64_t flat;
-  int replica, pop;
-  int64_t local;
+  size_t rec_begin, rec_end;  ///< the recorded neurons inside, as a range of layout_.recorded
 };
 
 class cpu_backend final : public backend {
@@ -65,6 +55,14 @@ class cpu_backend final : public backend {
 
   std::string name() const override { return "cpu"; }
 
+  backend_capabilities capabilities() const override {
+    backend_capabilities c;
+    c.host_threads = threads_;
+    c.batch_neuron_steps = 1e11;
+    c.stops_within_call = true;
+    return c;
+  }
+
   std::string device() const override {
     std::string model = "unknown CPU";
     std::ifstream in("/proc/cpuinfo");
@@ -78,60 +76,33 @@ class cpu_backend final : public backend {
   }
 
   void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) override {
-    spec_ = spec;
-    R_ = static_cast<int>(replicas.size());
-    P_ = spec.num_populations();
-    exact_ = spec.run.scheme == scheme_kind::exact;
+    layout_ = network_layout::build(spec, replicas);
+    const network_layout& L = layout_;
+    R_ = L.R;
+    P_ = L.P;
     segs_.clear();
-    pop_n_.assign(static_cast<size_t>(R_) * P_, 0);
-    kg_.assign(static_cast<size_t>(R_) * P_ * P_, 0.0);
-    int64_t total = 0;
-    for (int r = 0; r < R_; ++r) {
-      const auto sizes = population_sizes(spec, replicas[r].n);
-      for (int i = 0; i < P_; ++i) {
-        segs_.push_back({total, total + sizes[i], r, i});
-        pop_n_[r * P_ + i] = sizes[i];
-        total += sizes[i];
-      }
-      for (int i = 0; i < P_; ++i)
-        for (int j = 0; j < P_; ++j)
-          kg_[(static_cast<size_t>(r) * P_ + i) * P_ + j] =
-              static_cast<double>(sizes[j]) / static_cast<double>(replicas[r].n) * spec.synapse.g[i][j];
-    }
+    for (const layout_segment& g : L.segments) segs_.push_back({g.offset, g.offset + g.count, g.replica, g.pop});
+    const int64_t total = L.extent;
     total_ = total;
     // Three doubles per neuron (v or theta, w, eta): refuse before allocating
     // what the machine does not have, naming the key.
     const double need = 3.0 * sizeof(double) * static_cast<double>(total);
     const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
     if (have > 0 && need > 0.9 * have)
-      throw config_error("network.n",
-                         std::to_string(total) + " neurons (all replicas) need " + std::to_string(need / (1 << 30)) +
-                             " GiB on the CPU backend; this machine has " + std::to_string(have / (1 << 30)) + " GiB");
+      throw memory_error("network.n", std::to_string(total) + " neurons (all replicas) on the CPU backend", need,
+                         0.9 * have, "90 % of this machine's memory");
     x_.assign(total, 0.0);
     w_.assign(total, 0.0);
     eta_.resize(total);
     s_.assign(static_cast<size_t>(R_) * P_, 0.0);
-    const bool random = spec.network.sampling == sampling_kind::random;
-    for (const segment& g : segs_) {
-      const auto& p = spec.populations[g.pop];
-      const uint64_t seed = replicas[g.replica].seed;
-      const int64_t n = g.end - g.begin;
-      fill_eta(random, p.eta_bar, p.delta, seed, n, static_cast<uint32_t>(g.pop), 0, n, &eta_[g.begin]);
-    }
+    for (size_t si = 0; si < L.segments.size(); ++si)
+      L.fill_eta(si, 0, L.segments[si].count, &eta_[L.segments[si].offset]);
     // Moment blocks: fixed-size pieces of each segment.
     blocks_.clear();
     for (size_t si = 0; si < segs_.size(); ++si)
       for (int64_t b = segs_[si].begin; b < segs_[si].end; b += k_block)
         blocks_.push_back({b, std::min(b + k_block, segs_[si].end), segs_[si].replica, segs_[si].pop});
     partial_.resize(blocks_.size());
-    // Recorded neurons (spike output), in flat indices.
-    recorded_.clear();
-    if (spec.run.spike_neurons > 0)
-      for (const segment& g : segs_) {
-        const int64_t n = g.end - g.begin;
-        for (int64_t k = 0; k < n; ++k)
-          if (is_recorded(k, n, spec.run.spike_neurons)) recorded_.push_back({g.begin + k, g.replica, g.pop, k});
-      }
     pieces_.clear();
     for (int nt : candidates_) pieces_[nt] = split(nt);
     calls_ = 0;
@@ -140,7 +111,7 @@ class cpu_backend final : public backend {
 
   void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out,
                const std::atomic<bool>* stop) override {
-    const int64_t spr = spec_.run.record_every;
+    const int64_t spr = layout_.record_every;
     const int64_t steps = records * spr;
     if (static_cast<int64_t>(input.size()) < steps * P_) throw internal_error("cpu_backend::advance: input too short");
     const size_t RP = static_cast<size_t>(R_) * P_;
@@ -155,12 +126,9 @@ class cpu_backend final : public backend {
     // counts every step do not share lines.
     stride_ = (nseg + 7) / 8 * 8;
     counts_.assign(2 * static_cast<size_t>(threads_) * stride_, 0);
+    weights_.assign(counts_.size(), 0);
     coeffs_.resize(static_cast<size_t>(threads_) * nseg);
     s_local_.resize(static_cast<size_t>(threads_) * RP);
-    decay_.resize(P_);
-    for (int j = 0; j < P_; ++j) decay_[j] = std::exp(-spec_.run.dt / spec_.synapse.tau_s[j]);
-    inv_n_.resize(RP);
-    for (size_t idx = 0; idx < RP; ++idx) inv_n_[idx] = 1.0 / static_cast<double>(pop_n_[idx]);
     thread_spikes_.assign(threads_, {});
 
     // The call runs as one or more regions; each region has a fixed thread
@@ -225,9 +193,19 @@ class cpu_backend final : public backend {
   int64_t run_region(int nt, int64_t m0, int64_t steps, double budget, int64_t first_step,
                      const std::vector<double>& input, chunk_result& out, const std::atomic<bool>* stop,
                      bool* stopped) {
+    return with_scheme(layout_.scheme, [&](auto scheme) {
+      return run_region_as<decltype(scheme)>(nt, m0, steps, budget, first_step, input, out, stop, stopped);
+    });
+  }
+
+  template <class S>
+  int64_t run_region_as(int nt, int64_t m0, int64_t steps, double budget, int64_t first_step,
+                        const std::vector<double>& input, chunk_result& out, const std::atomic<bool>* stop,
+                        bool* stopped) {
     nt_ = nt;
+    const network_layout& L = layout_;
     const auto& thread_pieces = pieces_.at(nt);
-    const int64_t spr = spec_.run.record_every;
+    const int64_t spr = L.record_every;
     const size_t RP = static_cast<size_t>(R_) * P_;
     const size_t nseg = segs_.size();
     const auto start = std::chrono::steady_clock::now();
@@ -242,17 +220,14 @@ class cpu_backend final : public backend {
         const int par = static_cast<int>(m & 1);
         for (const piece& pc : thread_pieces[t]) {
           const segment& g = segs_[pc.seg];
-          const auto& p = spec_.populations[g.pop];
+          const segment_params& p = L.params[pc.seg];
           double G, E;
-          synaptic_drive(P_, g.pop, &kg_[static_cast<size_t>(g.replica) * P_ * P_], spec_.synapse.e_r.data(),
+          synaptic_drive(P_, g.pop, &L.kg[static_cast<size_t>(g.replica) * P_ * P_], L.e_r.data(),
                          &s[static_cast<size_t>(g.replica) * P_], G, E);
-          co[pc.seg] = step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset,
-                                   spec_.run.dt};
+          const double I = p.fixed_input ? p.input_value : input[m * P_ + g.pop];
+          co[pc.seg] = step_coeffs{p.alpha + G, I + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset, L.dt};
         }
-        if (exact_)
-          step_range<true>(thread_pieces[t], t, par, first_step + m, co);
-        else
-          step_range<false>(thread_pieces[t], t, par, first_step + m, co);
+        step_range<S>(thread_pieces[t], t, par, first_step + m, co);
         if (t == 0) {
           if (stop != nullptr && stop->load(std::memory_order_relaxed))
             leave_at[par] = 2;
@@ -264,16 +239,21 @@ class cpu_backend final : public backend {
         // after the next barrier, which every thread reaches only after
         // reading it here.
         const int64_t* cnt = &counts_[static_cast<size_t>(par) * nt * stride_];
+        const int64_t* wgt = S::weighted ? &weights_[static_cast<size_t>(par) * nt * stride_] : cnt;
         for (size_t idx = 0; idx < RP; ++idx) {
-          int64_t c = 0;
+          int64_t c = 0, wsum = 0;
           for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];  // integers: order-free
+          if constexpr (S::weighted) {
+            for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
+          } else {
+            wsum = c;  // every spike weighs one unit
+          }
           const int j = static_cast<int>(idx % P_);
-          s[idx] = gating_step(exact_, s[idx], spec_.run.dt, spec_.synapse.tau_s[j], decay_[j], spec_.synapse.s_jump[j],
-                               static_cast<double>(c), inv_n_[idx]);
+          s[idx] = S::gating(s[idx], L.dt, L.tau_s[j], L.decay[j], L.s_jump[j], wsum, L.inv_n[idx]);
           if (t == 0) out.step_spikes[static_cast<size_t>(m) * RP + idx] = static_cast<uint32_t>(c);
         }
         if ((m + 1) % spr == 0) {
-          moment_blocks(t);
+          moment_blocks<S>(t);
           if (nt > 1) barrier.wait();
           if (t == 0) combine_moments(&out.moments[static_cast<size_t>((m + 1) / spr - 1) * RP], s);
         }
@@ -298,48 +278,63 @@ class cpu_backend final : public backend {
   }
 
   /// Neuron update of thread t's static share of the flat arrays, writing
-  /// its spike count per segment into the parity-`par` slot. Recorded
-  /// neurons take the same step one at a time, so that their spike comes
-  /// from the step function itself; the vectorised loop runs between them.
-  template <bool Exact>
+  /// its spike count (and, for a weighted scheme, its gating weight) per
+  /// segment into the parity-`par` slot. Recorded neurons take the same step
+  /// one at a time, so that their spike comes from the step function itself;
+  /// the vectorised loop runs between them.
+  template <class S>
   void step_range(const std::vector<piece>& my_pieces, int t, int par, int64_t global_step, const step_coeffs* co) {
     double* __restrict x = x_.data();
     double* __restrict w = w_.data();
     const double* __restrict eta = eta_.data();
-    int64_t* my = &counts_[(static_cast<size_t>(par) * nt_ + t) * stride_];
+    const size_t row = (static_cast<size_t>(par) * nt_ + t) * stride_;
+    int64_t* my = &counts_[row];
+    int64_t* my_w = S::weighted ? &weights_[row] : nullptr;
     for (size_t q = 0; q < segs_.size(); ++q) my[q] = 0;
+    if (my_w)
+      for (size_t q = 0; q < segs_.size(); ++q) my_w[q] = 0;
+    const std::vector<layout_recorded>& rec = layout_.recorded;
     for (const piece& pc : my_pieces) {
       const step_coeffs k = co[pc.seg];
-      int64_t c = 0, i = pc.begin;
+      int64_t c = 0, wsum = 0, i = pc.begin;
       for (size_t q = pc.rec_begin; q < pc.rec_end; ++q) {
-        const recorded_neuron& rn = recorded_[q];
-        c += step_run<Exact>(x, w, eta, i, rn.flat, k);
-        const int spiked = Exact ? exact_step(x[rn.flat], w[rn.flat], eta[rn.flat], k)
-                                 : paper_step(x[rn.flat], w[rn.flat], eta[rn.flat], k);
+        const layout_recorded& rn = rec[q];
+        c += step_run<S>(x, w, eta, i, rn.flat, k, wsum);
+        const int spiked = S::weighted ? S::step(x[rn.flat], w[rn.flat], eta[rn.flat], k, wsum)
+                                       : S::step(x[rn.flat], w[rn.flat], eta[rn.flat], k);
         c += spiked;
         if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local});
         i = rn.flat + 1;
       }
-      c += step_run<Exact>(x, w, eta, i, pc.end, k);
+      c += step_run<S>(x, w, eta, i, pc.end, k, wsum);
       my[pc.seg] = c;
+      if (my_w) my_w[pc.seg] = wsum;
     }
   }
 
-  template <bool Exact>
+  /// Steps neurons [begin, end); returns their spikes and adds their gating
+  /// weight to `wsum` (weighted schemes only). The paper scheme's loop is
+  /// branch-free and vectorised.
+  template <class S>
   static int64_t step_run(double* __restrict x, double* __restrict w, const double* __restrict eta, int64_t begin,
-                          int64_t end, const step_coeffs& k) {
+                          int64_t end, const step_coeffs& k, int64_t& wsum) {
     int64_t c = 0;
-    if constexpr (Exact) {
-      for (int64_t i = begin; i < end; ++i) c += exact_step(x[i], w[i], eta[i], k);
-    } else {
+    if constexpr (S::weighted) {
+      int64_t ws = 0;
+      for (int64_t i = begin; i < end; ++i) c += S::step(x[i], w[i], eta[i], k, ws);
+      wsum += ws;
+    } else if constexpr (S::kind == scheme_kind::paper) {
 #pragma omp simd reduction(+ : c)
-      for (int64_t i = begin; i < end; ++i) c += paper_step(x[i], w[i], eta[i], k);
+      for (int64_t i = begin; i < end; ++i) c += S::step(x[i], w[i], eta[i], k);
+    } else {
+      for (int64_t i = begin; i < end; ++i) c += S::step(x[i], w[i], eta[i], k);
     }
     return c;
   }
 
   /// Partial sums of fixed blocks, blocks dealt round-robin-free in a static
   /// split (which thread sums a block does not change the result).
+  template <class S>
   void moment_blocks(int t) {
     const double* x = x_.data();
     const double* w = w_.data();
@@ -347,46 +342,31 @@ class cpu_backend final : public backend {
     const size_t lo = nb * t / nt_, hi = nb * (t + 1) / nt_;
     for (size_t bi = lo; bi < hi; ++bi) {
       const segment& b = blocks_[bi];
-      const auto& p = spec_.populations[b.pop];
-      pop_moments m;
-      if (!exact_) {
-        // Branch-free and vectorised: a scalar pass here every record_every
-        // steps cost 10-12 % of the paper scheme at record_every = 10
-        // (BENCHMARKS-cpu.md). The simd lanes split each fixed block the
-        // same way whatever the thread count, so results stay
-        // thread-count independent; excluded neurons add exact zeros.
-        double sw = 0, sva = 0, svi = 0, swi = 0, ni = 0;
-        const double lo_v = p.v_reset, hi_v = p.v_peak;
-#pragma omp simd reduction(+ : sw, sva, svi, swi, ni)
+      const segment_params& p = layout_.params[static_cast<size_t>(b.replica) * P_ + b.pop];
+      moment_sums m = moment_zero();
+      if constexpr (S::kind == scheme_kind::paper) {
+        // Vectorised: the simd lanes split each fixed block the same way
+        // whatever the thread count, so results stay thread-count
+        // independent; neurons outside the window add exact zeros.
+        double sw = 0, sx = 0, svi = 0, swi = 0, ni = 0;
+#pragma omp simd reduction(+ : sw, sx, svi, swi, ni)
         for (int64_t i = b.begin; i < b.end; ++i) {
-          const double xi = x[i], wi = w[i];
-          const bool in = xi >= lo_v && xi <= hi_v;
-          sw += wi;
-          sva += xi;
-          svi += in ? xi : 0.0;
-          swi += in ? wi : 0.0;
-          ni += in ? 1.0 : 0.0;
+          moment_sums e = moment_zero();
+          S::accumulate(e, x[i], w[i], p.v_reset, p.v_peak);
+          sw += e.w;
+          sx += e.x_all;
+          svi += e.v_in;
+          swi += e.w_in;
+          ni += e.n_in;
         }
-        m.sum_w = sw;
-        m.sum_v_all = sva;
-        m.sum_v_in = svi;
-        m.sum_w_in = swi;
+        m.w = sw;
+        m.x_all = sx;
+        m.v_in = svi;
+        m.w_in = swi;
         m.n_in = ni;
-        partial_[bi] = m;
-        continue;
-      }
-      for (int64_t i = b.begin; i < b.end; ++i) {
-        const double xi = x[i], wi = w[i];
-        m.sum_w += wi;
-        m.sum_v_all += xi;
-        if (exact_) {
-          m.sum_cos += std::cos(xi);
-          m.sum_sin += std::sin(xi);
-        } else if (xi >= p.v_reset && xi <= p.v_peak) {
-          m.sum_v_in += xi;
-          m.sum_w_in += wi;
-          m.n_in += 1.0;
-        }
+      } else {
+        // In order (a vectorised cos/sin would not be the scalar one bit for bit).
+        for (int64_t i = b.begin; i < b.end; ++i) S::accumulate(m, x[i], w[i], p.v_reset, p.v_peak);
       }
       partial_[bi] = m;
     }
@@ -394,27 +374,18 @@ class cpu_backend final : public backend {
 
   /// Block partial sums added in block order: independent of the thread count.
   void combine_moments(pop_moments* out, const double* s) {
-    for (int r = 0; r < R_; ++r)
-      for (int i = 0; i < P_; ++i) out[r * P_ + i] = pop_moments{};
+    std::vector<moment_sums>& acc = combined_;
+    acc.assign(static_cast<size_t>(R_) * P_, moment_zero());
     for (size_t bi = 0; bi < blocks_.size(); ++bi) {
-      pop_moments& o = out[blocks_[bi].replica * P_ + blocks_[bi].pop];
-      const pop_moments& m = partial_[bi];
-      o.sum_v_in += m.sum_v_in;
-      o.sum_w_in += m.sum_w_in;
-      o.n_in += m.n_in;
-      o.sum_w += m.sum_w;
-      o.sum_cos += m.sum_cos;
-      o.sum_sin += m.sum_sin;
-      o.sum_v_all += m.sum_v_all;
+      moment_sums& o = acc[static_cast<size_t>(blocks_[bi].replica) * P_ + blocks_[bi].pop];
+      o = o + partial_[bi];
     }
-    for (int r = 0; r < R_; ++r)
-      for (int i = 0; i < P_; ++i) out[r * P_ + i].s = s[static_cast<size_t>(r) * P_ + i];
+    for (size_t idx = 0; idx < acc.size(); ++idx) out[idx] = to_pop_moments(acc[idx], s[idx]);
   }
 
-  model_spec spec_;
+  network_layout layout_;
   int threads_;
   int R_ = 0, P_ = 0;
-  bool exact_ = false;
   int64_t total_ = 0;
   std::vector<segment> segs_, blocks_;
   /// Static split of the flat arrays for each thread count that may run.
@@ -459,9 +430,9 @@ class cpu_backend final : public backend {
         if (a < b) {
           auto lower = [&](int64_t f) {
             return static_cast<size_t>(
-                std::lower_bound(recorded_.begin(), recorded_.end(), f,
-                                 [](const recorded_neuron& rn, int64_t v) { return rn.flat < v; }) -
-                recorded_.begin());
+                std::lower_bound(layout_.recorded.begin(), layout_.recorded.end(), f,
+                                 [](const layout_recorded& rn, int64_t v) { return rn.flat < v; }) -
+                layout_.recorded.begin());
           };
           out[t].push_back({a, b, si, lower(a), lower(b)});
         }
@@ -471,13 +442,13 @@ class cpu_backend final : public backend {
   }
   std::vector<step_coeffs> coeffs_;  ///< per thread, per segment
   size_t stride_ = 0;                ///< per-thread row length of counts_
-  std::vector<int64_t> counts_;      ///< [parity][thread][segment]
-  std::vector<double> decay_, inv_n_, s_local_;
+  std::vector<int64_t> counts_;      ///< [parity][thread][segment] spikes
+  std::vector<int64_t> weights_;     ///< [parity][thread][segment] gating weights (weighted schemes only)
+  std::vector<double> s_local_;
   std::vector<std::vector<spike_event>> thread_spikes_;
-  std::vector<int64_t> pop_n_;
-  std::vector<double> kg_, x_, w_, eta_, s_;
-  std::vector<pop_moments> partial_;
-  std::vector<recorded_neuron> recorded_;
+  std::vector<double> x_;  ///< v (paper) or theta (exact) of every owned neuron
+  std::vector<double> w_, eta_, s_;
+  std::vector<moment_sums> partial_, combined_;
 };
 
 }  // namespace

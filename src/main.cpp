@@ -81,6 +81,9 @@ int main(int argc, char** argv) {
   } catch (const numerical_error& e) {
     spdlog::error("{}", e.what());
     return exit_runtime;
+  } catch (const memory_error& e) {
+    spdlog::error("{}", e.what());
+    return exit_runtime;
   } catch (const device_error& e) {
     spdlog::error("{}", e.what());
     return exit_runtime;

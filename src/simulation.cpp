@@ -67,7 +67,7 @@ void moments_to_row(const model_spec& spec, const pop_moments* m, const std::vec
 namespace {
 
 bool finite_moments(const pop_moments& m) {
-  return std::isfinite(m.sum_w) && std::isfinite(m.sum_v_all) && std::isfinite(m.s);
+  return std::isfinite(m.sum_w) && std::isfinite(m.sum_state) && std::isfinite(m.s);
 }
 
 }  // namespace

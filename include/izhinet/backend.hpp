@@ -8,18 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "izhinet/network_layout.hpp"
 #include "izhinet/params.hpp"
+#include "izhinet/scheme.hpp"
 
 namespace izhinet {
 
-/// One independent network advanced by a backend. All replicas share the
-/// model (populations, synapses, scheme, dt) and may differ in size and seed.
-struct replica_spec {
-  int64_t n = 0;
-  uint64_t seed = 1;
-};
-
-/// Per-population sums at one recording time, reduced where the neurons live.
+/// Per-population sums at one recording time, reduced where the neurons live
+/// (the moment_sums of scheme.hpp, and s).
 struct pop_moments {
   double s = 0;          ///< gating variable s_i after the step
   double sum_v_in = 0;   ///< paper: sum of v over neurons with v_reset <= v <= v_peak
@@ -28,8 +24,21 @@ struct pop_moments {
   double sum_w = 0;      ///< sum of w over all neurons (also the non-finite sentinel)
   double sum_cos = 0;    ///< exact: sum of cos(theta)
   double sum_sin = 0;    ///< exact: sum of sin(theta)
-  double sum_v_all = 0;  ///< sum of v over all neurons (non-finite sentinel for v)
+  double sum_state = 0;  ///< sum of the state variable (v, or theta) over all neurons: the non-finite sentinel
 };
+
+inline pop_moments to_pop_moments(const moment_sums& m, double s) {
+  pop_moments p;
+  p.s = s;
+  p.sum_v_in = m.v_in;
+  p.sum_w_in = m.w_in;
+  p.n_in = m.n_in;
+  p.sum_w = m.w;
+  p.sum_cos = m.cos;
+  p.sum_sin = m.sin;
+  p.sum_state = m.x_all;
+  return p;
+}
 
 struct spike_event {
   int64_t step;  ///< global step index (spike during step `step`, time (step+1)*dt)
@@ -50,13 +59,25 @@ struct chunk_result {
   std::vector<spike_event> spikes;
 };
 
+/// What a backend supports, so that callers ask instead of testing names.
+struct backend_capabilities {
+  int host_threads = 0;  ///< CPU threads the backend computes with (0: it computes on a device)
+  /// Work per advance() batch (neuron-steps) that amortises the backend's
+  /// fixed costs; studies size batches of replicas by it.
+  double batch_neuron_steps = 1e11;
+  bool stops_within_call = false;  ///< advance() returns early when `stop` is set
+};
+
 class backend {
  public:
   virtual ~backend() = default;
   virtual std::string name() const = 0;
+  virtual backend_capabilities capabilities() const = 0;
   /// Human-readable device description (CPU model and threads, GPU name).
   virtual std::string device() const = 0;
   /// Allocate and initialise: eta from the Lorentzian, v(0) = 0, w(0) = 0, s(0) = 0.
+  /// Lowers the model with network_layout::build (the same lowering on every backend).
+  /// Throws memory_error when the state does not fit.
   virtual void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) = 0;
   /// Advance `records * spec.run.record_every` steps starting at global step
   /// `first_step`. `input` holds I_ext for every step and population,
@@ -68,7 +89,8 @@ class backend {
                        const std::atomic<bool>* stop = nullptr) = 0;
   /// Copies of per-neuron state for tests and checkpoints (not for the hot path).
   virtual void get_eta(int replica, std::vector<double>& eta) = 0;
-  virtual void get_state(int replica, std::vector<double>& v_or_theta, std::vector<double>& w) = 0;
+  /// `x`: v (paper scheme) or the phase theta (exact scheme), in population order.
+  virtual void get_state(int replica, std::vector<double>& x, std::vector<double>& w) = 0;
   virtual std::vector<double> get_s(int replica) = 0;
 };
 
