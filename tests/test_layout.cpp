@@ -230,3 +230,71 @@ TEST(Scheme, PaperWeightsAreSpikeCountsAndGatingIsTheSharedFormula) {
   EXPECT_EQ(exact_scheme::gating(0.3, 1e-3, 2.6, 0.9, 1.2, 7, 0.01),
             gating_step(true, 0.3, 1e-3, 2.6, 0.9, 1.2, 7.0, 0.01));
 }
+
+// Memory bounds (issue 8): what the loop must hold at once is estimated
+// before anything is allocated and refused naming the key.
+TEST(MemoryBounds, AHugeRecordingIntervalIsRefusedUpFrontNamingTheKey) {
+  model_spec m = paper_one_population(0.12);
+  m.network.n = 10;
+  m.run.dt = 1e-3;
+  m.run.t_end = 3e6;
+  m.run.record_every = 3000000000;  // 3e9 steps per row: 36 GB of per-step buffers
+  auto be = make_cpu_backend(1);
+  const auto reps = default_replicas(m);
+  be->setup(m, reps);
+  izhinet::testing::memory_sink sink;
+  simulation_options o;
+  o.progress_seconds = 0;
+  o.memory_limit_bytes = 1e9;
+  try {
+    simulate(m, *be, reps, sink, o);
+    FAIL() << "a 3e9-step recording interval was accepted";
+  } catch (const memory_error& e) {
+    EXPECT_EQ(e.key(), "run.record_every");
+    EXPECT_GT(e.need_bytes, 3e9 * 12);
+    EXPECT_EQ(e.limit_bytes, 1e9);
+    EXPECT_NE(std::string(e.what()).find("run.record_every"), std::string::npos);
+  }
+}
+
+TEST(MemoryBounds, AWindowLongerThanTheRunIsTheCumulativeRate) {
+  // rate_window = 1e9 once ended in std::bad_alloc; a window longer than the
+  // run needs only the run's steps, and its rate is the cumulative count.
+  model_spec m = paper_one_population(0.3);
+  m.network.n = 200;
+  m.run.t_end = 2;
+  m.run.record_every = 100;
+  m.run.rate_window = 1e9;
+  model_spec w = m;
+  w.run.rate_window = m.run.t_end;  // exactly the run: the same sums
+  const auto a = izhinet::testing::run_cpu(m);
+  const auto b = izhinet::testing::run_cpu(w);
+  ASSERT_EQ(a.size(), b.size());
+  double total = 0;
+  for (size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].r[0], b[k].r[0]);
+    total += a[k].r[0];
+  }
+  EXPECT_GT(total, 0);
+}
+
+TEST(MemoryBounds, AnOversizedSlidingWindowIsRefusedNamingTheKey) {
+  model_spec m = paper_one_population(0.12);
+  m.network.n = 10;
+  m.run.t_end = 100;
+  m.run.record_every = 10;
+  m.run.rate_window = 100;  // 1e5 steps
+  const std::vector<replica_spec> reps(1000, replica_spec{10, 1});
+  auto be = make_cpu_backend(1);
+  be->setup(m, reps);
+  izhinet::testing::memory_sink sink;
+  simulation_options o;
+  o.progress_seconds = 0;
+  o.memory_limit_bytes = 1e8;  // the ring needs 1e5 * 1000 * 4 = 4e8 bytes
+  try {
+    simulate(m, *be, reps, sink, o);
+    FAIL() << "an oversized sliding window was accepted";
+  } catch (const memory_error& e) {
+    EXPECT_EQ(e.key(), "run.rate_window");
+  }
+}
