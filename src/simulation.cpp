@@ -10,7 +10,6 @@
 
 #include "izhinet/errors.hpp"
 #include "izhinet/io.hpp"
-#include "izhinet/sampling.hpp"
 
 namespace izhinet {
 
