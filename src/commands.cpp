@@ -25,6 +25,7 @@
 #include "build_info.hpp"
 #include "izhinet/output.hpp"
 #include "izhinet/simulation.hpp"
+#include "izhinet/sweep.hpp"
 
 namespace fs = std::filesystem;
 
@@ -364,6 +365,71 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
   }
   return run_study(
       spec, st, a["out"].as<std::string>(),
+      [&] {
+        auto be = choose_backend(which, threads, threads_asked == 0);
+        set_device(be->name(), be->device());
+        return be;
+      },
+      &stop, progress, a.count("overwrite") > 0);
+}
+
+int sweep_command(int argc, char** argv, const std::atomic<bool>& stop) {
+  cxxopts::Options o("izhinet sweep",
+                     "Run one network per value of a parameter and set it beside the mean field's attractor.");
+  add_common(o);
+  o.add_options()("p,param", "configuration key to sweep, e.g. population.0.eta_bar (population.*.KEY: every population)",
+                  cxxopts::value<std::string>())(
+      "values", "A:B:K (K values from A to B) or a list a,b,c", cxxopts::value<std::string>())(
+      "direction",
+      "none (every value from the initial state) | up | down | both (each value from the previous one's final "
+      "state; both: up then down)",
+      cxxopts::value<std::string>()->default_value("none"))(
+      "sizes", "(--n) network size (default: network.n)", cxxopts::value<std::string>())(
+      "b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
+      "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
+      cxxopts::value<std::string>()->default_value("0"))("progress", "seconds between progress lines (0: none)",
+                                                         cxxopts::value<std::string>()->default_value("30"));
+  std::vector<std::string> args(argv, argv + argc);
+  for (auto& x : args) {
+    if (x == "--n") x = "--sizes";
+    if (x.rfind("--n=", 0) == 0) x = "--sizes=" + x.substr(4);
+  }
+  const parsed_args p = parse(o, argc, argv, args);
+  const auto& a = p.a;
+  if (a.count("help")) {
+    std::cout << o.help() << "\nOutputs: sweep.csv (one row per value and direction), sweep.txt (see README.md).\n";
+    return 0;
+  }
+  if (a.count("quiet")) spdlog::set_level(spdlog::level::warn);
+  reject_unmatched(a);
+  if (!a.count("config"))
+    throw config_error("--config", "missing: give a TOML file (e.g. configs/paper_bursting.toml)");
+  if (!a.count("param")) throw config_error("--param", "missing: give the key to sweep, e.g. population.0.eta_bar");
+  if (!a.count("values")) throw config_error("--values", "missing: give A:B:K or a list a,b,c");
+  sweep_params sw;
+  sw.key = a["param"].as<std::string>();
+  sw.values = parse_sweep_values(a["values"].as<std::string>());
+  sw.direction = parse_sweep_direction(a["direction"].as<std::string>());
+  if (a.count("sizes")) {
+    const std::vector<int64_t> ns = parse_n_list(a["sizes"].as<std::string>());
+    if (ns.size() != 1) throw config_error("--n", "one network size per sweep");
+    sw.n = ns.front();
+  }
+  const int threads_asked = static_cast<int>(int_option(a, "threads", 0, 4096));
+  const double progress = number_option(a, "progress", 0, 1e9);
+  const std::string which = a["backend"].as<std::string>();
+  if (which != "cpu" && which != "cuda" && which != "auto")
+    throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
+  const std::string path = a["config"].as<std::string>();
+  const std::string text = read_config_file(path);
+  set_config_source(path, text);
+  const int threads = resolve_threads(threads_asked);
+  if (which == "cuda") {
+    std::string why;
+    if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
+  }
+  return run_sweep(
+      text, path, p.sets, sw, a["out"].as<std::string>(),
       [&] {
         auto be = choose_backend(which, threads, threads_asked == 0);
         set_device(be->name(), be->device());
