@@ -399,6 +399,7 @@ class cuda_backend final : public backend {
     destroy_graphs();
     ready_ = false;
     spec_ = spec;
+    replicas_ = replicas;
     exact_ = spec.run.scheme == scheme_kind::exact;
     P_ = spec.num_populations();
     R_ = static_cast<int>(replicas.size());
@@ -629,6 +630,45 @@ class cuda_backend final : public backend {
     return s;
   }
 
+  // Device arrays are padded per segment; the global order has no padding.
+  void get_state(backend_state& out) override {
+    check_replica(0);
+    out = state_layout(spec_);
+    for (auto& a : out.arrays) {
+      if (a.name == "s") {
+        a.values.resize(RP_);
+        IZH_CUDA_CHECK(
+            cudaMemcpyAsync(a.values.data(), d_s_.get(), RP_ * sizeof(double), cudaMemcpyDeviceToHost, stream_));
+        continue;
+      }
+      const device_buffer<double>& d = a.name == "w" ? d_w_ : d_v_;
+      a.values.resize(static_cast<size_t>(state_length(a.per, spec_, replicas_)));
+      int64_t at = 0;
+      for (const segment& sg : seg_host_) {
+        IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data() + at, d.get() + sg.offset, sg.n * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream_));
+        at += sg.n;
+      }
+    }
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void set_state(const backend_state& in) override {
+    check_replica(0);
+    check_state(in, spec_, replicas_);
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    IZH_CUDA_CHECK(cudaMemcpy(d_s_.get(), in.find("s")->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
+    for (const char* name : {state_x_name(spec_), "w"}) {
+      const std::vector<double>& h = in.find(name)->values;
+      const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_v_;
+      int64_t at = 0;
+      for (const segment& sg : seg_host_) {
+        IZH_CUDA_CHECK(cudaMemcpy(d.get() + sg.offset, h.data() + at, sg.n * sizeof(double), cudaMemcpyHostToDevice));
+        at += sg.n;
+      }
+    }
+  }
+
  private:
   static void validate(const model_spec& spec, const std::vector<replica_spec>& replicas) {
     const int P = spec.num_populations();
@@ -740,6 +780,7 @@ class cuda_backend final : public backend {
   int64_t graph_steps_ = 1;
 
   model_spec spec_;
+  std::vector<replica_spec> replicas_;
   bool ready_ = false;
   bool exact_ = false;
   int P_ = 0, R_ = 0, RP_ = 0, blocks_ = 0;

@@ -79,6 +79,7 @@ class cpu_backend final : public backend {
 
   void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) override {
     spec_ = spec;
+    replicas_ = replicas;
     R_ = static_cast<int>(replicas.size());
     P_ = spec.num_populations();
     exact_ = spec.run.scheme == scheme_kind::exact;
@@ -204,6 +205,20 @@ class cpu_backend final : public backend {
   }
   std::vector<double> get_s(int replica) override {
     return std::vector<double>(s_.begin() + replica * P_, s_.begin() + (replica + 1) * P_);
+  }
+  // The flat arrays are already in the global order of backend_state.
+  void get_state(backend_state& out) override {
+    out = state_layout(spec_);
+    for (auto& a : out.arrays) {
+      const std::vector<double>& from = a.name == "w" ? w_ : a.name == "s" ? s_ : x_;
+      a.values = from;
+    }
+  }
+  void set_state(const backend_state& in) override {
+    check_state(in, spec_, replicas_);
+    x_ = in.find(state_x_name(spec_))->values;
+    w_ = in.find("w")->values;
+    s_ = in.find("s")->values;
   }
 
  private:
@@ -412,6 +427,7 @@ class cpu_backend final : public backend {
   }
 
   model_spec spec_;
+  std::vector<replica_spec> replicas_;
   int threads_;
   int R_ = 0, P_ = 0;
   bool exact_ = false;

@@ -50,6 +50,45 @@ struct chunk_result {
   std::vector<spike_event> spikes;
 };
 
+/// One named array of a backend's dynamic state (see backend_state).
+struct state_array {
+  enum class extent {
+    per_neuron,     ///< one value per neuron of every replica: total neurons
+    per_population  ///< one value per (replica, population): R * P
+  };
+  std::string name;  ///< "v" (paper scheme) or "theta" (exact scheme), "w", "s", ...
+  extent per = extent::per_neuron;
+  std::vector<double> values;
+};
+
+/// Everything a backend keeps from one step to the next, as named arrays of
+/// doubles, by global index: replicas in order, within a replica the
+/// populations in order (population_sizes), within a population the neuron
+/// index; per-population arrays index replica * P + population. This is the
+/// layout of a checkpoint, independent of how a backend stores its neurons
+/// (padding, devices, ranks), so that what one backend wrote another reads.
+/// eta is not state: setup() computes it again from the seed.
+struct backend_state {
+  std::vector<state_array> arrays;
+  const state_array* find(const std::string& name) const {
+    for (const auto& a : arrays)
+      if (a.name == name) return &a;
+    return nullptr;
+  }
+};
+
+/// The arrays (names and extents, values empty) that a backend exchanges
+/// through get_state / set_state: x ("v" or "theta", state_x_name), "w", "s".
+backend_state state_layout(const model_spec& spec);
+/// "v" for the paper scheme, "theta" for the exact one.
+const char* state_x_name(const model_spec& spec);
+/// How many values an array of extent `per` holds for these replicas.
+int64_t state_length(state_array::extent per, const model_spec& spec, const std::vector<replica_spec>& replicas);
+/// Throws user_error (naming the array, its length and the expected one) when
+/// `state` does not have exactly the arrays of state_layout(spec) with their
+/// lengths for `replicas`.
+void check_state(const backend_state& state, const model_spec& spec, const std::vector<replica_spec>& replicas);
+
 class backend {
  public:
   virtual ~backend() = default;
@@ -70,6 +109,13 @@ class backend {
   virtual void get_eta(int replica, std::vector<double>& eta) = 0;
   virtual void get_state(int replica, std::vector<double>& v_or_theta, std::vector<double>& w) = 0;
   virtual std::vector<double> get_s(int replica) = 0;
+  /// The whole dynamic state of every replica (backend_state's layout), for
+  /// checkpoints: with set_state on a backend set up with the same spec and
+  /// replicas, the following steps give bit-identical results.
+  virtual void get_state(backend_state& out) = 0;
+  /// Replaces the dynamic state (after setup()); user_error when the arrays do
+  /// not match state_layout().
+  virtual void set_state(const backend_state& in) = 0;
 };
 
 /// CPU backend with `threads` OpenMP threads (0: OpenMP's default). With
