@@ -377,14 +377,15 @@ int sweep_command(int argc, char** argv, const std::atomic<bool>& stop) {
   cxxopts::Options o("izhinet sweep",
                      "Run one network per value of a parameter and set it beside the mean field's attractor.");
   add_common(o);
-  o.add_options()("p,param", "configuration key to sweep, e.g. population.0.eta_bar (population.*.KEY: every population)",
-                  cxxopts::value<std::string>())(
-      "values", "A:B:K (K values from A to B) or a list a,b,c", cxxopts::value<std::string>())(
+  o.add_options()("p,param",
+                  "configuration key to sweep, e.g. population.0.eta_bar (population.*.KEY: every population)",
+                  cxxopts::value<std::string>())("values", "A:B:K (K values from A to B) or a list a,b,c",
+                                                 cxxopts::value<std::string>())(
       "direction",
       "none (every value from the initial state) | up | down | both (each value from the previous one's final "
       "state; both: up then down)",
-      cxxopts::value<std::string>()->default_value("none"))(
-      "sizes", "(--n) network size (default: network.n)", cxxopts::value<std::string>())(
+      cxxopts::value<std::string>()->default_value("none"))("sizes", "(--n) network size (default: network.n)",
+                                                            cxxopts::value<std::string>())(
       "b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
       "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
       cxxopts::value<std::string>()->default_value("0"))("progress", "seconds between progress lines (0: none)",

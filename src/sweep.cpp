@@ -84,8 +84,8 @@ std::vector<double> parse_sweep_values(const std::string& text) {
     errno = 0;
     const long long k = std::strtoll(kt.c_str(), &end, 10);
     if (kt.empty() || *end || errno == ERANGE || k < 1 || k > max_values)
-      throw config_error("--values", "K = '" + shorten(kt) + "' in '" + shorten(text) +
-                                         "' is not an integer in [1, " + std::to_string(max_values) + "]");
+      throw config_error("--values", "K = '" + shorten(kt) + "' in '" + shorten(text) + "' is not an integer in [1, " +
+                                         std::to_string(max_values) + "]");
     if (k == 1 && a != b)
       throw config_error("--values", "'" + shorten(text) + "': one value (K = 1) needs A = B; use K >= 2");
     for (long long i = 0; i < k; ++i)
@@ -243,8 +243,8 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
     try {
       m = with_n(load_config_string(config_text, sets, config_source));
     } catch (const config_error& e) {
-      throw config_error("--param", std::string(e.what()) + " (sweeping " + shorten(sw.key) + " at " +
-                                        format_number(v) + ")");
+      throw config_error("--param",
+                         std::string(e.what()) + " (sweeping " + shorten(sw.key) + " at " + format_number(v) + ")");
     }
     if (m.populations.size() != base.populations.size())
       throw config_error("--param", "'" + shorten(sw.key) + "' changes the number of populations");
@@ -255,14 +255,16 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
     bool changes = false;
     for (const auto& [v, m] : models) changes = changes || to_toml(m) != first;
     if (!changes)
-      throw config_error("--param", "'" + shorten(sw.key) + "' does not change the model (every value gives the same "
-                                    "configuration)");
+      throw config_error("--param", "'" + shorten(sw.key) +
+                                        "' does not change the model (every value gives the same "
+                                        "configuration)");
   }
   for (const auto& [v, m] : models)
     for (const auto& p : m.populations)
       if (p.I_ext.type != input_spec::kind::constant)
-        throw config_error("--param", "sweeps need a constant input I_ext (the regime at each value is compared "
-                                      "with the mean field's attractors)");
+        throw config_error("--param",
+                           "sweeps need a constant input I_ext (the regime at each value is compared "
+                           "with the mean field's attractors)");
 
   const output_folder folder(out_dir, overwrite ? output_folder::existing::overwrite : output_folder::existing::resume);
   const std::string id_path = (fs::path(out_dir) / "sweep.txt").string();
@@ -439,7 +441,7 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
       write_file_atomic(state_path(dir, vtext), encode_state(state, dir + " " + vtext));
     }
     append_line(csv_path, line);  // the mark that this value is done
-    if (carried)  // only the state after this row is needed from now on
+    if (carried)                  // only the state after this row is needed from now on
       for (const auto& e : fs::directory_iterator(out_dir, ec)) {
         const std::string f = e.path().filename().string();
         if (f.rfind("state_", 0) == 0 && e.path().extension() == ".bin" && e.path() != fs::path(state_path(dir, vtext)))

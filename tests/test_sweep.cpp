@@ -197,9 +197,12 @@ TEST(SweepCli, UpCarriesTheStateAndResumesFromIt) {
   // Interrupted (SIGTERM) while the second value runs: the rerun continues from the
   // first value's state and writes the same row, bit for bit.
   const std::string up2 = (dir / "up2").string();
-  const auto killed = run_shell(std::string(IZHINET_BINARY) + " sweep " + base + "--direction up --out " + up2 +
-                                " > " + (dir / "log").string() + " 2>&1 & pid=$!; "
-                                "for i in $(seq 1 1200); do [ $(cat " + up2 + "/sweep.csv 2>/dev/null | wc -l) -ge 2 ] "
+  const auto killed = run_shell(std::string(IZHINET_BINARY) + " sweep " + base + "--direction up --out " + up2 + " > " +
+                                (dir / "log").string() +
+                                " 2>&1 & pid=$!; "
+                                "for i in $(seq 1 1200); do [ $(cat " +
+                                up2 +
+                                "/sweep.csv 2>/dev/null | wc -l) -ge 2 ] "
                                 "&& break; sleep 0.05; done; kill -TERM $pid; wait $pid; echo status=$?");
   EXPECT_NE(killed.out.find("status=130"), std::string::npos) << killed.out << read_text(dir / "log");
   ASSERT_EQ(read_lines(fs::path(up2) / "sweep.csv").size(), 2u);

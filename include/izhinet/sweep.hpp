@@ -52,10 +52,10 @@ sweep_direction parse_sweep_direction(const std::string& text);
 std::vector<double> parse_sweep_values(const std::string& text);
 
 struct sweep_params {
-  std::string key;              ///< dotted configuration key; `population.*.x` moves every population
-  std::vector<double> values;   ///< in the order given (up/down sort them)
+  std::string key;             ///< dotted configuration key; `population.*.x` moves every population
+  std::vector<double> values;  ///< in the order given (up/down sort them)
   sweep_direction direction = sweep_direction::none;
-  int64_t n = 0;                ///< network size (0: network.n of the configuration)
+  int64_t n = 0;  ///< network size (0: network.n of the configuration)
 };
 
 /// The `--set` assignments that put `key` at `value` for a model with
