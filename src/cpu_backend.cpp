@@ -1,7 +1,8 @@
 // CPU backend: OpenMP threads over a flat array of all replicas' neurons.
 //
-// Determinism: the neuron update is per-neuron independent and spike counts
-// are integers, so results do not depend on the thread count. The floating
+// Determinism: the neuron update is per-neuron independent, and spike counts
+// and the exact scheme's spike weights are integers (weights in fixed point,
+// units of 2^-32), so results do not depend on the thread count. The floating
 // sums behind <v> and <w> are taken in fixed blocks of k_block neurons whose
 // partial sums are added in block order, whatever the thread count.
 #include <omp.h>
@@ -112,6 +113,7 @@ class cpu_backend final : public backend {
     w_.assign(total, 0.0);
     eta_.resize(total);
     s_.assign(static_cast<size_t>(R_) * P_, 0.0);
+    s_prev_.assign(static_cast<size_t>(R_) * P_, 0.0);
     const bool random = spec.network.sampling == sampling_kind::random;
     for (const segment& g : segs_) {
       const auto& p = spec.populations[g.pop];
@@ -156,8 +158,10 @@ class cpu_backend final : public backend {
     // counts every step do not share lines.
     stride_ = (nseg + 7) / 8 * 8;
     counts_.assign(2 * static_cast<size_t>(threads_) * stride_, 0);
+    weights_.assign(2 * static_cast<size_t>(threads_) * stride_, 0);
     coeffs_.resize(static_cast<size_t>(threads_) * nseg);
-    s_local_.resize(static_cast<size_t>(threads_) * RP);
+    ecoeffs_.resize(static_cast<size_t>(threads_) * nseg);
+    s_local_.resize(static_cast<size_t>(threads_) * 2 * RP);
     decay_.resize(P_);
     for (int j = 0; j < P_; ++j) decay_[j] = std::exp(-spec_.run.dt / spec_.synapse.tau_s[j]);
     inv_n_.resize(RP);
@@ -233,7 +237,9 @@ class cpu_backend final : public backend {
   ///
   /// One barrier per step: every thread updates its share, publishes its
   /// integer spike counts (double buffered by step parity), meets the others,
-  /// then sums the counts and updates its own copy of s. The copies agree bit
+  /// then sums the counts and updates its own copy of s (exact scheme: also
+  /// of s at the previous step, for the drive at mid-step
+  /// s + (s - s_prev)/2, and s decays from each spike's own time). The copies agree bit
   /// for bit (same integers, same arithmetic), so no serial section is needed
   /// between steps. A second barrier is taken only at recording times, before
   /// the moment blocks are combined. One thread: no OpenMP region at all.
@@ -250,22 +256,29 @@ class cpu_backend final : public backend {
     int64_t reached = m0;
     detail::step_barrier barrier(nt);
     auto run = [&](int t) {
-      double* s = &s_local_[static_cast<size_t>(t) * RP];
+      double* s = &s_local_[static_cast<size_t>(t) * 2 * RP];
+      double* s_prev = s + RP;
       std::copy(s_.begin(), s_.end(), s);
+      std::copy(s_prev_.begin(), s_prev_.end(), s_prev);
       step_coeffs* co = &coeffs_[static_cast<size_t>(t) * nseg];
+      exact_coeffs* eco = &ecoeffs_[static_cast<size_t>(t) * nseg];
       for (int64_t m = m0; m < steps; ++m) {
         const int par = static_cast<int>(m & 1);
         for (const piece& pc : thread_pieces[t]) {
           const segment& g = segs_[pc.seg];
           const auto& p = spec_.populations[g.pop];
+          const size_t r0 = static_cast<size_t>(g.replica) * P_;
           double G, E;
-          synaptic_drive(P_, g.pop, &kg_[static_cast<size_t>(g.replica) * P_ * P_], spec_.synapse.e_r.data(),
-                         &s[static_cast<size_t>(g.replica) * P_], G, E);
+          if (exact_)  // the drive at mid-step, s + (s - s_prev)/2
+            synaptic_drive_mid(P_, g.pop, &kg_[r0 * P_], spec_.synapse.e_r.data(), &s[r0], &s_prev[r0], G, E);
+          else
+            synaptic_drive(P_, g.pop, &kg_[r0 * P_], spec_.synapse.e_r.data(), &s[r0], G, E);
           co[pc.seg] = step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset,
                                    spec_.run.dt};
+          if (exact_) eco[pc.seg] = make_exact_coeffs(co[pc.seg], spec_.synapse.tau_s[g.pop]);
         }
         if (exact_)
-          step_range<true>(thread_pieces[t], t, par, first_step + m, co);
+          step_range_exact(thread_pieces[t], t, par, first_step + m, eco);
         else
           step_range<false>(thread_pieces[t], t, par, first_step + m, co);
         if (t == 0) {
@@ -279,12 +292,18 @@ class cpu_backend final : public backend {
         // after the next barrier, which every thread reaches only after
         // reading it here.
         const int64_t* cnt = &counts_[static_cast<size_t>(par) * nt * stride_];
+        const int64_t* wgt = &weights_[static_cast<size_t>(par) * nt * stride_];
         for (size_t idx = 0; idx < RP; ++idx) {
-          int64_t c = 0;
+          int64_t c = 0, wsum = 0;
           for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];  // integers: order-free
+          if (exact_)
+            for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
           const int j = static_cast<int>(idx % P_);
+          // exact: the spikes' weights (fixed point); paper: the count.
+          const double jumps = exact_ ? static_cast<double>(wsum) * k_weight_unit : static_cast<double>(c);
+          s_prev[idx] = s[idx];
           s[idx] = gating_step(exact_, s[idx], spec_.run.dt, spec_.synapse.tau_s[j], decay_[j], spec_.synapse.s_jump[j],
-                               static_cast<double>(c), inv_n_[idx]);
+                               jumps, inv_n_[idx]);
           if (t == 0) out.step_spikes[static_cast<size_t>(m) * RP + idx] = static_cast<uint32_t>(c);
         }
         if ((m + 1) % spr == 0) {
@@ -298,6 +317,7 @@ class cpu_backend final : public backend {
             reached = m + 1;
             *stopped = leave_at[par] == 2;
             std::copy(s, s + RP, s_.begin());
+            std::copy(s_prev, s_prev + RP, s_prev_.begin());
           }
           break;
         }
@@ -329,8 +349,7 @@ class cpu_backend final : public backend {
       for (size_t q = pc.rec_begin; q < pc.rec_end; ++q) {
         const recorded_neuron& rn = recorded_[q];
         c += step_run<Exact>(x, w, eta, i, rn.flat, k);
-        const int spiked = Exact ? exact_step(x[rn.flat], w[rn.flat], eta[rn.flat], k)
-                                 : paper_step(x[rn.flat], w[rn.flat], eta[rn.flat], k);
+        const int spiked = paper_step(x[rn.flat], w[rn.flat], eta[rn.flat], k);
         c += spiked;
         if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local});
         i = rn.flat + 1;
@@ -340,16 +359,58 @@ class cpu_backend final : public backend {
     }
   }
 
+  /// The exact scheme's step_range: spike counts and spike weights (fixed
+  /// point, exact_step) per segment; recorded neurons' spikes with their
+  /// time inside the step.
+  void step_range_exact(const std::vector<piece>& my_pieces, int t, int par, int64_t global_step,
+                        const exact_coeffs* co) {
+    double* __restrict x = x_.data();
+    double* __restrict w = w_.data();
+    const double* __restrict eta = eta_.data();
+    int64_t* my = &counts_[(static_cast<size_t>(par) * nt_ + t) * stride_];
+    int64_t* my_w = &weights_[(static_cast<size_t>(par) * nt_ + t) * stride_];
+    for (size_t q = 0; q < segs_.size(); ++q) my[q] = my_w[q] = 0;
+    for (const piece& pc : my_pieces) {
+      const exact_coeffs k = co[pc.seg];
+      int64_t c = 0, ws = 0, i = pc.begin;
+      for (size_t q = pc.rec_begin; q < pc.rec_end; ++q) {
+        const recorded_neuron& rn = recorded_[q];
+        exact_run(x, w, eta, i, rn.flat, k, c, ws);
+        int64_t wt;
+        double f;
+        const int spiked = exact_step(x[rn.flat], w[rn.flat], eta[rn.flat], k, wt, f);
+        c += spiked;
+        ws += wt;
+        if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local, f});
+        i = rn.flat + 1;
+      }
+      exact_run(x, w, eta, i, pc.end, k, c, ws);
+      my[pc.seg] = c;
+      my_w[pc.seg] = ws;
+    }
+  }
+
+  static void exact_run(double* __restrict x, double* __restrict w, const double* __restrict eta, int64_t begin,
+                        int64_t end, const exact_coeffs& k, int64_t& count, int64_t& weight) {
+    int64_t c = 0, ws = 0;
+#pragma omp simd reduction(+ : c, ws)
+    for (int64_t i = begin; i < end; ++i) {
+      int64_t wt;
+      double f;
+      c += exact_step(x[i], w[i], eta[i], k, wt, f);
+      ws += wt;
+    }
+    count += c;
+    weight += ws;
+  }
+
   template <bool Exact>
   static int64_t step_run(double* __restrict x, double* __restrict w, const double* __restrict eta, int64_t begin,
                           int64_t end, const step_coeffs& k) {
+    static_assert(!Exact, "the exact scheme runs step_range_exact");
     int64_t c = 0;
-    if constexpr (Exact) {
-      for (int64_t i = begin; i < end; ++i) c += exact_step(x[i], w[i], eta[i], k);
-    } else {
 #pragma omp simd reduction(+ : c)
-      for (int64_t i = begin; i < end; ++i) c += paper_step(x[i], w[i], eta[i], k);
-    }
+    for (int64_t i = begin; i < end; ++i) c += paper_step(x[i], w[i], eta[i], k);
     return c;
   }
 
@@ -390,19 +451,22 @@ class cpu_backend final : public backend {
         partial_[bi] = m;
         continue;
       }
+      // exact: cos and sin of the phase, rationally from p (p_cos_sin);
+      // vectorised like the paper's sums, same fixed blocks.
+      double sw = 0, sva = 0, sc = 0, ss = 0;
+#pragma omp simd reduction(+ : sw, sva, sc, ss)
       for (int64_t i = b.begin; i < b.end; ++i) {
-        const double xi = x[i], wi = w[i];
-        m.sum_w += wi;
-        m.sum_v_all += xi;
-        if (exact_) {
-          m.sum_cos += std::cos(xi);
-          m.sum_sin += std::sin(xi);
-        } else if (xi >= p.v_reset && xi <= p.v_peak) {
-          m.sum_v_in += xi;
-          m.sum_w_in += wi;
-          m.n_in += 1.0;
-        }
+        double ci, si;
+        p_cos_sin(x[i], ci, si);
+        sw += w[i];
+        sva += x[i];
+        sc += ci;
+        ss += si;
       }
+      m.sum_w = sw;
+      m.sum_v_all = sva;
+      m.sum_cos = sc;
+      m.sum_sin = ss;
       partial_[bi] = m;
     }
   }
@@ -485,13 +549,16 @@ class cpu_backend final : public backend {
     }
     return out;
   }
-  std::vector<step_coeffs> coeffs_;  ///< per thread, per segment
-  size_t stride_ = 0;                ///< per-thread row length of counts_
-  std::vector<int64_t> counts_;      ///< [parity][thread][segment]
+  std::vector<step_coeffs> coeffs_;    ///< per thread, per segment
+  std::vector<exact_coeffs> ecoeffs_;  ///< exact scheme: per thread, per segment
+  size_t stride_ = 0;                  ///< per-thread row length of counts_
+  std::vector<int64_t> counts_;        ///< [parity][thread][segment]
+  std::vector<int64_t> weights_;       ///< exact: spike weights in units of 2^-32, [parity][thread][segment]
   std::vector<double> decay_, inv_n_, s_local_;
   std::vector<std::vector<spike_event>> thread_spikes_;
   std::vector<int64_t> pop_n_;
   std::vector<double> kg_, x_, w_, eta_, s_;
+  std::vector<double> s_prev_;  ///< s one step earlier (exact scheme's mid-step drive)
   std::vector<pop_moments> partial_;
   std::vector<recorded_neuron> recorded_;
 };

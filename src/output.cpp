@@ -101,7 +101,7 @@ void csv_sink::on_spikes(const std::vector<spike_event>& spikes) {
   if (!spikes_) return;
   std::string l;
   for (const auto& e : spikes) {
-    l = format_time(static_cast<double>(e.step + 1) * dt_);
+    l = format_time((static_cast<double>(e.step) + e.frac) * dt_);
     csv_append(l, static_cast<int64_t>(e.replica));
     csv_append(l, static_cast<int64_t>(e.population));
     csv_append(l, static_cast<int64_t>(e.neuron));

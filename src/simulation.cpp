@@ -109,8 +109,11 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     const int records = static_cast<int>(std::min<int64_t>(chunk, total_records - rec_done));
     const int64_t first_step = rec_done * spr;
     input.resize(static_cast<size_t>(records * spr) * P);
+    // paper: I_ext at the start of each step; exact (second order): at mid-step.
+    const double at = spec.run.scheme == scheme_kind::exact ? 0.5 : 0.0;
     for (int64_t m = 0; m < records * spr; ++m)
-      for (int i = 0; i < P; ++i) input[m * P + i] = spec.populations[i].I_ext.at((first_step + m) * dt);
+      for (int i = 0; i < P; ++i)
+        input[m * P + i] = spec.populations[i].I_ext.at((static_cast<double>(first_step + m) + at) * dt);
     const auto c0 = clock::now();
     be.advance(records, first_step, input, cr, opts.stop);
     const int got = std::min(cr.records, records);  // fewer when a stop request ended the call early

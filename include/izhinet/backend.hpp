@@ -32,10 +32,11 @@ struct pop_moments {
 };
 
 struct spike_event {
-  int64_t step;  ///< global step index (spike during step `step`, time (step+1)*dt)
+  int64_t step;  ///< global step index (spike during step `step`, at time (step + frac) * dt)
   int32_t replica;
   int32_t population;
-  int64_t neuron;  ///< index within the population
+  int64_t neuron;     ///< index within the population
+  double frac = 1.0;  ///< paper: 1 (the step's end); exact: the spike's fraction of the step, in [0, 1]
 };
 
 /// What `advance` hands back for `records` recording intervals.
@@ -99,7 +100,8 @@ class backend {
   virtual void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) = 0;
   /// Advance `records * spec.run.record_every` steps starting at global step
   /// `first_step`. `input` holds I_ext for every step and population,
-  /// index step_in_chunk * P + pop (the value at the start of each step).
+  /// index step_in_chunk * P + pop (paper: the value at the start of each
+  /// step; exact: at mid-step).
   /// When `stop` is set during the call, a backend may return early:
   /// `out.records` then says how many records are complete (the state may
   /// have advanced into the next one; the caller ends the run).
@@ -107,7 +109,8 @@ class backend {
                        const std::atomic<bool>* stop = nullptr) = 0;
   /// Copies of per-neuron state for tests and checkpoints (not for the hot path).
   virtual void get_eta(int replica, std::vector<double>& eta) = 0;
-  virtual void get_state(int replica, std::vector<double>& v_or_theta, std::vector<double>& w) = 0;
+  /// paper: v; exact: the state p of exact_step (v = p_to_v(p)).
+  virtual void get_state(int replica, std::vector<double>& v_or_p, std::vector<double>& w) = 0;
   virtual std::vector<double> get_s(int replica) = 0;
   /// The whole dynamic state of every replica (backend_state's layout), for
   /// checkpoints: with set_state on a backend set up with the same spec and
