@@ -669,10 +669,10 @@ class cuda_backend final : public backend {
     check_replica(0);
     out = state_layout(spec_);
     for (auto& a : out.arrays) {
-      if (a.name == "s") {
+      if (a.name == "s" || a.name == "s_prev") {  // d_s_ holds s, then s one step earlier
         a.values.resize(RP_);
-        IZH_CUDA_CHECK(
-            cudaMemcpyAsync(a.values.data(), d_s_.get(), RP_ * sizeof(double), cudaMemcpyDeviceToHost, stream_));
+        IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data(), d_s_.get() + (a.name == "s" ? 0 : RP_), RP_ * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream_));
         continue;
       }
       const device_buffer<double>& d = a.name == "w" ? d_w_ : d_v_;
@@ -692,6 +692,8 @@ class cuda_backend final : public backend {
     check_state(in, spec_, replicas_);
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     IZH_CUDA_CHECK(cudaMemcpy(d_s_.get(), in.find("s")->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
+    if (const state_array* sp = in.find("s_prev"))
+      IZH_CUDA_CHECK(cudaMemcpy(d_s_.get() + RP_, sp->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
     for (const char* name : {state_x_name(spec_), "w"}) {
       const std::vector<double>& h = in.find(name)->values;
       const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_v_;

@@ -6,13 +6,15 @@
 
 namespace izhinet {
 
-const char* state_x_name(const model_spec& spec) { return spec.run.scheme == scheme_kind::exact ? "theta" : "v"; }
+const char* state_x_name(const model_spec& spec) { return spec.run.scheme == scheme_kind::exact ? "p" : "v"; }
 
 backend_state state_layout(const model_spec& spec) {
   backend_state st;
   st.arrays.push_back({state_x_name(spec), state_array::extent::per_neuron, {}});
   st.arrays.push_back({"w", state_array::extent::per_neuron, {}});
   st.arrays.push_back({"s", state_array::extent::per_population, {}});
+  // exact scheme: s one step earlier (its drive is taken at mid-step, s + (s - s_prev)/2)
+  if (spec.run.scheme == scheme_kind::exact) st.arrays.push_back({"s_prev", state_array::extent::per_population, {}});
   return st;
 }
 

@@ -214,7 +214,7 @@ class cpu_backend final : public backend {
   void get_state(backend_state& out) override {
     out = state_layout(spec_);
     for (auto& a : out.arrays) {
-      const std::vector<double>& from = a.name == "w" ? w_ : a.name == "s" ? s_ : x_;
+      const std::vector<double>& from = a.name == "w" ? w_ : a.name == "s" ? s_ : a.name == "s_prev" ? s_prev_ : x_;
       a.values = from;
     }
   }
@@ -223,6 +223,7 @@ class cpu_backend final : public backend {
     x_ = in.find(state_x_name(spec_))->values;
     w_ = in.find("w")->values;
     s_ = in.find("s")->values;
+    if (const state_array* sp = in.find("s_prev")) s_prev_ = sp->values;
   }
 
  private:

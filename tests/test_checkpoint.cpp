@@ -125,7 +125,7 @@ TEST(BackendState, SetStateRefusesWrongArrays) {
   shorter.arrays[1].values.pop_back();
   EXPECT_THROW(be->set_state(shorter), user_error);
   backend_state renamed = st;
-  renamed.arrays[0].name = "theta";  // an exact-scheme state on a paper-scheme network
+  renamed.arrays[0].name = "p";  // an exact-scheme state on a paper-scheme network
   EXPECT_THROW(be->set_state(renamed), user_error);
   backend_state missing = st;
   missing.arrays.pop_back();

@@ -57,7 +57,7 @@ struct state_array {
     per_neuron,     ///< one value per neuron of every replica: total neurons
     per_population  ///< one value per (replica, population): R * P
   };
-  std::string name;  ///< "v" (paper scheme) or "theta" (exact scheme), "w", "s", ...
+  std::string name;  ///< "v" (paper scheme) or "p" (exact scheme), "w", "s", "s_prev" (exact), ...
   extent per = extent::per_neuron;
   std::vector<double> values;
 };
@@ -79,9 +79,9 @@ struct backend_state {
 };
 
 /// The arrays (names and extents, values empty) that a backend exchanges
-/// through get_state / set_state: x ("v" or "theta", state_x_name), "w", "s".
+/// through get_state / set_state: x ("v" or "p", state_x_name), "w", "s", and for the exact scheme "s_prev".
 backend_state state_layout(const model_spec& spec);
-/// "v" for the paper scheme, "theta" for the exact one.
+/// "v" for the paper scheme, "p" (v = p/(1 - |p|)) for the exact one.
 const char* state_x_name(const model_spec& spec);
 /// How many values an array of extent `per` holds for these replicas.
 int64_t state_length(state_array::extent per, const model_spec& spec, const std::vector<replica_spec>& replicas);
