@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Tests large_gpu_requeue.sh against a real single-node Slurm started here:
-# a CPU run with a 1-minute time limit is signalled (USR1 via --signal),
+# a CPU run with a 2-minute time limit is signalled (USR1 via --signal),
 # checkpoints, is requeued and resumes, until it completes; its outputs must
 # be byte-identical to an uninterrupted run.
 #
@@ -77,19 +77,20 @@ sinfo
 
 # The reference: the same run, uninterrupted.
 CONFIG=configs/paper_two_populations.toml
-SETS="--set network.n=${SELFTEST_N:-200000} --set run.t_end=${SELFTEST_T:-60}"
+SETS="--set network.n=${SELFTEST_N:-400000} --set run.t_end=${SELFTEST_T:-60}"
 echo "== uninterrupted reference run"
 "$IZHINET" run -c "$CONFIG" $SETS -b cpu -t 1 --progress 0 -q -o "$W/reference"
 
-# The job script without the GPU request (this node has none), a 1-minute limit, USR1 30 s before it.
-sed -e '/#SBATCH --gres/d' -e 's/#SBATCH --time=.*/#SBATCH --time=1/' -e 's/#SBATCH --signal=.*/#SBATCH --signal=B:USR1@30/' \
+# The job script without the GPU request (this node has none), a 2-minute limit, USR1 60 s before it
+# (Slurm may send it up to 60 s earlier than asked: the signal comes 0-60 s into each job).
+sed -e '/#SBATCH --gres/d' -e 's/#SBATCH --time=.*/#SBATCH --time=2/' -e 's/#SBATCH --signal=.*/#SBATCH --signal=B:USR1@60/' \
   tools/slurm/large_gpu_requeue.sh >"$W/job.sh"
 OUT="$W/run"
-job=$(IZHINET="$IZHINET" CONFIG="$CONFIG" OUT="$OUT" BACKEND=cpu EVERY=5 N="${SELFTEST_N:-200000}" \
+job=$(IZHINET="$IZHINET" CONFIG="$CONFIG" OUT="$OUT" BACKEND=cpu EVERY=5 N="${SELFTEST_N:-400000}" \
   EXTRA="--set run.t_end=${SELFTEST_T:-60} --threads 1" \
   sbatch --parsable --chdir="$ROOT" --output="$W/job-%j.log" --cpus-per-task=1 "$W/job.sh")
 echo "== submitted job $job"
-deadline=$(($(date +%s) + ${SELFTEST_TIMEOUT:-900}))
+deadline=$(($(date +%s) + ${SELFTEST_TIMEOUT:-1500}))
 while :; do
   state=$(scontrol show job "$job" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p')
   [ "$state" = COMPLETED ] && break
