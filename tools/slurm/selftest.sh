@@ -6,7 +6,8 @@
 #
 #   sudo bash tools/slurm/selftest.sh      # from the repository root; needs root
 #
-# Needs Debian's slurm-wlm and munge (apt-get install slurm-wlm munge). It
+# Needs Debian's slurm-wlm and munge (IZHINET_SLURM=1 bash tools/setup.sh, or
+# apt-get install slurm-wlm munge). It
 # starts munged, slurmctld and slurmd with a private configuration under a
 # temporary folder and stops them at the end. Not in CI: it needs root, system
 # daemons and several minutes (Slurm's time limits are whole minutes).
@@ -14,7 +15,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 IZHINET=${IZHINET:-$ROOT/build/izhinet}
-command -v slurmctld >/dev/null || { echo "selftest: slurm-wlm is not installed (apt-get install slurm-wlm munge)"; exit 77; }
+command -v slurmctld >/dev/null || {
+  echo "selftest: slurm-wlm is not installed (IZHINET_SLURM=1 bash tools/setup.sh, or apt-get install slurm-wlm munge)"
+  exit 77
+}
 [ "$(id -u)" -eq 0 ] || { echo "selftest: needs root (it starts munged, slurmctld, slurmd)"; exit 77; }
 [ -x "$IZHINET" ] || { echo "selftest: build izhinet first ($IZHINET)"; exit 1; }
 
