@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cxxopts.hpp>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <thread>
 
 #include "izhinet/backend.hpp"
+#include "izhinet/checkpoint.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/eta_table.hpp"
@@ -170,7 +172,14 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                                " when the network disagrees with the exact "
                                "mean field, " +
                                std::to_string(criteria::exit_inconclusive) +
-                               " when the verdict is inconclusive (default: 0)");
+                               " when the verdict is inconclusive (default: 0)")(
+      "checkpoint-every",
+      "write DIR/checkpoint.bin every T units of simulated time (rounded to whole recording intervals); a stop "
+      "by SIGTERM, SIGUSR1 or SIGINT always writes one",
+      cxxopts::value<std::string>())("resume",
+                                     "continue the stopped run in folder DIR from its checkpoint to run.t_end "
+                                     "(--set run.t_end=... extends it); outputs are appended",
+                                     cxxopts::value<std::string>());
   const parsed_args p = parse(o, argc, argv);
   const auto& a = p.a;
   if (a.count("help")) {
@@ -184,18 +193,51 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   const std::string which = a["backend"].as<std::string>();
   if (which != "cpu" && which != "cuda" && which != "auto")
     throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
-  model_spec spec = load_from(p);
+  const bool resume = a.count("resume") > 0;
+  if (resume && a.count("config"))
+    throw config_error("--config",
+                       "not with --resume: a resumed run reads DIR/config.toml (--set run.t_end=... may extend it)");
+  if (resume && a.count("out"))
+    throw config_error("--out", "not with --resume: the run continues in the --resume folder");
+  if (resume && a.count("overwrite"))
+    throw config_error("--overwrite", "not with --resume: a resume keeps the outputs");
+  const std::string out = resume ? a["resume"].as<std::string>() : a["out"].as<std::string>();
+  model_spec spec;
+  if (resume) {
+    const std::string path = (fs::path(out) / "config.toml").string();
+    if (!fs::exists(fs::path(out) / checkpoint_name))
+      throw config_error("--resume", "folder '" + shorten(out, 200) + "' holds no " + checkpoint_name +
+                                         " (a run writes one with --checkpoint-every, or when stopped by a signal)");
+    const std::string text = read_config_file(path);
+    set_config_source(path, text);
+    spec = load_config_string(text, p.sets, path);
+  } else {
+    spec = load_from(p);
+  }
   if (a.count("no-meanfield")) spec.meanfield.enabled = false;
+  int64_t checkpoint_every = 0;
+  if (a.count("checkpoint-every")) {
+    const double T = number_option(a, "checkpoint-every", 1e-300, 1e300);
+    const double rec_dt = static_cast<double>(spec.run.record_every) * spec.run.dt;
+    checkpoint_every = std::max<int64_t>(1, std::llround(std::min(T / rec_dt, 1e15)));
+  }
   const bool require_agreement = a.count("require-agreement") > 0;
   if (require_agreement && !spec.meanfield.enabled)
     throw config_error("--require-agreement",
                        "needs the mean-field validator (drop --no-meanfield or set "
                        "meanfield.enabled = true)");
   const int threads = resolve_threads(threads_asked);
-  const std::string out = a["out"].as<std::string>();
   const auto replicas = default_replicas(spec);
   csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));  // before anything is allocated or written
-  const output_folder folder(out, folder_policy(a));
+  const output_folder folder(out, resume ? output_folder::existing::resume : folder_policy(a));
+  // A resume reads and checks its checkpoint before anything is written.
+  const std::string ckpt_path = (fs::path(out) / checkpoint_name).string();
+  checkpoint_data ckpt;
+  if (resume) {
+    ckpt = read_checkpoint(ckpt_path);
+    check_checkpoint(ckpt, ckpt_path, spec, replicas);
+    restore_outputs(ckpt, out, ckpt_path);  // every file checked first; only then cut back
+  }
 
   auto be = choose_backend(which, threads, threads_asked == 0);
   set_device(be->name(), be->device());
@@ -218,6 +260,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                        : replicas.size() > 1 ? "replica_<k>/timeseries.csv (seed = network.seed + k)"
                                              : "timeseries.csv";
   summary["parameters"] = spec_to_json(spec);
+  if (resume) summary["resumed_from_t"] = clean_time(static_cast<double>(ckpt.steps_done) * spec.run.dt);
   write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
   write_json(summary_path, summary);  // a folder always says what it holds, even after kill -9
 
@@ -230,8 +273,16 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   int verdict_status = 0;
   try {
     be->setup(spec, replicas);
-    csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()));
-    write_eta_csv(out, spec, replicas);  // eta of the neurons in spikes.csv
+    if (resume) {
+      be->set_state(ckpt.state);
+      csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()),
+                                       csv_sink::append_at{static_cast<double>(ckpt.steps_done) * spec.run.dt});
+      spdlog::info("resuming from {} at t = {} (step {})", ckpt_path,
+                   format_time(static_cast<double>(ckpt.steps_done) * spec.run.dt), ckpt.steps_done);
+    } else {
+      csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()));
+      write_eta_csv(out, spec, replicas);  // eta of the neurons in spikes.csv
+    }
     std::vector<record_sink*> sinks{csv.get()};
     // The mean fields run on their own thread while the network runs (replica 0).
     if (spec.meanfield.enabled) {
@@ -243,6 +294,13 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
       vo.replica = replicas.front();
       val = std::make_unique<validator>(spec, vo);
       vsink = std::make_unique<validating_sink>(std::vector<validator*>{val.get()});
+      if (resume && ckpt.records_done > 0) {
+        // The mean fields depend on the spec alone and the comparisons on the rows: the validator
+        // is rebuilt by replaying replica 0's recorded rows, read back exactly.
+        const int R = static_cast<int>(replicas.size());
+        val->push(read_recorded_rows(csv_sink::timeseries_path(out, 0, R), spec, 0, R > max_replica_folders,
+                                     ckpt.records_done));
+      }
       sinks.push_back(vsink.get());
       spdlog::info("mean-field validator started (exact and slow-adaptation models, rtol {}){}", spec.meanfield.rtol,
                    replicas.size() > 1 ? "; it compares replica 0" : "");
@@ -252,6 +310,31 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     so.progress_seconds = progress;
     so.stop = &stop;
     if (val) so.progress_extra = [&val] { return val->progress_line(); };
+    if (resume) so.resume = &ckpt;
+    so.checkpoint_every = checkpoint_every;
+    const std::string identity = config_identity(spec);
+    int64_t neurons = 0;
+    for (const auto& r : replicas) neurons += r.n;
+    so.checkpoint = [&](checkpoint_data& c) {
+      using clock = std::chrono::steady_clock;
+      const auto c0 = clock::now();
+      c.config_hash = identity;
+      c.backend = be->name();
+      c.replicas = static_cast<int64_t>(replicas.size());
+      c.populations = spec.num_populations();
+      c.neurons = neurons;
+      be->get_state(c.state);
+      c.files = csv->sync_sizes();
+      const auto c1 = clock::now();
+      const int64_t bytes = write_checkpoint(ckpt_path, c);
+      const double copy_s = std::chrono::duration<double>(c1 - c0).count();
+      const double write_s = std::chrono::duration<double>(clock::now() - c1).count();
+      spdlog::info(
+          "checkpoint at t = {}: {} ({:.1f} MiB; state and outputs synced in {:.3f} s, written in {:.3f} s, "
+          "{:.0f} MiB/s)",
+          format_time(static_cast<double>(c.steps_done) * spec.run.dt), ckpt_path, bytes / 1048576.0, copy_s, write_s,
+          write_s > 0 ? bytes / 1048576.0 / write_s : 0.0);
+    };
     res = simulate(spec, *be, replicas, sink, so);
     csv->close();
     if (val) {

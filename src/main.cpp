@@ -29,7 +29,8 @@ const char* k_usage =
     "\n"
     "izhinet <command> --help shows the options of a command.\n"
     "exit status: 0 done, 2 bad option/config/output folder, 3 internal error, 4 numerical or device failure,\n"
-    "             5 output could not be written, 6 output folder in use, 130 interrupted (see README.md)\n";
+    "             5 output could not be written, 6 output folder in use, 130 interrupted (SIGINT, SIGTERM, SIGUSR1; "
+    "see README.md)\n";
 
 }  // namespace
 
@@ -58,6 +59,7 @@ int main(int argc, char** argv) {
   sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGUSR1, &sa, nullptr);  // what batch systems send before the time limit (izhinet run: checkpoint, stop)
   // A file-size limit (ulimit -f) must be an error on the file (EFBIG), not a kill.
   std::signal(SIGXFSZ, SIG_IGN);
   const std::string command = argv[1];
