@@ -36,6 +36,12 @@ struct simulation_options {
   const std::atomic<bool>* stop = nullptr;      ///< set asynchronously to end the run early
   std::string label;                            ///< prefix for log lines
   std::function<std::string()> progress_extra;  ///< appended to progress lines (e.g. the validator's)
+  /// One network over several ranks (docs/mpi.md): the backend was given the
+  /// same communicator by backend::distribute(). Every rank calls simulate();
+  /// the ranks agree on each call's length and on stopping, and the recorded
+  /// spikes are gathered to rank 0, the only rank whose sink gets spikes
+  /// (every rank's sink gets the same rows). nullptr: one process.
+  communicator* comm = nullptr;
 };
 
 struct simulation_result {
