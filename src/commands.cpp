@@ -15,6 +15,7 @@
 
 #include "izhinet/backend.hpp"
 #include "izhinet/checkpoint.hpp"
+#include "izhinet/communicator.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/eta_table.hpp"
@@ -115,6 +116,17 @@ void reject_unmatched(const cxxopts::ParseResult& a) {
   if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
 }
 
+/// The option every command that runs over MPI ranks accepts (main acts on it).
+void add_mpi_option(cxxopts::Options& o) {
+  o.add_options()("mpi",
+                  "run as MPI ranks: automatic under mpirun/srun; an error in a build without MPI (docs/mpi.md)");
+}
+
+/// The rows of the ranks other than 0, which write nothing.
+struct discard_sink final : record_sink {
+  void on_rows(int, const std::vector<record_row>&) override {}
+};
+
 output_folder::existing folder_policy(const cxxopts::ParseResult& a) {
   return a.count("overwrite") ? output_folder::existing::overwrite : output_folder::existing::refuse;
 }
@@ -180,6 +192,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                                      "continue the stopped run in folder DIR from its checkpoint to run.t_end "
                                      "(--set run.t_end=... extends it); outputs are appended",
                                      cxxopts::value<std::string>());
+  add_mpi_option(o);
   const parsed_args p = parse(o, argc, argv);
   const auto& a = p.a;
   if (a.count("help")) {
@@ -228,19 +241,36 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                        "meanfield.enabled = true)");
   const int threads = resolve_threads(threads_asked);
   const auto replicas = default_replicas(spec);
-  csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));  // before anything is allocated or written
-  const output_folder folder(out, resume ? output_folder::existing::resume : folder_policy(a));
+  // One network over the ranks of an MPI job (docs/mpi.md): every rank runs its slice, rank 0 alone writes.
+  communicator& comm = world();
+  const bool root = comm.root();
+  if (comm.size() > 1 && (resume || checkpoint_every > 0))
+    throw config_error(resume ? "--resume" : "--checkpoint-every",
+                       "not over MPI ranks yet (a checkpoint holds the whole network; run it as one process)");
+  if (comm.size() > spec.network.n)
+    throw config_error("network.n", std::to_string(spec.network.n) + " neurons cannot be split over " +
+                                        std::to_string(comm.size()) +
+                                        " MPI ranks (at most one rank per neuron): "
+                                        "use fewer ranks (mpirun -np) or a larger network");
+  std::unique_ptr<output_folder> folder;
   // A resume reads and checks its checkpoint before anything is written.
   const std::string ckpt_path = (fs::path(out) / checkpoint_name).string();
   checkpoint_data ckpt;
-  if (resume) {
-    ckpt = read_checkpoint(ckpt_path);
-    check_checkpoint(ckpt, ckpt_path, spec, replicas);
-    restore_outputs(ckpt, out, ckpt_path);  // every file checked first; only then cut back
+  if (root) {
+    csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));  // before anything is allocated or written
+    folder = std::make_unique<output_folder>(out, resume ? output_folder::existing::resume : folder_policy(a));
+    if (resume) {
+      ckpt = read_checkpoint(ckpt_path);
+      check_checkpoint(ckpt, ckpt_path, spec, replicas);
+      restore_outputs(ckpt, out, ckpt_path);  // every file checked first; only then cut back
+    }
   }
 
   auto be = choose_backend(which, threads, threads_asked == 0);
+  be->distribute(&comm);
   set_device(be->name(), be->device());
+  if (comm.size() > 1)
+    spdlog::info("MPI: {} ranks, each holding a slice of every population ({} threads per rank)", comm.size(), threads);
   spdlog::info("izhinet {} ({}): {} population(s), n = {}, {} replica(s), scheme {}, dt = {}, t_end = {}, {} steps",
                IZHINET_VERSION,
                std::string(build_info::git_commit).substr(0, 12) + (build_info::git_dirty ? ", dirty" : ""),
@@ -254,6 +284,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   summary["backend"] = be->name();
   summary["device"] = be->device();
   summary["threads"] = be->name() == "cpu" ? threads : 0;
+  summary["ranks"] = comm.size();
   summary["status"] = "running";
   summary["outputs"] = replicas.size() > static_cast<size_t>(max_replica_folders)
                            ? "timeseries.csv (column replica; seed = network.seed + replica)"
@@ -261,8 +292,10 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                                              : "timeseries.csv";
   summary["parameters"] = spec_to_json(spec);
   if (resume) summary["resumed_from_t"] = clean_time(static_cast<double>(ckpt.steps_done) * spec.run.dt);
-  write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
-  write_json(summary_path, summary);  // a folder always says what it holds, even after kill -9
+  if (root) {
+    write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
+    write_json(summary_path, summary);  // a folder always says what it holds, even after kill -9
+  }
 
   // From here on, a failure (a full disk, a device error) stops the run at once and summary.json
   // says how far the files are valid.
@@ -273,19 +306,22 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   int verdict_status = 0;
   try {
     be->setup(spec, replicas);
-    if (resume) {
+    discard_sink discard;
+    std::vector<record_sink*> sinks{&discard};
+    if (root && resume) {
       be->set_state(ckpt.state);
       csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()),
                                        csv_sink::append_at{static_cast<double>(ckpt.steps_done) * spec.run.dt});
       spdlog::info("resuming from {} at t = {} (step {})", ckpt_path,
                    format_time(static_cast<double>(ckpt.steps_done) * spec.run.dt), ckpt.steps_done);
-    } else {
+      sinks = {csv.get()};
+    } else if (root) {
       csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()));
       write_eta_csv(out, spec, replicas);  // eta of the neurons in spikes.csv
+      sinks = {csv.get()};
     }
-    std::vector<record_sink*> sinks{csv.get()};
     // The mean fields run on their own thread while the network runs (replica 0).
-    if (spec.meanfield.enabled) {
+    if (root && spec.meanfield.enabled) {
       validator_options vo;
       vo.out_dir = replicas.size() > 1 && replicas.size() <= static_cast<size_t>(max_replica_folders)
                        ? (fs::path(out) / "replica_0").string()
@@ -309,13 +345,15 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     simulation_options so;
     so.progress_seconds = progress;
     so.stop = &stop;
+    so.comm = &comm;
     if (val) so.progress_extra = [&val] { return val->progress_line(); };
     if (resume) so.resume = &ckpt;
     so.checkpoint_every = checkpoint_every;
     const std::string identity = config_identity(spec);
     int64_t neurons = 0;
     for (const auto& r : replicas) neurons += r.n;
-    so.checkpoint = [&](checkpoint_data& c) {
+    // Checkpoints hold the whole network: one process (over MPI ranks a stop writes none).
+    if (comm.size() == 1) so.checkpoint = [&](checkpoint_data& c) {
       using clock = std::chrono::steady_clock;
       const auto c0 = clock::now();
       c.config_hash = identity;
@@ -336,7 +374,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
           write_s > 0 ? bytes / 1048576.0 / write_s : 0.0);
     };
     res = simulate(spec, *be, replicas, sink, so);
-    csv->close();
+    if (csv) csv->close();
     if (val) {
       const validation_report rep = val->finish(outcome_of(res));
       spdlog::info("validation: {}", rep.verdict());
@@ -349,7 +387,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     if (io) summary["failed_file"] = io->path();
     summary["valid_until_t"] = clean_time(csv ? csv->valid_until() : 0.0);
     summary["note"] = "every file ends in a complete line; the time series and spikes are complete up to valid_until_t";
-    write_json_after_error(summary_path, summary);  // the first error is the one reported
+    if (root) write_json_after_error(summary_path, summary);  // the first error is the one reported
     throw;
   }
 
@@ -362,9 +400,9 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   summary["neuron_steps_per_second"] = res.neuron_steps_per_second;
   summary["spikes_written"] = res.spikes_written;
   summary["spikes_capped"] = res.spikes_capped;
-  write_json(summary_path, summary);
+  if (root) write_json(summary_path, summary);
 
-  if (res.spikes_capped)
+  if (res.spikes_capped && root)
     spdlog::warn("spike output reached run.max_spikes = {}; later spikes were not written", spec.run.max_spikes);
   switch (res.state) {
     case simulation_result::status::completed:
@@ -376,7 +414,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
       }
       return exit_ok;
     case simulation_result::status::interrupted:
-      spdlog::warn("{}; outputs up to t = {} written to {}", res.message, format_time(res.t_reached), out);
+      if (root) spdlog::warn("{}; outputs up to t = {} written to {}", res.message, format_time(res.t_reached), out);
       return exit_interrupted;
     case simulation_result::status::diverged:
       spdlog::error("numerical blow-up: {}", res.message);
@@ -416,6 +454,7 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
       "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
       cxxopts::value<std::string>()->default_value("0"))("progress", "seconds between progress lines (0: none)",
                                                          cxxopts::value<std::string>()->default_value("30"));
+  add_mpi_option(o);
   // cxxopts takes one-letter names as short options: spell the documented --n as --sizes.
   std::vector<std::string> args(argv, argv + argc);
   for (auto& x : args) {

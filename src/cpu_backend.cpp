@@ -24,6 +24,7 @@
 #include "izhinet/backend.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/neuron.hpp"
+#include "izhinet/partition.hpp"
 #include "izhinet/recording.hpp"
 #include "izhinet/sampling.hpp"
 #include "step_barrier.hpp"
@@ -37,6 +38,8 @@ constexpr int64_t k_block = 4096;
 struct segment {
   int64_t begin, end;  // in the flat arrays
   int replica, pop;
+  int64_t first = 0;  ///< global index (within the population) of the neuron at `begin`
+  size_t block0 = 0;  ///< global moment-block index of the block starting at `begin`
 };
 
 /// A thread's share of one segment.
@@ -66,6 +69,8 @@ class cpu_backend final : public backend {
 
   std::string name() const override { return "cpu"; }
 
+  void distribute(communicator* comm) override { comm_ = comm != nullptr && comm->size() > 1 ? comm : nullptr; }
+
   std::string device() const override {
     std::string model = "unknown CPU";
     std::ifstream in("/proc/cpuinfo");
@@ -88,12 +93,18 @@ class cpu_backend final : public backend {
     pop_n_.assign(static_cast<size_t>(R_) * P_, 0);
     kg_.assign(static_cast<size_t>(R_) * P_ * P_, 0.0);
     int64_t total = 0;
+    size_t global_blocks = 0;
+    const int rank = comm_ ? comm_->rank() : 0, ranks = comm_ ? comm_->size() : 1;
     for (int r = 0; r < R_; ++r) {
       const auto sizes = population_sizes(spec, replicas[r].n);
       for (int i = 0; i < P_; ++i) {
-        segs_.push_back({total, total + sizes[i], r, i});
+        // This rank's slice, cut at moment blocks (partition.hpp): the whole population in one process.
+        const population_slice sl = slice_of(sizes[i], rank, ranks, k_block);
+        segs_.push_back(
+            {total, total + sl.count, r, i, sl.first, global_blocks + static_cast<size_t>(sl.first / k_block)});
         pop_n_[r * P_ + i] = sizes[i];
-        total += sizes[i];
+        total += sl.count;
+        global_blocks += static_cast<size_t>((sizes[i] + k_block - 1) / k_block);
       }
       for (int i = 0; i < P_; ++i)
         for (int j = 0; j < P_; ++j)
@@ -118,22 +129,36 @@ class cpu_backend final : public backend {
     for (const segment& g : segs_) {
       const auto& p = spec.populations[g.pop];
       const uint64_t seed = replicas[g.replica].seed;
-      const int64_t n = g.end - g.begin;
-      fill_eta(random, p.eta_bar, p.delta, seed, n, static_cast<uint32_t>(g.pop), 0, n, &eta_[g.begin]);
+      const int64_t n = pop_n_[static_cast<size_t>(g.replica) * P_ + g.pop];
+      fill_eta(random, p.eta_bar, p.delta, seed, n, static_cast<uint32_t>(g.pop), g.first, g.end - g.begin,
+               eta_.data() + g.begin);
     }
-    // Moment blocks: fixed-size pieces of each segment.
+    // Moment blocks: fixed-size pieces of each segment, numbered over the
+    // whole network (all ranks): partial_ has a slot for every block, and this
+    // rank fills its own (the others stay zero for the sum over ranks).
     blocks_.clear();
+    block_id_.clear();
     for (size_t si = 0; si < segs_.size(); ++si)
-      for (int64_t b = segs_[si].begin; b < segs_[si].end; b += k_block)
+      for (int64_t b = segs_[si].begin; b < segs_[si].end; b += k_block) {
+        block_id_.push_back(segs_[si].block0 + static_cast<size_t>((b - segs_[si].begin) / k_block));
         blocks_.push_back({b, std::min(b + k_block, segs_[si].end), segs_[si].replica, segs_[si].pop});
-    partial_.resize(blocks_.size());
-    // Recorded neurons (spike output), in flat indices.
+      }
+    global_block_seg_.clear();
+    for (int r = 0; r < R_; ++r)
+      for (int i = 0; i < P_; ++i)
+        global_block_seg_.resize(
+            global_block_seg_.size() +
+                static_cast<size_t>((pop_n_[static_cast<size_t>(r) * P_ + i] + k_block - 1) / k_block),
+            static_cast<size_t>(r) * P_ + i);
+    partial_.assign(global_block_seg_.size(), pop_moments{});
+    // Recorded neurons (spike output), in flat indices; chosen by global index.
     recorded_.clear();
     if (spec.run.spike_neurons > 0)
       for (const segment& g : segs_) {
-        const int64_t n = g.end - g.begin;
-        for (int64_t k = 0; k < n; ++k)
-          if (is_recorded(k, n, spec.run.spike_neurons)) recorded_.push_back({g.begin + k, g.replica, g.pop, k});
+        const int64_t n = pop_n_[static_cast<size_t>(g.replica) * P_ + g.pop];
+        for (int64_t k = 0; k < g.end - g.begin; ++k)
+          if (is_recorded(g.first + k, n, spec.run.spike_neurons))
+            recorded_.push_back({g.begin + k, g.replica, g.pop, g.first + k});
       }
     pieces_.clear();
     for (int nt : candidates_) pieces_[nt] = split(nt);
@@ -167,6 +192,7 @@ class cpu_backend final : public backend {
     inv_n_.resize(RP);
     for (size_t idx = 0; idx < RP; ++idx) inv_n_[idx] = 1.0 / static_cast<double>(pop_n_[idx]);
     thread_spikes_.assign(threads_, {});
+    global_counts_.assign(2 * RP + 2, 0);
 
     // The call runs as one or more regions; each region has a fixed thread
     // count. Only the adaptive backend uses more than one: a short region
@@ -294,11 +320,38 @@ class cpu_backend final : public backend {
         // reading it here.
         const int64_t* cnt = &counts_[static_cast<size_t>(par) * nt * stride_];
         const int64_t* wgt = &weights_[static_cast<size_t>(par) * nt * stride_];
+        if (comm_) {
+          // Over ranks: thread 0 adds this rank's counts (exact scheme: and
+          // spike weights) and its leave flags and sums them over the ranks
+          // (one integer all-reduce per step: exact, so every rank continues
+          // with the same numbers); the flags make every rank leave after the
+          // same step. Layout: counts [0, RP), weights [RP, 2 RP), flags.
+          if (t == 0) {
+            for (size_t idx = 0; idx < RP; ++idx) {
+              int64_t c = 0, wsum = 0;
+              for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];
+              if (exact_)
+                for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
+              global_counts_[idx] = c;
+              global_counts_[RP + idx] = wsum;
+            }
+            global_counts_[2 * RP] = leave_at[par] == 1;
+            global_counts_[2 * RP + 1] = leave_at[par] == 2;
+            comm_->sum(global_counts_.data(), 2 * RP + 2);
+            leave_at[par] = global_counts_[2 * RP + 1] > 0 ? 2 : global_counts_[2 * RP] > 0 ? 1 : 0;
+          }
+          if (nt > 1) barrier.wait();
+        }
         for (size_t idx = 0; idx < RP; ++idx) {
           int64_t c = 0, wsum = 0;
-          for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];  // integers: order-free
-          if (exact_)
-            for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
+          if (comm_) {
+            c = global_counts_[idx];
+            wsum = global_counts_[RP + idx];
+          } else {
+            for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];  // integers: order-free
+            if (exact_)
+              for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
+          }
           const int j = static_cast<int>(idx % P_);
           // exact: the spikes' weights (fixed point); paper: the count.
           const double jumps = exact_ ? static_cast<double>(wsum) * k_weight_unit : static_cast<double>(c);
@@ -449,7 +502,7 @@ class cpu_backend final : public backend {
         m.sum_v_in = svi;
         m.sum_w_in = swi;
         m.n_in = ni;
-        partial_[bi] = m;
+        partial_[block_id_[bi]] = m;
         continue;
       }
       // exact: cos and sin of the phase, rationally from p (p_cos_sin);
@@ -468,17 +521,26 @@ class cpu_backend final : public backend {
       m.sum_v_all = sva;
       m.sum_cos = sc;
       m.sum_sin = ss;
-      partial_[bi] = m;
+      partial_[block_id_[bi]] = m;
     }
   }
 
   /// Block partial sums added in block order: independent of the thread count.
+  /// Over ranks, the block sums are first summed over the ranks: each block
+  /// lies on one rank and the others add zeros, so this is exact.
   void combine_moments(pop_moments* out, const double* s) {
+    static_assert(sizeof(pop_moments) == 8 * sizeof(double), "pop_moments is summed as doubles");
+    const pop_moments* blocks = partial_.data();
+    if (comm_) {
+      reduced_ = partial_;
+      comm_->sum(reinterpret_cast<double*>(reduced_.data()), 8 * reduced_.size());
+      blocks = reduced_.data();
+    }
     for (int r = 0; r < R_; ++r)
       for (int i = 0; i < P_; ++i) out[r * P_ + i] = pop_moments{};
-    for (size_t bi = 0; bi < blocks_.size(); ++bi) {
-      pop_moments& o = out[blocks_[bi].replica * P_ + blocks_[bi].pop];
-      const pop_moments& m = partial_[bi];
+    for (size_t bi = 0; bi < global_block_seg_.size(); ++bi) {
+      pop_moments& o = out[global_block_seg_[bi]];
+      const pop_moments& m = blocks[bi];
       o.sum_v_in += m.sum_v_in;
       o.sum_w_in += m.sum_w_in;
       o.n_in += m.n_in;
@@ -560,7 +622,11 @@ class cpu_backend final : public backend {
   std::vector<int64_t> pop_n_;
   std::vector<double> kg_, x_, w_, eta_, s_;
   std::vector<double> s_prev_;  ///< s one step earlier (exact scheme's mid-step drive)
-  std::vector<pop_moments> partial_;
+  std::vector<pop_moments> partial_, reduced_;  ///< per global block
+  std::vector<size_t> block_id_;                ///< global index of each of this rank's blocks
+  std::vector<size_t> global_block_seg_;        ///< segment (replica * P + pop) of each global block
+  communicator* comm_ = nullptr;                ///< set when one network spans several ranks
+  std::vector<int64_t> global_counts_;          ///< per-step counts over ranks, spike weights, the two leave flags
   std::vector<recorded_neuron> recorded_;
 };
 

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <complex>
+#include <tuple>
 
 #include "izhinet/errors.hpp"
 #include "izhinet/io.hpp"
@@ -65,6 +66,21 @@ void moments_to_row(const model_spec& spec, const pop_moments* m, const std::vec
 }
 
 namespace {
+
+/// Rank 0 gets every rank's spikes in the order of one process (step,
+/// replica, population, neuron); the other ranks are left none.
+void gather_spikes(communicator& comm, std::vector<spike_event>& spikes) {
+  std::vector<int64_t> mine;
+  mine.reserve(4 * spikes.size());
+  for (const auto& e : spikes) mine.insert(mine.end(), {e.step, e.replica, e.population, e.neuron});
+  const std::vector<int64_t> all = comm.gather(mine);
+  spikes.clear();
+  for (size_t k = 0; k + 3 < all.size(); k += 4)
+    spikes.push_back({all[k], static_cast<int32_t>(all[k + 1]), static_cast<int32_t>(all[k + 2]), all[k + 3]});
+  std::sort(spikes.begin(), spikes.end(), [](const spike_event& a, const spike_event& b) {
+    return std::tie(a.step, a.replica, a.population, a.neuron) < std::tie(b.step, b.replica, b.population, b.neuron);
+  });
+}
 
 bool finite_moments(const pop_moments& m) {
   return std::isfinite(m.sum_w) && std::isfinite(m.sum_v_all) && std::isfinite(m.s);
@@ -126,8 +142,17 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
   std::vector<double> input;
   std::vector<std::vector<record_row>> rows(R);
 
+  communicator* comm = opts.comm != nullptr && opts.comm->size() > 1 ? opts.comm : nullptr;
   while (rec_done < total_records) {
-    if (opts.stop && opts.stop->load()) {
+    bool stop_now = opts.stop && opts.stop->load();
+    if (comm) {
+      // Over ranks: stop when any rank was asked to, and take rank 0's call length.
+      int64_t agree[2] = {stop_now ? 1 : 0, comm->root() ? chunk : 0};
+      comm->sum(agree, 2);
+      stop_now = agree[0] > 0;
+      chunk = static_cast<int>(agree[1]);
+    }
+    if (stop_now) {
       if (opts.checkpoint) checkpoint();
       res.state = simulation_result::status::interrupted;
       res.message = "interrupted by signal at t = " + format_time(rec_done * spr * dt);
@@ -196,6 +221,7 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     }
     for (int r = 0; r < R; ++r)
       if (good > 0) sink.on_rows(r, rows[r]);
+    if (comm) gather_spikes(*comm, cr.spikes);
     if (!cr.spikes.empty()) {
       std::vector<spike_event> keep;
       const int64_t last_good_step = first_step + good * spr;

@@ -18,7 +18,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build: compiler, CMake, OpenMP (with g++), spdlog, cxxopts, toml++, nlohmann-json (every JSON
-# output), OpenSSL libcrypto (SHA-256 of the configuration in the provenance), GoogleTest, Google Benchmark.
+# output), OpenSSL libcrypto (SHA-256 of the configuration in the provenance), GoogleTest, Google Benchmark,
+# Open MPI (optional at build time: one network or one study over several processes, docs/mpi.md).
 BUILD_PKGS=(
   cmake
   g++
@@ -33,6 +34,8 @@ BUILD_PKGS=(
   libgtest-dev
   libbenchmark-dev
   libeigen3-dev
+  libopenmpi-dev
+  openmpi-bin
 )
 # Figures and tools: numpy, matplotlib, scipy (Debian's own packages, not pip).
 PYTHON_PKGS=(

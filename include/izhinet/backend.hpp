@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "izhinet/communicator.hpp"
+#include "izhinet/errors.hpp"
 #include "izhinet/params.hpp"
 
 namespace izhinet {
@@ -96,6 +98,19 @@ class backend {
   virtual std::string name() const = 0;
   /// Human-readable device description (CPU model and threads, GPU name).
   virtual std::string device() const = 0;
+  /// One network over the ranks of `comm` (docs/mpi.md); call before setup().
+  /// The backend then holds the slice_of() (partition.hpp) of every
+  /// population for its rank, adds the P spike counts of each step over the
+  /// ranks through `comm` (one integer sum per step) and the moments at
+  /// recording times, so that advance() returns the whole network's counts
+  /// and moments on every rank; recorded spikes are this rank's neurons only
+  /// (simulate() gathers them), and get_eta/get_state give this rank's slice.
+  /// nullptr or a one-rank communicator: the whole network (the default).
+  virtual void distribute(communicator* comm) {
+    if (comm != nullptr && comm->size() > 1)
+      throw config_error("--backend",
+                         "the " + name() + " backend cannot split one network over ranks yet; use --backend cpu");
+  }
   /// Allocate and initialise: eta from the Lorentzian, v(0) = 0, w(0) = 0, s(0) = 0.
   virtual void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) = 0;
   /// Advance `records * spec.run.record_every` steps starting at global step

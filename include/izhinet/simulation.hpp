@@ -49,6 +49,12 @@ struct simulation_options {
   /// stays on a recording time); calls last about chunk_seconds.
   std::function<void(checkpoint_data&)> checkpoint;
   int64_t checkpoint_every = 0;
+  /// One network over several ranks (docs/mpi.md): the backend was given the
+  /// same communicator by backend::distribute(). Every rank calls simulate();
+  /// the ranks agree on each call's length and on stopping, and the recorded
+  /// spikes are gathered to rank 0, the only rank whose sink gets spikes
+  /// (every rank's sink gets the same rows). nullptr: one process.
+  communicator* comm = nullptr;
 };
 
 struct simulation_result {
