@@ -353,26 +353,27 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     int64_t neurons = 0;
     for (const auto& r : replicas) neurons += r.n;
     // Checkpoints hold the whole network: one process (over MPI ranks a stop writes none).
-    if (comm.size() == 1) so.checkpoint = [&](checkpoint_data& c) {
-      using clock = std::chrono::steady_clock;
-      const auto c0 = clock::now();
-      c.config_hash = identity;
-      c.backend = be->name();
-      c.replicas = static_cast<int64_t>(replicas.size());
-      c.populations = spec.num_populations();
-      c.neurons = neurons;
-      be->get_state(c.state);
-      c.files = csv->sync_sizes();
-      const auto c1 = clock::now();
-      const int64_t bytes = write_checkpoint(ckpt_path, c);
-      const double copy_s = std::chrono::duration<double>(c1 - c0).count();
-      const double write_s = std::chrono::duration<double>(clock::now() - c1).count();
-      spdlog::info(
-          "checkpoint at t = {}: {} ({:.1f} MiB; state and outputs synced in {:.3f} s, written in {:.3f} s, "
-          "{:.0f} MiB/s)",
-          format_time(static_cast<double>(c.steps_done) * spec.run.dt), ckpt_path, bytes / 1048576.0, copy_s, write_s,
-          write_s > 0 ? bytes / 1048576.0 / write_s : 0.0);
-    };
+    if (comm.size() == 1)
+      so.checkpoint = [&](checkpoint_data& c) {
+        using clock = std::chrono::steady_clock;
+        const auto c0 = clock::now();
+        c.config_hash = identity;
+        c.backend = be->name();
+        c.replicas = static_cast<int64_t>(replicas.size());
+        c.populations = spec.num_populations();
+        c.neurons = neurons;
+        be->get_state(c.state);
+        c.files = csv->sync_sizes();
+        const auto c1 = clock::now();
+        const int64_t bytes = write_checkpoint(ckpt_path, c);
+        const double copy_s = std::chrono::duration<double>(c1 - c0).count();
+        const double write_s = std::chrono::duration<double>(clock::now() - c1).count();
+        spdlog::info(
+            "checkpoint at t = {}: {} ({:.1f} MiB; state and outputs synced in {:.3f} s, written in {:.3f} s, "
+            "{:.0f} MiB/s)",
+            format_time(static_cast<double>(c.steps_done) * spec.run.dt), ckpt_path, bytes / 1048576.0, copy_s, write_s,
+            write_s > 0 ? bytes / 1048576.0 / write_s : 0.0);
+      };
     res = simulate(spec, *be, replicas, sink, so);
     if (csv) csv->close();
     if (val) {

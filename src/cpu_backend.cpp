@@ -621,7 +621,7 @@ class cpu_backend final : public backend {
   std::vector<std::vector<spike_event>> thread_spikes_;
   std::vector<int64_t> pop_n_;
   std::vector<double> kg_, x_, w_, eta_, s_;
-  std::vector<double> s_prev_;  ///< s one step earlier (exact scheme's mid-step drive)
+  std::vector<double> s_prev_;                  ///< s one step earlier (exact scheme's mid-step drive)
   std::vector<pop_moments> partial_, reduced_;  ///< per global block
   std::vector<size_t> block_id_;                ///< global index of each of this rank's blocks
   std::vector<size_t> global_block_seg_;        ///< segment (replica * P + pop) of each global block
