@@ -89,7 +89,7 @@ struct control {
 
 /// Everything a kernel needs, passed by value (fixed after setup).
 struct net_view {
-  double* x;  ///< paper: v; exact: theta
+  double* x;  ///< paper: v; exact: the state p of exact_step (v = p/(1 - |p|))
   double* w;
   double* eta;
   const segment* seg;
@@ -105,19 +105,38 @@ struct net_view {
   int64_t sweeps;         ///< sweeps of k_sweep neurons per block
   int64_t spike_neurons;  ///< run.spike_neurons (0: none)
   double dt;
+  double* s_prev;            ///< [R * P] s one step earlier (a scheme with the drive at mid-step)
+  unsigned long long* wacc;  ///< [R * P] this step's spike weights (weighted schemes), units of S::weight_unit
 };
 
 // ---------------------------------------------------------------------------
 // kernels
 // ---------------------------------------------------------------------------
 
+/// One neuron's step of scheme S; a weighted scheme also adds the spike's
+/// weight (fixed point) to `wsum`. `frac`: the spike's time inside the step
+/// (1, the step's end, for the paper scheme).
+template <class S>
+__device__ __forceinline__ int scheme_step(double& x, double& w, double eta, const typename S::coeffs& k,
+                                           unsigned long long& wsum, double& frac) {
+  if constexpr (S::weighted) {
+    int64_t wt;
+    const int sp = S::step(x, w, eta, k, wt, frac);
+    wsum += static_cast<unsigned long long>(wt);
+    return sp;
+  } else {
+    frac = 1.0;
+    return S::step(x, w, eta, k);
+  }
+}
+
 /// Rare path (a recorded neuron spiked): append one event. The counter keeps
 /// counting past the cap so that the host can report how many were dropped.
 __device__ __forceinline__ void record_spike(control* ctl, int64_t spike_neurons, int64_t n, int replica, int pop,
-                                             int64_t k, int64_t row) {
+                                             int64_t k, int64_t row, double frac) {
   if (!is_recorded(k, n, spike_neurons)) return;
   const unsigned long long slot = atomicAdd(&ctl->n_spikes, 1ull);
-  if (slot < ctl->spike_cap) ctl->spikes[slot] = spike_event{ctl->first_step + row, replica, pop, k};
+  if (slot < ctl->spike_cap) ctl->spikes[slot] = spike_event{ctl->first_step + row, replica, pop, k, frac};
 }
 
 /// One step of every neuron of every replica (see the file comment).
@@ -125,11 +144,14 @@ __device__ __forceinline__ void record_spike(control* ctl, int64_t spike_neurons
 /// that several are in flight per thread; the tail of a segment goes neuron by
 /// neuron. The gating variables are read at the start of the step by every
 /// block and written only by the last block, after all others have counted.
+/// A weighted scheme's spike weights are integers (fixed point), summed per
+/// block and added atomically: order-free, the same sums as the CPU backend.
 template <class S>
 __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
-  static_assert(!S::weighted, "the CUDA step kernel sums spike counts; a weighted scheme needs a weight sum per step");
   using block_reduce = cub::BlockReduce<unsigned int, k_threads>;
+  using weight_reduce = cub::BlockReduce<unsigned long long, k_threads>;
   __shared__ typename block_reduce::TempStorage reduce_storage;
+  __shared__ typename weight_reduce::TempStorage weight_storage;
   __shared__ bool is_last_block;
 
   control* ctl = nv.ctl;
@@ -139,10 +161,11 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   const int64_t row = ctl->step;
   const segment_params& pc = sg.p;
   double G, E;
-  synaptic_drive(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
-                 nv.s + static_cast<int64_t>(sg.replica) * P, G, E);
+  S::drive(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
+           nv.s + static_cast<int64_t>(sg.replica) * P, nv.s_prev + static_cast<int64_t>(sg.replica) * P, G, E);
   const double I = pc.fixed_input ? pc.input_value : ctl->input[row * P + sg.pop];
-  const step_coeffs k{pc.alpha + G, I + E, pc.a, pc.b, pc.w_jump, pc.v_peak, pc.v_reset, nv.dt};
+  const typename S::coeffs k = S::make_coeffs(
+      step_coeffs{pc.alpha + G, I + E, pc.a, pc.b, pc.w_jump, pc.v_peak, pc.v_reset, nv.dt}, nv.gc[sg.pop].tau_s);
 
   const int64_t tile = nv.sweeps * k_sweep;
   const int64_t begin = (static_cast<int64_t>(blockIdx.x) - sg.first_block) * tile;
@@ -153,6 +176,8 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   const bool record = nv.spike_neurons > 0;
 
   unsigned int count = 0;
+  unsigned long long wsum = 0;
+  double f0, f1;
   for (int64_t base = begin; base < end; base += k_sweep) {
     if (base + k_sweep <= end) {
       double2 vv[k_pairs], ww[k_pairs], ee[k_pairs];
@@ -165,33 +190,36 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
       }
 #pragma unroll
       for (int j = 0; j < k_pairs; ++j) {
-        const int s0 = S::step(vv[j].x, ww[j].x, ee[j].x, k);
-        const int s1 = S::step(vv[j].y, ww[j].y, ee[j].y, k);
+        const int s0 = scheme_step<S>(vv[j].x, ww[j].x, ee[j].x, k, wsum, f0);
+        const int s1 = scheme_step<S>(vv[j].y, ww[j].y, ee[j].y, k, wsum, f1);
         count += s0 + s1;
         const int64_t p = (base >> 1) + j * k_threads + threadIdx.x;
         reinterpret_cast<double2*>(v)[p] = vv[j];
         reinterpret_cast<double2*>(w)[p] = ww[j];
         if (record && (s0 | s1)) {
-          if (s0) record_spike(ctl, nv.spike_neurons, sg.pop_n, sg.replica, sg.pop, sg.first + 2 * p, row);
-          if (s1) record_spike(ctl, nv.spike_neurons, sg.pop_n, sg.replica, sg.pop, sg.first + 2 * p + 1, row);
+          if (s0) record_spike(ctl, nv.spike_neurons, sg.pop_n, sg.replica, sg.pop, sg.first + 2 * p, row, f0);
+          if (s1) record_spike(ctl, nv.spike_neurons, sg.pop_n, sg.replica, sg.pop, sg.first + 2 * p + 1, row, f1);
         }
       }
     } else {
       for (int64_t n = base + threadIdx.x; n < end; n += k_threads) {
         double x = v[n], y = w[n];
-        const int sp = S::step(x, y, eta[n], k);
+        const int sp = scheme_step<S>(x, y, eta[n], k, wsum, f0);
         v[n] = x;
         w[n] = y;
         count += sp;
-        if (record && sp) record_spike(ctl, nv.spike_neurons, sg.pop_n, sg.replica, sg.pop, sg.first + n, row);
+        if (record && sp) record_spike(ctl, nv.spike_neurons, sg.pop_n, sg.replica, sg.pop, sg.first + n, row, f0);
       }
     }
   }
 
   const unsigned int total = block_reduce(reduce_storage).Sum(count);
+  unsigned long long wtotal = 0;
+  if constexpr (S::weighted) wtotal = weight_reduce(weight_storage).Sum(wsum);
   if (threadIdx.x == 0) {
     if (total) atomicAdd(&ctl->step_spikes[row * nv.RP + sid], total);
-    __threadfence();  // our count is visible before our ticket
+    if (S::weighted && wtotal) atomicAdd(&nv.wacc[sid], wtotal);  // integers: order-free
+    __threadfence();                                              // our count is visible before our ticket
     const unsigned int ticket = atomicAdd(&ctl->ticket, 1u);
     is_last_block = ticket == gridDim.x - 1;
   }
@@ -203,7 +231,13 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   for (int g = threadIdx.x; g < nv.RP; g += k_threads) {
     const unsigned int c = __ldcg(&ctl->step_spikes[row * nv.RP + g]);
     const gating_consts pj = nv.gc[g % P];
-    nv.s[g] = S::gating(nv.s[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump, static_cast<int64_t>(c), nv.inv_n[g]);
+    int64_t weight = static_cast<int64_t>(c);  // unweighted: every spike weighs one unit
+    if constexpr (S::weighted) {               // the spikes' weights, each decayed from its own time
+      weight = static_cast<int64_t>(__ldcg(&nv.wacc[g]));
+      nv.wacc[g] = 0;
+    }
+    if constexpr (S::mid_drive) nv.s_prev[g] = nv.s[g];
+    nv.s[g] = S::gating(nv.s[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump, weight, nv.inv_n[g]);
   }
   if (threadIdx.x == 0) {
     ctl->ticket = 0;
@@ -374,6 +408,8 @@ class cuda_backend final : public backend {
     destroy_graphs();
     ready_ = false;
     layout_ = network_layout::build(spec, replicas, k_align);
+    spec_ = spec;
+    replicas_ = replicas;
     const network_layout& L = layout_;
     P_ = L.P;
     R_ = L.R;
@@ -433,8 +469,10 @@ class cuda_backend final : public backend {
     upload(d_e_r_, L.e_r, device_bytes_, stream_);
     upload(d_gc_, gc, device_bytes_, stream_);
     upload(d_inv_n_, L.inv_n, device_bytes_, stream_);
-    d_s_.allocate(RP_, device_bytes_);
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_s_.get(), 0, RP_ * sizeof(double), stream_));
+    d_s_.allocate(2 * static_cast<size_t>(RP_), device_bytes_);  // s, then s one step earlier
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_s_.get(), 0, 2 * static_cast<size_t>(RP_) * sizeof(double), stream_));
+    d_wacc_.allocate(RP_, device_bytes_);
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_wacc_.get(), 0, RP_ * sizeof(unsigned long long), stream_));
     d_ctl_.allocate(1, device_bytes_);
     IZH_CUDA_CHECK(cudaMemsetAsync(d_ctl_.get(), 0, sizeof(control), stream_));
     spike_cap_ = L.spike_neurons > 0 ? static_cast<size_t>(std::max<int64_t>(spec.run.max_spikes, 0)) : 0;
@@ -446,9 +484,12 @@ class cuda_backend final : public backend {
     d_moments_.reset();
 
     seg_host_ = segs;
-    view_ = net_view{d_x_.get(),   d_w_.get(),  d_eta_.get(),    d_seg_.get(), d_block_seg_.get(), d_kg_.get(),
-                     d_e_r_.get(), d_gc_.get(), d_inv_n_.get(),  d_s_.get(),   d_ctl_.get(),       P_,
-                     RP_,          sweeps_,     L.spike_neurons, L.dt};
+    view_ = net_view{d_x_.get(),   d_w_.get(),   d_eta_.get(), d_seg_.get(),   d_block_seg_.get(),
+                     d_kg_.get(),  d_e_r_.get(), d_gc_.get(),  d_inv_n_.get(), d_s_.get(),
+                     d_ctl_.get(), P_,           RP_,          sweeps_,        L.spike_neurons,
+                     L.dt,         nullptr,      nullptr};
+    view_.s_prev = d_s_.get() + RP_;
+    view_.wacc = d_wacc_.get();
 
     // eta is computed on the host by the CPU backend's own function and
     // uploaded in chunks: bit-identical on both backends (device tan() may
@@ -575,6 +616,47 @@ class cuda_backend final : public backend {
     return s;
   }
 
+  // Device arrays are padded per segment; the global order has no padding.
+  void get_state(backend_state& out) override {
+    check_replica(0);
+    out = state_layout(spec_);
+    for (auto& a : out.arrays) {
+      if (a.name == "s" || a.name == "s_prev") {  // d_s_ holds s, then s one step earlier
+        a.values.resize(RP_);
+        IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data(), d_s_.get() + (a.name == "s" ? 0 : RP_), RP_ * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream_));
+        continue;
+      }
+      const device_buffer<double>& d = a.name == "w" ? d_w_ : d_x_;
+      a.values.resize(static_cast<size_t>(state_length(a.per, spec_, replicas_)));
+      int64_t at = 0;
+      for (const segment& sg : seg_host_) {
+        IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data() + at, d.get() + sg.offset, sg.n * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream_));
+        at += sg.n;
+      }
+    }
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void set_state(const backend_state& in) override {
+    check_replica(0);
+    check_state(in, spec_, replicas_);
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    IZH_CUDA_CHECK(cudaMemcpy(d_s_.get(), in.find("s")->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
+    if (const state_array* sp = in.find("s_prev"))
+      IZH_CUDA_CHECK(cudaMemcpy(d_s_.get() + RP_, sp->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
+    for (const char* name : {state_x_name(spec_), "w"}) {
+      const std::vector<double>& h = in.find(name)->values;
+      const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_x_;
+      int64_t at = 0;
+      for (const segment& sg : seg_host_) {
+        IZH_CUDA_CHECK(cudaMemcpy(d.get() + sg.offset, h.data() + at, sg.n * sizeof(double), cudaMemcpyHostToDevice));
+        at += sg.n;
+      }
+    }
+  }
+
  private:
   void check_replica(int replica) const {
     if (!ready_) throw internal_error("cuda backend: state requested before setup()");
@@ -665,6 +747,8 @@ class cuda_backend final : public backend {
   int64_t graph_steps_ = 1;
 
   network_layout layout_;
+  model_spec spec_;
+  std::vector<replica_spec> replicas_;
   bool ready_ = false;
   int P_ = 0, R_ = 0, RP_ = 0, blocks_ = 0;
   int64_t spr_ = 1, sweeps_ = 1;
@@ -681,6 +765,7 @@ class cuda_backend final : public backend {
   device_buffer<spike_event> d_spikes_;
   device_buffer<unsigned int> d_step_spikes_;
   device_buffer<pop_moments> d_moments_;
+  device_buffer<unsigned long long> d_wacc_;
   pinned_buffer<control> h_ctl_;
   pinned_buffer<double> h_input_;
   pinned_buffer<unsigned int> h_step_spikes_;

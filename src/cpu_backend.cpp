@@ -1,9 +1,14 @@
 // CPU backend: OpenMP threads over a flat array of all replicas' neurons.
 //
-// Determinism: the neuron update is per-neuron independent and spike counts
-// are integers, so results do not depend on the thread count. The floating
+// Determinism: the neuron update is per-neuron independent, and spike counts
+// and the exact scheme's spike weights are integers (weights in fixed point,
+// units of 2^-32), so results do not depend on the thread count. The floating
 // sums behind <v> and <w> are taken in fixed blocks of k_block neurons whose
-// partial sums are added in block order, whatever the thread count.
+// partial sums are added in block order, whatever the thread count. Over
+// several ranks (distribute()) every population is cut at multiples of
+// k_block (network_layout's partition), the per-step integers are summed over
+// the ranks and the blocks keep their global numbering, so the results are
+// also the same for every rank count.
 #include <omp.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -16,10 +21,12 @@
 #include <limits>
 #include <map>
 #include <tuple>
+#include <type_traits>
 
 #include "izhinet/backend.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/network_layout.hpp"
+#include "izhinet/partition.hpp"
 #include "izhinet/scheme.hpp"
 #include "step_barrier.hpp"
 
@@ -60,8 +67,11 @@ class cpu_backend final : public backend {
     c.host_threads = threads_;
     c.batch_neuron_steps = 1e11;
     c.stops_within_call = true;
+    c.distributes = true;
     return c;
   }
+
+  void distribute(communicator* comm) override { comm_ = comm != nullptr && comm->size() > 1 ? comm : nullptr; }
 
   std::string device() const override {
     std::string model = "unknown CPU";
@@ -76,7 +86,13 @@ class cpu_backend final : public backend {
   }
 
   void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) override {
-    layout_ = network_layout::build(spec, replicas);
+    spec_ = spec;
+    replicas_ = replicas;
+    // This rank's slice of every population, cut at moment blocks (the whole
+    // population in one process).
+    const partition_spec part =
+        comm_ ? partition_spec::ranks_of(comm_->rank(), comm_->size(), k_block) : partition_spec{};
+    layout_ = network_layout::build(spec, replicas, 1, part);
     const network_layout& L = layout_;
     R_ = L.R;
     P_ = L.P;
@@ -95,14 +111,25 @@ class cpu_backend final : public backend {
     w_.assign(total, 0.0);
     eta_.resize(total);
     s_.assign(static_cast<size_t>(R_) * P_, 0.0);
+    s_prev_.assign(static_cast<size_t>(R_) * P_, 0.0);
     for (size_t si = 0; si < L.segments.size(); ++si)
       L.fill_eta(si, 0, L.segments[si].count, &eta_[L.segments[si].offset]);
-    // Moment blocks: fixed-size pieces of each segment.
+    // Moment blocks: fixed-size pieces of each segment, numbered over the
+    // whole network (all ranks): partial_ has a slot for every block, and this
+    // rank fills its own (the others stay zero for the sum over ranks).
     blocks_.clear();
-    for (size_t si = 0; si < segs_.size(); ++si)
-      for (int64_t b = segs_[si].begin; b < segs_[si].end; b += k_block)
+    block_id_.clear();
+    global_block_seg_.clear();
+    for (size_t si = 0; si < segs_.size(); ++si) {
+      const layout_segment& g = L.segments[si];
+      const size_t block0 = global_block_seg_.size() + static_cast<size_t>(g.first / k_block);
+      for (int64_t b = segs_[si].begin; b < segs_[si].end; b += k_block) {
+        block_id_.push_back(block0 + static_cast<size_t>((b - segs_[si].begin) / k_block));
         blocks_.push_back({b, std::min(b + k_block, segs_[si].end), segs_[si].replica, segs_[si].pop});
-    partial_.resize(blocks_.size());
+      }
+      global_block_seg_.resize(global_block_seg_.size() + static_cast<size_t>((g.n + k_block - 1) / k_block), si);
+    }
+    partial_.assign(global_block_seg_.size(), moment_zero());
     pieces_.clear();
     for (int nt : candidates_) pieces_[nt] = split(nt);
     calls_ = 0;
@@ -128,8 +155,10 @@ class cpu_backend final : public backend {
     counts_.assign(2 * static_cast<size_t>(threads_) * stride_, 0);
     weights_.assign(counts_.size(), 0);
     coeffs_.resize(static_cast<size_t>(threads_) * nseg);
-    s_local_.resize(static_cast<size_t>(threads_) * RP);
+    ecoeffs_.resize(static_cast<size_t>(threads_) * nseg);
+    s_local_.resize(static_cast<size_t>(threads_) * 2 * RP);
     thread_spikes_.assign(threads_, {});
+    global_counts_.assign(2 * RP + 2, 0);
 
     // The call runs as one or more regions; each region has a fixed thread
     // count. Only the adaptive backend uses more than one: a short region
@@ -173,6 +202,24 @@ class cpu_backend final : public backend {
   std::vector<double> get_s(int replica) override {
     return std::vector<double>(s_.begin() + replica * P_, s_.begin() + (replica + 1) * P_);
   }
+  // The flat arrays (alignment 1) are already in the global order of
+  // backend_state; over several ranks they hold this rank's slice only.
+  void get_state(backend_state& out) override {
+    out = state_layout(spec_);
+    for (auto& a : out.arrays) {
+      const std::vector<double>& from = a.name == "w" ? w_ : a.name == "s" ? s_ : a.name == "s_prev" ? s_prev_ : x_;
+      a.values = from;
+    }
+  }
+  void set_state(const backend_state& in) override {
+    check_state(in, spec_, replicas_);
+    if (static_cast<int64_t>(x_.size()) != state_length(state_array::extent::per_neuron, spec_, replicas_))
+      throw internal_error("cpu_backend::set_state: the state of one rank's slice cannot be set");
+    x_ = in.find(state_x_name(spec_))->values;
+    w_ = in.find("w")->values;
+    s_ = in.find("s")->values;
+    if (const state_array* sp = in.find("s_prev")) s_prev_ = sp->values;
+  }
 
  private:
   std::pair<int64_t, int64_t> replica_range(int replica) const {
@@ -185,11 +232,13 @@ class cpu_backend final : public backend {
   /// (then *stopped). Returns the step reached.
   ///
   /// One barrier per step: every thread updates its share, publishes its
-  /// integer spike counts (double buffered by step parity), meets the others,
-  /// then sums the counts and updates its own copy of s. The copies agree bit
-  /// for bit (same integers, same arithmetic), so no serial section is needed
-  /// between steps. A second barrier is taken only at recording times, before
-  /// the moment blocks are combined. One thread: no OpenMP region at all.
+  /// integer spike counts and, for a weighted scheme, spike weights (double
+  /// buffered by step parity), meets the others, then sums them and updates
+  /// its own copy of s (and of s one step earlier, for a scheme whose drive
+  /// is taken at mid-step). The copies agree bit for bit (same integers, same
+  /// arithmetic), so no serial section is needed between steps. Over ranks
+  /// thread 0 sums the integers over the ranks first (one more barrier). A second barrier is taken only at recording
+  /// times, before the moment blocks are combined. One thread: no OpenMP region at all.
   int64_t run_region(int nt, int64_t m0, int64_t steps, double budget, int64_t first_step,
                      const std::vector<double>& input, chunk_result& out, const std::atomic<bool>* stop,
                      bool* stopped) {
@@ -212,20 +261,24 @@ class cpu_backend final : public backend {
     int leave_at[2] = {0, 0};  // 0: go on; 1: budget spent; 2: stop requested
     int64_t reached = m0;
     detail::step_barrier barrier(nt);
+    using coeffs = typename S::coeffs;
     auto run = [&](int t) {
-      double* s = &s_local_[static_cast<size_t>(t) * RP];
+      double* s = &s_local_[static_cast<size_t>(t) * 2 * RP];
+      double* s_prev = s + RP;
       std::copy(s_.begin(), s_.end(), s);
-      step_coeffs* co = &coeffs_[static_cast<size_t>(t) * nseg];
+      std::copy(s_prev_.begin(), s_prev_.end(), s_prev);
+      coeffs* co = coeff_rows<S>() + static_cast<size_t>(t) * nseg;
       for (int64_t m = m0; m < steps; ++m) {
         const int par = static_cast<int>(m & 1);
         for (const piece& pc : thread_pieces[t]) {
           const segment& g = segs_[pc.seg];
           const segment_params& p = L.params[pc.seg];
+          const size_t r0 = static_cast<size_t>(g.replica) * P_;
           double G, E;
-          synaptic_drive(P_, g.pop, &L.kg[static_cast<size_t>(g.replica) * P_ * P_], L.e_r.data(),
-                         &s[static_cast<size_t>(g.replica) * P_], G, E);
+          S::drive(P_, g.pop, &L.kg[r0 * P_], L.e_r.data(), &s[r0], &s_prev[r0], G, E);
           const double I = p.fixed_input ? p.input_value : input[m * P_ + g.pop];
-          co[pc.seg] = step_coeffs{p.alpha + G, I + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset, L.dt};
+          co[pc.seg] = S::make_coeffs(step_coeffs{p.alpha + G, I + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset, L.dt},
+                                      L.tau_s[g.pop]);
         }
         step_range<S>(thread_pieces[t], t, par, first_step + m, co);
         if (t == 0) {
@@ -240,15 +293,42 @@ class cpu_backend final : public backend {
         // reading it here.
         const int64_t* cnt = &counts_[static_cast<size_t>(par) * nt * stride_];
         const int64_t* wgt = S::weighted ? &weights_[static_cast<size_t>(par) * nt * stride_] : cnt;
-        for (size_t idx = 0; idx < RP; ++idx) {
-          int64_t c = 0, wsum = 0;
-          for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];  // integers: order-free
+        // This rank's count and weight of segment idx (integers: order-free).
+        auto local_sums = [&](size_t idx, int64_t& c, int64_t& wsum) {
+          c = 0;
+          wsum = 0;
+          for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];
           if constexpr (S::weighted) {
             for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
           } else {
             wsum = c;  // every spike weighs one unit
           }
+        };
+        if (comm_) {
+          // Over ranks: thread 0 sums this rank's counts, weights and leave
+          // flags over the ranks (one integer all-reduce per step: exact, so
+          // every rank continues with the same numbers); the flags make every
+          // rank leave after the same step. Layout: counts [0, RP), weights
+          // [RP, 2 RP), the two flags.
+          if (t == 0) {
+            for (size_t idx = 0; idx < RP; ++idx) local_sums(idx, global_counts_[idx], global_counts_[RP + idx]);
+            global_counts_[2 * RP] = leave_at[par] == 1;
+            global_counts_[2 * RP + 1] = leave_at[par] == 2;
+            comm_->sum(global_counts_.data(), 2 * RP + 2);
+            leave_at[par] = global_counts_[2 * RP + 1] > 0 ? 2 : global_counts_[2 * RP] > 0 ? 1 : 0;
+          }
+          if (nt > 1) barrier.wait();
+        }
+        for (size_t idx = 0; idx < RP; ++idx) {
+          int64_t c, wsum;
+          if (comm_) {
+            c = global_counts_[idx];
+            wsum = global_counts_[RP + idx];
+          } else {
+            local_sums(idx, c, wsum);
+          }
           const int j = static_cast<int>(idx % P_);
+          s_prev[idx] = s[idx];
           s[idx] = S::gating(s[idx], L.dt, L.tau_s[j], L.decay[j], L.s_jump[j], wsum, L.inv_n[idx]);
           if (t == 0) out.step_spikes[static_cast<size_t>(m) * RP + idx] = static_cast<uint32_t>(c);
         }
@@ -263,6 +343,7 @@ class cpu_backend final : public backend {
             reached = m + 1;
             *stopped = leave_at[par] == 2;
             std::copy(s, s + RP, s_.begin());
+            std::copy(s_prev, s_prev + RP, s_prev_.begin());
           }
           break;
         }
@@ -283,7 +364,8 @@ class cpu_backend final : public backend {
   /// one at a time, so that their spike comes from the step function itself;
   /// the vectorised loop runs between them.
   template <class S>
-  void step_range(const std::vector<piece>& my_pieces, int t, int par, int64_t global_step, const step_coeffs* co) {
+  void step_range(const std::vector<piece>& my_pieces, int t, int par, int64_t global_step,
+                  const typename S::coeffs* co) {
     double* __restrict x = x_.data();
     double* __restrict w = w_.data();
     const double* __restrict eta = eta_.data();
@@ -295,15 +377,17 @@ class cpu_backend final : public backend {
       for (size_t q = 0; q < segs_.size(); ++q) my_w[q] = 0;
     const std::vector<layout_recorded>& rec = layout_.recorded;
     for (const piece& pc : my_pieces) {
-      const step_coeffs k = co[pc.seg];
+      const typename S::coeffs k = co[pc.seg];
       int64_t c = 0, wsum = 0, i = pc.begin;
       for (size_t q = pc.rec_begin; q < pc.rec_end; ++q) {
         const layout_recorded& rn = rec[q];
         c += step_run<S>(x, w, eta, i, rn.flat, k, wsum);
-        const int spiked = S::weighted ? S::step(x[rn.flat], w[rn.flat], eta[rn.flat], k, wsum)
-                                       : S::step(x[rn.flat], w[rn.flat], eta[rn.flat], k);
+        int64_t wt;
+        double f;
+        const int spiked = S::step(x[rn.flat], w[rn.flat], eta[rn.flat], k, wt, f);
         c += spiked;
-        if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local});
+        wsum += wt;
+        if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local, f});
         i = rn.flat + 1;
       }
       c += step_run<S>(x, w, eta, i, pc.end, k, wsum);
@@ -313,23 +397,37 @@ class cpu_backend final : public backend {
   }
 
   /// Steps neurons [begin, end); returns their spikes and adds their gating
-  /// weight to `wsum` (weighted schemes only). The paper scheme's loop is
-  /// branch-free and vectorised.
+  /// weight to `wsum` (weighted schemes only; unweighted ones use the count).
+  /// Both schemes' steps are branch-free and the loops vectorise (the integer
+  /// reductions are order-free).
   template <class S>
   static int64_t step_run(double* __restrict x, double* __restrict w, const double* __restrict eta, int64_t begin,
-                          int64_t end, const step_coeffs& k, int64_t& wsum) {
+                          int64_t end, const typename S::coeffs& k, int64_t& wsum) {
     int64_t c = 0;
     if constexpr (S::weighted) {
       int64_t ws = 0;
-      for (int64_t i = begin; i < end; ++i) c += S::step(x[i], w[i], eta[i], k, ws);
+#pragma omp simd reduction(+ : c, ws)
+      for (int64_t i = begin; i < end; ++i) {
+        int64_t wt;
+        double f;
+        c += S::step(x[i], w[i], eta[i], k, wt, f);
+        ws += wt;
+      }
       wsum += ws;
-    } else if constexpr (S::kind == scheme_kind::paper) {
-#pragma omp simd reduction(+ : c)
-      for (int64_t i = begin; i < end; ++i) c += S::step(x[i], w[i], eta[i], k);
     } else {
+#pragma omp simd reduction(+ : c)
       for (int64_t i = begin; i < end; ++i) c += S::step(x[i], w[i], eta[i], k);
     }
     return c;
+  }
+
+  /// The per-thread, per-segment coefficient rows of scheme S.
+  template <class S>
+  typename S::coeffs* coeff_rows() {
+    if constexpr (std::is_same_v<typename S::coeffs, exact_coeffs>)
+      return ecoeffs_.data();
+    else
+      return coeffs_.data();
   }
 
   /// Partial sums of fixed blocks, blocks dealt round-robin-free in a static
@@ -365,25 +463,51 @@ class cpu_backend final : public backend {
         m.w_in = swi;
         m.n_in = ni;
       } else {
-        // In order (a vectorised cos/sin would not be the scalar one bit for bit).
-        for (int64_t i = b.begin; i < b.end; ++i) S::accumulate(m, x[i], w[i], p.v_reset, p.v_peak);
+        // exact: cos and sin rationally from p (p_cos_sin), vectorised like
+        // the paper's sums, same fixed blocks.
+        double sw = 0, sx = 0, sc = 0, ss = 0;
+#pragma omp simd reduction(+ : sw, sx, sc, ss)
+        for (int64_t i = b.begin; i < b.end; ++i) {
+          moment_sums e = moment_zero();
+          S::accumulate(e, x[i], w[i], p.v_reset, p.v_peak);
+          sw += e.w;
+          sx += e.x_all;
+          sc += e.cos;
+          ss += e.sin;
+        }
+        m.w = sw;
+        m.x_all = sx;
+        m.cos = sc;
+        m.sin = ss;
       }
-      partial_[bi] = m;
+      partial_[block_id_[bi]] = m;
     }
   }
 
-  /// Block partial sums added in block order: independent of the thread count.
+  /// Block partial sums added in global block order: independent of the
+  /// thread count. Over ranks, the block sums are first summed over the
+  /// ranks: each block lies on one rank and the others add zeros, so this is
+  /// exact and independent of the rank count.
   void combine_moments(pop_moments* out, const double* s) {
+    static_assert(sizeof(moment_sums) == 7 * sizeof(double), "moment_sums is summed as doubles");
+    const moment_sums* blocks = partial_.data();
+    if (comm_) {
+      reduced_ = partial_;
+      comm_->sum(reinterpret_cast<double*>(reduced_.data()), 7 * reduced_.size());
+      blocks = reduced_.data();
+    }
     std::vector<moment_sums>& acc = combined_;
     acc.assign(static_cast<size_t>(R_) * P_, moment_zero());
-    for (size_t bi = 0; bi < blocks_.size(); ++bi) {
-      moment_sums& o = acc[static_cast<size_t>(blocks_[bi].replica) * P_ + blocks_[bi].pop];
-      o = o + partial_[bi];
+    for (size_t bi = 0; bi < global_block_seg_.size(); ++bi) {
+      moment_sums& o = acc[global_block_seg_[bi]];
+      o = o + blocks[bi];
     }
     for (size_t idx = 0; idx < acc.size(); ++idx) out[idx] = to_pop_moments(acc[idx], s[idx]);
   }
 
   network_layout layout_;
+  model_spec spec_;
+  std::vector<replica_spec> replicas_;
   int threads_;
   int R_ = 0, P_ = 0;
   int64_t total_ = 0;
@@ -440,15 +564,22 @@ class cpu_backend final : public backend {
     }
     return out;
   }
-  std::vector<step_coeffs> coeffs_;  ///< per thread, per segment
-  size_t stride_ = 0;                ///< per-thread row length of counts_
-  std::vector<int64_t> counts_;      ///< [parity][thread][segment] spikes
-  std::vector<int64_t> weights_;     ///< [parity][thread][segment] gating weights (weighted schemes only)
+  std::vector<step_coeffs> coeffs_;    ///< paper: per thread, per segment
+  std::vector<exact_coeffs> ecoeffs_;  ///< exact: per thread, per segment
+  size_t stride_ = 0;                  ///< per-thread row length of counts_
+  std::vector<int64_t> counts_;        ///< [parity][thread][segment] spikes
+  std::vector<int64_t> weights_;       ///< [parity][thread][segment] gating weights (weighted schemes only)
   std::vector<double> s_local_;
   std::vector<std::vector<spike_event>> thread_spikes_;
-  std::vector<double> x_;  ///< v (paper) or theta (exact) of every owned neuron
+  std::vector<double> x_;  ///< v (paper) or p (exact, v = p/(1 - |p|)) of every owned neuron
   std::vector<double> w_, eta_, s_;
-  std::vector<moment_sums> partial_, combined_;
+  std::vector<double> s_prev_;                  ///< s one step earlier (a mid-step drive's scheme)
+  std::vector<moment_sums> partial_, reduced_;  ///< per global block (all ranks)
+  std::vector<moment_sums> combined_;
+  std::vector<size_t> block_id_;          ///< global index of each of this rank's blocks
+  std::vector<size_t> global_block_seg_;  ///< segment (replica * P + pop) of each global block
+  communicator* comm_ = nullptr;          ///< set when one network spans several ranks
+  std::vector<int64_t> global_counts_;    ///< per-step counts over ranks, spike weights, the two leave flags
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "izhinet/errors.hpp"
+#include "izhinet/partition.hpp"
 #include "izhinet/recording.hpp"
 #include "izhinet/sampling.hpp"
 
@@ -88,6 +89,8 @@ network_layout network_layout::build(const model_spec& spec, const std::vector<r
     throw internal_error("network_layout: partition.first needs one entry per population");
   if (!part.count.empty() && static_cast<int>(part.count.size()) != P)
     throw internal_error("network_layout: partition.count needs one entry per population");
+  if (part.ranks < 1 || part.rank < 0 || part.rank >= part.ranks || part.block < 1)
+    throw internal_error("network_layout: partition rank out of range");
 
   L.e_r = spec.synapse.e_r;
   L.tau_s = spec.synapse.tau_s;
@@ -108,8 +111,13 @@ network_layout network_layout::build(const model_spec& spec, const std::vector<r
     L.replica_n[r] = rep.n;
     for (int i = 0; i < P; ++i) {
       const int64_t n = sizes[i];
-      const int64_t first = part.first.empty() ? 0 : std::min(std::max<int64_t>(part.first[i], 0), n);
-      const int64_t count = part.count.empty() ? n - first : std::min(std::max<int64_t>(part.count[i], 0), n - first);
+      int64_t first = part.first.empty() ? 0 : std::min(std::max<int64_t>(part.first[i], 0), n);
+      int64_t count = part.count.empty() ? n - first : std::min(std::max<int64_t>(part.count[i], 0), n - first);
+      if (part.ranks > 1) {
+        const population_slice sl = slice_of(n, part.rank, part.ranks, part.block);
+        first = sl.first;
+        count = sl.count;
+      }
       L.segments.push_back({r, i, n, first, count, offset, rep.seed});
       offset += (count + align - 1) / align * align;
       L.owned += count;

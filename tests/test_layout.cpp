@@ -177,6 +177,36 @@ TEST(Layout, APartitionOwnsTheSliceItNames) {
   EXPECT_EQ(locals, (std::vector<int64_t>{30, 40, 50, 60}));
 }
 
+TEST(Layout, RankSlicesTileEveryPopulationOnMomentBlocks) {
+  // Three ranks over replicas of different sizes: the slices of each
+  // population are disjoint, cover it, start on multiples of the block, and
+  // their eta is the whole network's.
+  model_spec m = paper_two_populations(0.12, 0.5);
+  m.network.sampling = sampling_kind::random;
+  const std::vector<replica_spec> reps = {replica_spec{1000, 3}, replica_spec{130, 4}};
+  const network_layout whole = network_layout::build(m, reps);
+  const int ranks = 3;
+  const int64_t block = 64;
+  for (size_t seg = 0; seg < whole.segments.size(); ++seg) {
+    const int64_t n = whole.segments[seg].n;
+    std::vector<double> all(static_cast<size_t>(n));
+    whole.fill_eta(seg, 0, n, all.data());
+    int64_t next = 0;
+    for (int r = 0; r < ranks; ++r) {
+      const network_layout L = network_layout::build(m, reps, 1, partition_spec::ranks_of(r, ranks, block));
+      const layout_segment& g = L.segments[seg];
+      EXPECT_EQ(g.n, n);
+      EXPECT_EQ(g.first, next) << "segment " << seg << " rank " << r;
+      EXPECT_EQ(g.first % block == 0 || g.count == 0, true);
+      std::vector<double> mine(static_cast<size_t>(g.count));
+      if (g.count > 0) L.fill_eta(seg, 0, g.count, mine.data());
+      for (int64_t k = 0; k < g.count; ++k) EXPECT_EQ(mine[k], all[g.first + k]);
+      next = g.first + g.count;
+    }
+    EXPECT_EQ(next, n);
+  }
+}
+
 TEST(Layout, BadOverridesAreRefusedNamingTheKey) {
   const model_spec m = paper_two_populations(0.12, 0.5);
   replica_spec r{100, 1};
@@ -220,15 +250,39 @@ TEST(Philox, MatchesThePublishedKnownAnswerVectors) {
 TEST(Scheme, PaperWeightsAreSpikeCountsAndGatingIsTheSharedFormula) {
   // An unweighted scheme adds exactly one unit per spike, so its gating
   // update is the shared gating_step with the spike count.
-  double v = 250, w = 0;
+  double v = 250, w = 0, frac = 0;
   int64_t weight = 0;
   const step_coeffs k{0.6, 0.0, 0.01, -0.01, 0.02, 200, -200, 1e-3};
-  EXPECT_EQ(paper_scheme::step(v, w, 0.1, k, weight), 1);
+  EXPECT_EQ(paper_scheme::step(v, w, 0.1, k, weight, frac), 1);
   EXPECT_EQ(weight, 1);
+  EXPECT_EQ(frac, 1.0);
   EXPECT_EQ(paper_scheme::gating(0.3, 1e-3, 2.6, 0.9, 1.2, 7, 0.01),
             gating_step(false, 0.3, 1e-3, 2.6, 0.9, 1.2, 7.0, 0.01));
-  EXPECT_EQ(exact_scheme::gating(0.3, 1e-3, 2.6, 0.9, 1.2, 7, 0.01),
-            gating_step(true, 0.3, 1e-3, 2.6, 0.9, 1.2, 7.0, 0.01));
+  // The exact scheme's weights are fixed point, units of 2^-32 spikes.
+  EXPECT_EQ(exact_scheme::gating(0.3, 1e-3, 2.6, 0.9, 1.2, int64_t{3} << 32, 0.01),
+            gating_step(true, 0.3, 1e-3, 2.6, 0.9, 1.2, 3.0, 0.01));
+}
+
+TEST(Scheme, ExactTraitIsExactStepWithItsCoefficients) {
+  // The trait adds nothing to the shared arithmetic: a spike from v = 1e6
+  // (p next to 1) must cross infinity within the step, with the weight
+  // round(2^32 e^{-(1-f) h/tau_s}) in (0, 2^32] and f in [0, 1].
+  const step_coeffs k{0.6, 0.1, 0.01, -0.01, 0.02, 200, -200, 1e-3};
+  const exact_scheme::coeffs c = exact_scheme::make_coeffs(k, 2.6);
+  double p1 = v_to_p(1e6), w1 = 0.2, f1 = -1, p2 = p1, w2 = w1, f2 = -1;
+  int64_t wt1 = -1, wt2 = -1;
+  const int s1 = exact_scheme::step(p1, w1, 0.1, c, wt1, f1);
+  const int s2 = exact_step(p2, w2, 0.1, make_exact_coeffs(k, 2.6), wt2, f2);
+  EXPECT_EQ(s1, 1);
+  EXPECT_EQ(s1, s2);
+  EXPECT_EQ(p1, p2);
+  EXPECT_EQ(w1, w2);
+  EXPECT_EQ(wt1, wt2);
+  EXPECT_GT(wt1, 0);
+  EXPECT_LE(wt1, int64_t{1} << 32);
+  EXPECT_GE(f1, 0.0);
+  EXPECT_LE(f1, 1.0);
+  EXPECT_LT(p1, 0.0);  // after the spike v is large and negative
 }
 
 // Memory bounds (issue 8): what the loop must hold at once is estimated

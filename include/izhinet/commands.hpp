@@ -10,5 +10,6 @@ namespace izhinet {
 int run_command(int argc, char** argv, const std::atomic<bool>& stop);
 int mf_command(int argc, char** argv, const std::atomic<bool>& stop);
 int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop);
+int sweep_command(int argc, char** argv, const std::atomic<bool>& stop);
 
 }  // namespace izhinet

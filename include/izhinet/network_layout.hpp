@@ -10,7 +10,7 @@
 /// coefficients kappa_j g_ij, 1/N_j, the gating decay exp(-dt/tau_s), the
 /// per-segment neuron constants, the recorded neurons, and the slice of each
 /// population this process owns (the whole population unless a partition is
-/// given: the seam for MPI). See docs/architecture.md.
+/// given: one rank's slice over MPI). See docs/architecture.md.
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -44,10 +44,26 @@ population_params effective_population(const model_spec& spec, const replica_spe
 
 /// Which neurons of each population this process owns: [first, first + count)
 /// of population i (global neuron indices within the population). The
-/// default, an empty partition, owns every neuron.
+/// default, an empty partition, owns every neuron. With `ranks` > 1 (one
+/// network over the ranks of a communicator, docs/mpi.md), every population of
+/// every replica is instead cut by slice_of (partition.hpp) into contiguous
+/// slices on multiples of `block` neurons (the moment blocks, so that the
+/// moments are bit-identical for any rank count), and this process owns the
+/// slice of `rank`.
 struct partition_spec {
   std::vector<int64_t> first;  ///< per population (empty: 0)
   std::vector<int64_t> count;  ///< per population (empty: all); clipped to the population
+  int rank = 0;
+  int ranks = 1;
+  int64_t block = 4096;
+  /// The slice of rank `rank` of `ranks`, cut at multiples of `block`.
+  static partition_spec ranks_of(int rank, int ranks, int64_t block) {
+    partition_spec p;
+    p.rank = rank;
+    p.ranks = ranks;
+    p.block = block;
+    return p;
+  }
 };
 
 /// One (replica, population): a contiguous range of the flat state arrays.

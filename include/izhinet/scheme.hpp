@@ -6,22 +6,27 @@
 /// type here (its per-neuron arithmetic in neuron.hpp) and its tests.
 ///
 /// A scheme type S provides (all usable on the host and the device):
-/// - `S::kind`: the scheme_kind it implements;
-/// - `S::step(x, w, eta, k)`: one step of one neuron (x is v or the phase
-///   theta), returning 1 when the neuron spiked in this step, else 0;
-/// - `S::weighted` and `S::step(x, w, eta, k, weight)`: the gating
-///   contribution of the step's spike. A spike of a weighted scheme may feed
-///   only a fraction of its jump into this step's gating update (a spike at a
-///   precise time inside the step, say); the fraction is added to `weight` in
-///   fixed point, units of `S::weight_unit` spikes (a power of two, so that
-///   sums of weights are integers: order-free, identical for every thread
-///   count and on every backend). For an unweighted scheme every spike weighs
-///   exactly one unit and backends use the spike counts themselves;
-/// - `S::gating(s, j, weight, dt, tau_s, decay, s_jump, inv_n)`: the gating
+/// - `S::kind`: the scheme_kind it implements, `S::state_name` the name of
+///   its per-neuron state x in a checkpoint ("v", or "p" with v = p/(1 - |p|));
+/// - `S::coeffs` and `S::make_coeffs(k, tau_s)`: the per-(replica, population)
+///   constants of one step, derived once per step from step_coeffs;
+/// - `S::mid_drive`: the synaptic drive is taken at mid-step from s and s one
+///   step earlier (`S::drive`), so backends keep s_prev;
+/// - `S::step(x, w, eta, k)` -> 1 when the neuron spiked in this step, else 0
+///   (unweighted schemes), and `S::step(x, w, eta, k, weight, frac)`, which
+///   also sets the spike's gating weight and its time inside the step;
+/// - `S::weighted`: a spike of a weighted scheme feeds only a fraction of its
+///   jump into this step's gating update (the exact scheme: the spike decays
+///   from its own time inside the step); the fraction is `weight`, a fixed-
+///   point integer in units of `S::weight_unit` spikes (a power of two, so
+///   that sums of weights are integers: order-free, identical for every thread
+///   count, every rank count and on every backend). For an unweighted scheme
+///   every spike weighs exactly one unit and backends use the spike counts;
+/// - `S::gating(s, dt, tau_s, decay, s_jump, weight, inv_n)`: the gating
 ///   variable of presynaptic population j after a step whose spikes weigh
 ///   `weight` units in total;
-/// - `S::accumulate(m, x, w, p)`: adds one neuron to the moment sums that
-///   become the recorded observables (simulation.hpp says which).
+/// - `S::accumulate(m, x, w, v_reset, v_peak)`: adds one neuron to the moment
+///   sums that become the recorded observables (simulation.hpp says which).
 #include <cmath>
 #include <cstdint>
 
@@ -38,8 +43,8 @@ struct moment_sums {
   double w_in;   ///< paper: sum of w over the same neurons
   double n_in;   ///< paper: how many neurons that is
   double w;      ///< sum of w over all neurons (also the non-finite sentinel)
-  double x_all;  ///< sum of the state variable (v or theta) over all neurons: the non-finite sentinel
-  double cos;    ///< exact: sum of cos(theta)
+  double x_all;  ///< sum of the state variable (v or p) over all neurons: the non-finite sentinel
+  double cos;    ///< exact: sum of cos(theta), theta the phase of p
   double sin;    ///< exact: sum of sin(theta)
 };
 
@@ -53,15 +58,26 @@ IZH_HD IZH_FORCEINLINE moment_sums operator+(const moment_sums& a, const moment_
 /// The paper's scheme: forward Euler with a finite peak and reset (paper_step).
 struct paper_scheme {
   static constexpr scheme_kind kind = scheme_kind::paper;
+  static constexpr const char* state_name = "v";
   static constexpr bool weighted = false;
+  static constexpr bool mid_drive = false;
   static constexpr double weight_unit = 1.0;
+  using coeffs = step_coeffs;
 
-  IZH_HD IZH_FORCEINLINE static int step(double& v, double& w, double eta, const step_coeffs& k) {
+  IZH_HD IZH_FORCEINLINE static coeffs make_coeffs(const step_coeffs& k, double /*tau_s*/) { return k; }
+  IZH_HD IZH_FORCEINLINE static void drive(int P, int i, const double* kg, const double* e_r, const double* s,
+                                           const double* /*s_prev*/, double& G, double& E) {
+    synaptic_drive(P, i, kg, e_r, s, G, E);
+  }
+  IZH_HD IZH_FORCEINLINE static int step(double& v, double& w, double eta, const coeffs& k) {
     return paper_step(v, w, eta, k);
   }
-  IZH_HD IZH_FORCEINLINE static int step(double& v, double& w, double eta, const step_coeffs& k, int64_t& weight) {
+  /// A spike weighs one unit and happens at the step's end (frac = 1).
+  IZH_HD IZH_FORCEINLINE static int step(double& v, double& w, double eta, const coeffs& k, int64_t& weight,
+                                         double& frac) {
     const int s = paper_step(v, w, eta, k);
-    weight += s;
+    weight = s;
+    frac = 1.0;
     return s;
   }
   IZH_HD IZH_FORCEINLINE static double gating(double s, double dt, double tau_s, double decay, double s_jump,
@@ -80,36 +96,43 @@ struct paper_scheme {
   }
 };
 
-/// The exact (phase) scheme: the Riccati step solved in closed form (exact_step).
+/// The exact scheme (docs/model.md section 4): the state p in [-1, 1] with
+/// v = p/(1 - |p|), a Cayley step of the Riccati flow through infinity with
+/// the drive at mid-step (exact_step), and spikes weighted by their decay from
+/// their own time inside the step, in fixed point (2^-32).
 struct exact_scheme {
   static constexpr scheme_kind kind = scheme_kind::exact;
-  static constexpr bool weighted = false;
-  static constexpr double weight_unit = 1.0;
+  static constexpr const char* state_name = "p";
+  static constexpr bool weighted = true;
+  static constexpr bool mid_drive = true;
+  static constexpr double weight_unit = k_weight_unit;
+  using coeffs = exact_coeffs;
 
-  IZH_HD IZH_FORCEINLINE static int step(double& theta, double& w, double eta, const step_coeffs& k) {
-    return exact_step(theta, w, eta, k);
+  IZH_HD IZH_FORCEINLINE static coeffs make_coeffs(const step_coeffs& k, double tau_s) {
+    return make_exact_coeffs(k, tau_s);
   }
-  IZH_HD IZH_FORCEINLINE static int step(double& theta, double& w, double eta, const step_coeffs& k, int64_t& weight) {
-    const int s = exact_step(theta, w, eta, k);
-    weight += s;
-    return s;
+  /// The drive at mid-step, s + (s - s_prev)/2.
+  IZH_HD IZH_FORCEINLINE static void drive(int P, int i, const double* kg, const double* e_r, const double* s,
+                                           const double* s_prev, double& G, double& E) {
+    synaptic_drive_mid(P, i, kg, e_r, s, s_prev, G, E);
+  }
+  IZH_HD IZH_FORCEINLINE static int step(double& p, double& w, double eta, const coeffs& k, int64_t& weight,
+                                         double& frac) {
+    return exact_step(p, w, eta, k, weight, frac);
   }
   IZH_HD IZH_FORCEINLINE static double gating(double s, double dt, double tau_s, double decay, double s_jump,
                                               int64_t weight, double inv_n) {
-    return gating_step(true, s, dt, tau_s, decay, s_jump, static_cast<double>(weight), inv_n);
+    return gating_step(true, s, dt, tau_s, decay, s_jump, static_cast<double>(weight) * weight_unit, inv_n);
   }
-  IZH_HD IZH_FORCEINLINE static void accumulate(moment_sums& m, double theta, double w, double /*v_reset*/,
+  /// cos and sin of the phase rationally from p (p_cos_sin): branch-free, so
+  /// the CPU loop vectorises.
+  IZH_HD IZH_FORCEINLINE static void accumulate(moment_sums& m, double p, double w, double /*v_reset*/,
                                                 double /*v_peak*/) {
+    double c, sn;
+    p_cos_sin(p, c, sn);
     m.w += w;
-    m.x_all += theta;
-    double sn, cs;
-#if defined(__CUDA_ARCH__)
-    sincos(theta, &sn, &cs);
-#else
-    cs = std::cos(theta);
-    sn = std::sin(theta);
-#endif
-    m.cos += cs;
+    m.x_all += p;
+    m.cos += c;
     m.sin += sn;
   }
 };
