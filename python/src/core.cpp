@@ -56,7 +56,7 @@ nb::object to_numpy(std::vector<T>&& data, std::initializer_list<size_t> shape) 
 
 /// The model from TOML text (`path` only names it in provenance and messages).
 model_spec load_spec(const std::string& text, const std::string& path, const std::vector<std::string>& overrides) {
-  if (!path.empty()) set_config_source(path, text);
+  set_config_source(path.empty() ? "<dict>" : path, text);  // provenance: the path (or <dict>) and the text's hash
   return load_config_string(text, overrides, path.empty() ? "<dict>" : path);
 }
 
