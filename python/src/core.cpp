@@ -206,7 +206,12 @@ nb::dict py_run(const std::string& text, const std::string& path, const std::vec
     PyErr_SetNone(PyExc_KeyboardInterrupt);  // a stop from elsewhere (not a Python signal)
     throw nb::python_error();
   }
-  if (res.state == simulation_result::status::diverged) throw numerical_error(res.message, 0, res.t_reached, -1, -1);
+  if (res.state == simulation_result::status::diverged) {
+    std::string msg = res.message;  // "...; outputs up to t = X are kept (try ...)": nothing is kept here
+    const size_t a = msg.find("; outputs up to"), b = msg.find(" (try");
+    if (a != std::string::npos && b != std::string::npos && b > a) msg.erase(a, b - a);
+    throw numerical_error(msg, 0, res.t_reached, -1, -1);
+  }
 
   nb::dict out;
   const size_t K = mem.rows.at(0).size();

@@ -88,6 +88,11 @@ def test_errors_are_exceptions_with_the_one_line_message(izh):
         izh.run(TONIC, run__format="xml")
     with pytest.raises(TypeError):
         izh.run(42)
+    # a step far too large: the state blows up and the run says when and what to try
+    with pytest.raises(izh.NumericalError, match=r"non-finite between t = .* \(try a smaller run\.dt\)") as e:
+        izh.run(TONIC, backend="cpu", meanfield=False, network__n=200, run__t_end=50, run__dt=0.05,
+                run__record_every=1, run__rate_window=0)
+    assert "kept" not in str(e.value) and isinstance(e.value, ArithmeticError)
 
 
 def test_ctrl_c_stops_a_run_within_a_second_and_the_gil_is_free(izh):
