@@ -167,6 +167,11 @@ hdf5_sink::hdf5_sink(const std::string& dir, const model_spec& spec, const std::
   s.rows_written.assign(s.R, 0);
   s.last_t.assign(s.R, 0.0);
   s.dt = spec.run.dt;
+  // No HDF5 clean-up at exit: after a failed write the library cannot close the file, and its exit
+  // handler then crashes (HDF5 1.10) instead of letting the process exit with status 5. Files are closed
+  // by close(); after a failure the file holds what was flushed (valid_until()). Must precede H5open.
+  static const bool no_atexit = (H5dont_atexit(), true);
+  (void)no_atexit;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);  // errors become io_error, not HDF5's stack on stderr
   errno = 0;
   s.file = h5id(s.check(H5Fcreate(s.path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT), "create file"), H5Fclose);

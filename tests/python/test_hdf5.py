@@ -1,6 +1,7 @@
 """run.format = "hdf5": run.h5 holds the same numbers as the CSV files."""
 import json
 import os
+import resource
 import subprocess
 import sys
 
@@ -8,7 +9,7 @@ import numpy as np
 import pytest
 
 import izhinet
-from conftest import SMALL, SOURCE, cli_run
+from conftest import BINARY, SMALL, SOURCE, TONIC, cli_run
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +19,7 @@ def both(tmp_path_factory):
     h5_dir = tmp_path_factory.mktemp("h5")
     sets = SMALL + ["network.replicas=2"]
     cli_run(csv_dir, sets=sets)
-    p = cli_run(h5_dir, sets=sets + ['run.format="hdf5"'], extra=("--overwrite",))
+    cli_run(h5_dir, sets=sets + ['run.format="hdf5"'], extra=("--overwrite",))
     return csv_dir, h5_dir
 
 
@@ -63,3 +64,21 @@ def test_plot_run_reads_run_h5(both, tmp_path):
                        capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stderr
     assert png.stat().st_size > 10000
+
+
+def test_a_failed_hdf5_write_is_one_error_line_and_exit_status_5(tmp_path):
+    # A file-size limit (ulimit -f 16 KiB) makes HDF5's writes fail with EFBIG, as a full disk would.
+    if not os.path.exists(BINARY):
+        pytest.skip(f"the izhinet executable is not built ({BINARY})")
+    args = [BINARY, "run", "-c", TONIC, "--out", str(tmp_path / "out"), "--backend", "cpu", "--threads", "1", "-q",
+            "-s", "network.n=2000", "-s", "run.t_end=50", "-s", "run.record_every=1", "-s", "run.spike_neurons=1000",
+            "-s", 'run.format="hdf5"', "--no-meanfield"]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=300,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (16384, 16384)))
+    log = p.stdout + p.stderr
+    assert p.returncode == 5, (p.returncode, log)  # not a crash in HDF5's exit handler
+    errors = [line for line in log.splitlines() if "[error]" in line]
+    assert len(errors) == 1 and "run.h5" in errors[0] and "File too large" in errors[0], log
+    with open(tmp_path / "out" / "summary.json") as f:
+        summary = json.load(f)
+    assert summary["status"] == "io_error" and summary["failed_file"].endswith("run.h5")
