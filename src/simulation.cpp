@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <complex>
 #include <tuple>
 
@@ -100,16 +101,21 @@ void check_memory(const model_spec& spec, int R, int64_t ring_len, bool windowed
 /// Rank 0 gets every rank's spikes in the order of one process (step,
 /// replica, population, neuron); the other ranks are left none.
 void gather_spikes(communicator& comm, std::vector<spike_event>& spikes) {
+  // Five integers per spike; the spike's fraction of the step (exact scheme) travels as its bits.
   std::vector<int64_t> mine;
   mine.reserve(5 * spikes.size());
-  // The spike's fraction of the step travels as the bits of its double.
-  for (const auto& e : spikes)
-    mine.insert(mine.end(), {e.step, e.replica, e.population, e.neuron, static_cast<int64_t>(bits_of(e.frac))});
+  for (const auto& e : spikes) {
+    int64_t frac_bits;
+    std::memcpy(&frac_bits, &e.frac, sizeof frac_bits);
+    mine.insert(mine.end(), {e.step, e.replica, e.population, e.neuron, frac_bits});
+  }
   const std::vector<int64_t> all = comm.gather(mine);
   spikes.clear();
-  for (size_t k = 0; k + 4 < all.size(); k += 5)
-    spikes.push_back({all[k], static_cast<int32_t>(all[k + 1]), static_cast<int32_t>(all[k + 2]), all[k + 3],
-                      double_of(static_cast<uint64_t>(all[k + 4]))});
+  for (size_t k = 0; k + 4 < all.size(); k += 5) {
+    spike_event e{all[k], static_cast<int32_t>(all[k + 1]), static_cast<int32_t>(all[k + 2]), all[k + 3]};
+    std::memcpy(&e.frac, &all[k + 4], sizeof e.frac);
+    spikes.push_back(e);
+  }
   std::sort(spikes.begin(), spikes.end(), [](const spike_event& a, const spike_event& b) {
     return std::tie(a.step, a.replica, a.population, a.neuron) < std::tie(b.step, b.replica, b.population, b.neuron);
   });

@@ -69,6 +69,7 @@ struct run_params {
   double rate_window = 0.0;      ///< 0: r over the recording interval; > 0: sliding window of this width
   int64_t spike_neurons = 0;     ///< neurons per population whose spikes are written (0 = none)
   int64_t max_spikes = 1000000;  ///< cap on written spike events
+  std::string format = "csv";    ///< outputs of `izhinet run`: "csv" or "hdf5" (one run.h5, output_hdf5.hpp)
 };
 
 struct meanfield_params {
