@@ -16,7 +16,7 @@ import json as _json
 from ._config import overrides_from as _overrides_from
 from ._config import config_text as _config_text
 from ._config import to_toml
-from ._load import load
+from ._load import load, read_table
 
 try:
     from . import _core
@@ -45,7 +45,7 @@ except ImportError as _e:  # load() still works
         """The state became non-finite."""
 
 
-__all__ = ["run", "mf", "load", "to_toml", "available", "cuda_available", "Error", "ConfigError", "OutputError",
+__all__ = ["run", "mf", "meanfield", "equilibria", "sweep", "bif", "executable", "load", "read_table", "to_toml", "available", "cuda_available", "Error", "ConfigError", "OutputError",
            "DeviceError", "NumericalError"]
 
 
@@ -114,3 +114,100 @@ def mf(config, *, set=None, **overrides):
     res = core.mf(text, path, _overrides_from(overrides, set))
     return {"meanfield": res["meanfield"], "equilibria": _json.loads(res["equilibria_json"]),
             "summary": _json.loads(res["summary_json"]), "config": res["config_toml"]}
+
+
+def meanfield(config, *, set=None, **overrides):
+    """The exact mean field of `config` on the record grid: {"t": (K,), "r",
+    "v", "w", "s": (K, P)} (the "meanfield" part of mf())."""
+    return mf(config, set=set, **overrides)["meanfield"]
+
+
+def equilibria(config, *, set=None, **overrides):
+    """The equilibria of the exact mean field of `config` with their stability
+    and eigenvalues (a list of dicts, as equilibria.json)."""
+    return mf(config, set=set, **overrides)["equilibria"]
+
+
+def executable():
+    """Path of the izhinet executable that sweep() and bif() run:
+    $IZHINET_EXECUTABLE, else the one of this build tree (next to the Python
+    package in build/python), else `izhinet` on PATH."""
+    import os
+    import shutil
+
+    env = os.environ.get("IZHINET_EXECUTABLE")
+    if env:
+        return env
+    here = os.path.dirname(os.path.abspath(__file__))
+    for cand in (os.path.join(here, "..", "..", "izhinet"), os.path.join(here, "..", "..", "build", "izhinet")):
+        if os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return os.path.normpath(cand)
+    found = shutil.which("izhinet")
+    if found:
+        return found
+    raise FileNotFoundError("izhinet.sweep/bif run the izhinet executable and cannot find it: build it "
+                            "(tools/build.sh) or set IZHINET_EXECUTABLE")
+
+
+def _cli(command, config, out, args, set, overrides, overwrite):
+    """Runs `izhinet COMMAND` into `out` and loads the folder. The command's
+    one-line error becomes ConfigError (status 2), OutputError (5) or Error;
+    Ctrl-C reaches the child too (same process group), which stops within a
+    second and keeps what is done (a rerun resumes)."""
+    import os
+    import subprocess
+    import tempfile
+
+    text, path = _text(config)
+    sets = _overrides_from(overrides, set)
+    cfg_file = None
+    if path is None or not os.path.exists(str(path)):
+        fd, cfg_file = tempfile.mkstemp(suffix=".toml", prefix="izhinet_")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        path = cfg_file
+    cmd = [executable(), command, "--config", str(path), "--out", os.fspath(out), "--progress", "0", "-q"]
+    for s in sets:
+        cmd += ["--set", s]
+    if overwrite:
+        cmd.append("--overwrite")
+    cmd += [str(a) for a in args]
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True)
+    finally:
+        if cfg_file:
+            os.unlink(cfg_file)
+    if p.returncode == 130:
+        raise KeyboardInterrupt(f"izhinet {command} interrupted; what is done is kept in {out}")
+    if p.returncode != 0:
+        lines = [ln for ln in (p.stderr + p.stdout).splitlines() if "[error]" in ln or "[critical]" in ln]
+        msg = lines[-1].split("] ", 2)[-1] if lines else f"izhinet {command} exited {p.returncode}"
+        kind = {2: ConfigError, 5: OutputError, 4: NumericalError}.get(p.returncode, Error)
+        raise kind(msg)
+    return load(out)
+
+
+def sweep(config, param, values, out, *, direction="none", n=None, backend="auto", threads=0, overwrite=False,
+          set=None, **overrides):
+    """One network per value of `param` beside the mean field's attractor
+    (`izhinet sweep`, README): `values` is a list of numbers or "A:B:K";
+    returns load(out), whose "sweep" holds the columns of sweep.csv
+    (regime, period, r0_min, ..., mf_regime, mf_period, mf_r0_min, ...)."""
+    if not isinstance(values, str):
+        values = ",".join(repr(float(v)) for v in values)
+    args = ["--param", param, "--values", values, "--direction", direction, "--backend", backend, "--threads",
+            int(threads)]
+    if n is not None:
+        args += ["--n", int(n)]
+    return _cli("sweep", config, out, args, set, overrides, overwrite)
+
+
+def bif(config, param, start, end, out, *, param2=None, start2=None, end2=None, overwrite=False, set=None,
+        **overrides):
+    """Bifurcation diagram of the mean field in `param` over [start, end]
+    (and two-parameter curves in (param, param2)), as `izhinet bif`; returns
+    load(out) with "branches" (columns of branches.csv) and "special_points"."""
+    args = ["--param", param, "--from", repr(float(start)), "--to", repr(float(end))]
+    if param2 is not None:
+        args += ["--param2", param2, "--from2", repr(float(start2)), "--to2", repr(float(end2))]
+    return _cli("bif", config, out, args, set, overrides, overwrite)

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-__all__ = ["load", "read_csv"]
+__all__ = ["load", "read_csv", "read_table"]
 
 
 def read_csv(path):
@@ -21,6 +21,23 @@ def read_csv(path):
     if data.shape[1] != len(header):
         raise ValueError(f"{path}: {data.shape[1]} columns in the rows, {len(header)} in the header")
     return header, data
+
+
+def read_table(path):
+    """A CSV file with text columns (sweep.csv, branches.csv, finite_size.csv)
+    as {column: 1-D array}: numbers as float64 (empty cells NaN), the rest as
+    str arrays."""
+    with open(path, encoding="utf-8") as f:
+        header = f.readline().strip().split(",")
+        rows = [line.rstrip("\n").split(",") for line in f if line.strip()]
+    out = {}
+    for j, name in enumerate(header):
+        col = [r[j] if j < len(r) else "" for r in rows]
+        try:
+            out[name] = np.array([float(x) if x != "" else np.nan for x in col], dtype=np.float64)
+        except ValueError:
+            out[name] = np.array(col, dtype=str)
+    return out
 
 
 def _populations(header):
@@ -128,6 +145,11 @@ def load(directory):
       in equilibria.json;
     - "config": the text of config.toml.
 
+    - "sweep": the columns of sweep.csv (`izhinet sweep`), "branches": those
+      of branches.csv and "special_points": special_points.json (`izhinet
+      bif`), "finite_size": those of finite_size.csv (`izhinet finite-size`),
+      each as {column: 1-D array} (read_table).
+
     Keys whose files are absent are left out (an `izhinet mf` folder has no
     "t"/"r"/"spikes"). DIR may also be one replica's folder (DIR/replica_k)."""
     d = os.fspath(directory)
@@ -165,6 +187,14 @@ def load(directory):
     if os.path.exists(cfg):
         with open(cfg, encoding="utf-8") as f:
             out["config"] = f.read()
+    for key, name in (("sweep", "sweep.csv"), ("branches", "branches.csv"), ("finite_size", "finite_size.csv")):
+        p = os.path.join(d, name)
+        if os.path.exists(p):
+            out[key] = read_table(p)
+    sp = _read_json(os.path.join(d, "special_points.json"))
+    if sp is not None:
+        out["special_points"] = sp.get("points", sp) if isinstance(sp, dict) else sp
     if not out:
-        raise FileNotFoundError(f"izhinet.load: '{d}' holds no izhinet output (timeseries.csv, run.h5, meanfield.csv)")
+        raise FileNotFoundError(f"izhinet.load: '{d}' holds no izhinet output (timeseries.csv, run.h5, meanfield.csv, "
+                                "sweep.csv, branches.csv, finite_size.csv)")
     return out
