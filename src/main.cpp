@@ -1,4 +1,4 @@
-// izhinet command line: run | mf | finite-size.
+// izhinet command line: run | mf | finite-size | bif.
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -25,6 +25,7 @@ const char* k_usage =
     "  run          simulate a network (and its mean fields) from a TOML config\n"
     "  mf           integrate the mean field alone and list its equilibria\n"
     "  finite-size  run a finite-size study across N, seeds and sampling\n"
+    "  bif          bifurcation diagram of the mean field (equilibria, orbits, special points)\n"
     "\n"
     "izhinet <command> --help shows the options of a command.\n"
     "exit status: 0 done, 2 bad option/config/output folder, 3 internal error, 4 numerical or device failure,\n"
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
     if (command == "run") return run_command(argc - 1, argv + 1, g_stop);
     if (command == "mf") return mf_command(argc - 1, argv + 1, g_stop);
     if (command == "finite-size") return finite_size_command(argc - 1, argv + 1, g_stop);
-    spdlog::error("unknown command '{}' (valid: run, mf, finite-size)", shorten(command));
+    if (command == "bif") return bif_command(argc - 1, argv + 1, g_stop);
+    spdlog::error("unknown command '{}' (valid: run, mf, finite-size, bif)", shorten(command));
     return exit_usage;
   } catch (const cxxopts::exceptions::exception& e) {
     spdlog::error("{} (see izhinet {} --help)", shorten(e.what(), 300), command);
