@@ -72,7 +72,7 @@ void write_bifurcation(const std::string& dir, const model_spec& spec, const bif
       j["period"] = s.period;
     }
     if (s.type == "H" || s.type == "GH") j["first_lyapunov_coefficient"] = s.lyapunov;
-    if (s.type == "LPC" || s.type == "PD" || s.type == "NS") j["period"] = s.period;
+    if (s.multipliers) j["period"] = s.period;
     if (!s.note.empty()) j["note"] = s.note;
     list.push_back(j);
   }

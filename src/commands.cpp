@@ -388,7 +388,9 @@ int bif_command(int argc, char** argv, const std::atomic<bool>& stop) {
       "to2", "upper end of KEY2", cxxopts::value<std::string>())("mesh", "collocation mesh intervals in [4, 2000]",
                                                                  cxxopts::value<std::string>()->default_value("40"))(
       "ncol", "Gauss collocation points per interval in [2, 7]", cxxopts::value<std::string>()->default_value("4"))(
-      "no-orbits", "skip the periodic orbits");
+      "no-orbits", "skip the periodic orbits")(
+      "at", "KEY values (comma-separated) where each periodic branch reports its orbit exactly (UZ points)",
+      cxxopts::value<std::string>());
   const parsed_args p = parse(o, argc, argv);
   const auto& a = p.a;
   if (a.count("help")) {
@@ -419,6 +421,20 @@ int bif_command(int argc, char** argv, const std::atomic<bool>& stop) {
   bo.mesh = static_cast<int>(int_option(a, "mesh", 4, 2000));
   bo.ncol = static_cast<int>(int_option(a, "ncol", 2, 7));
   bo.periodic = a.count("no-orbits") == 0;
+  if (a.count("at")) {
+    std::string list = a["at"].as<std::string>() + ",";
+    size_t pos = 0;
+    while (pos < list.size()) {
+      const size_t c = list.find(',', pos);
+      const std::string item = list.substr(pos, c - pos);
+      char* end = nullptr;
+      const double x = std::strtod(item.c_str(), &end);
+      if (item.empty() || *end || !std::isfinite(x))
+        throw config_error("--at", "'" + shorten(item) + "' is not a number (give a comma-separated list)");
+      bo.user_points.push_back(x);
+      pos = c + 1;
+    }
+  }
   const model_spec spec = load_from(p);
   // keys and intervals checked before the folder is touched
   for (size_t k = 0; k < bo.keys.size(); ++k) {

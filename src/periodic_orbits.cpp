@@ -514,7 +514,6 @@ void periodic_branch(parametrized_meanfield& sys, const special_point& hopf, con
     Eigen::VectorXd Xn = X + ds * t;
     const int it = col.correct(Xn, t, o.po.newton_max, o.po.newton_tol);
     if (it < 0) {
-      if (std::getenv("BIFDBG")) fprintf(stderr, "step %d ds %g FAIL\n", step, ds);
       ds /= 2;
       if (ds < o.po.ds_min) {
         stop = "continuation stopped (Newton fails even at the smallest step)";
@@ -523,9 +522,8 @@ void periodic_branch(parametrized_meanfield& sys, const special_point& hopf, con
       continue;
     }
     const Eigen::VectorXd tn = col.last_tangent;
-    if (std::getenv("BIFDBG"))
-      fprintf(stderr, "step %d ds %g it %d p %.8f T %.4f angle %g\n", step, ds, it, Xn[col.ip()], Xn[col.iT()],
-              std::acos(std::clamp(col.wdot(tn, t), -1.0, 1.0)));
+    fprintf(stderr, "step %d ds %g it %d p %.8f T %.4f angle %g\n", step, ds, it, Xn[col.ip()], Xn[col.iT()],
+            std::acos(std::clamp(col.wdot(tn, t), -1.0, 1.0)));
     if (std::acos(std::clamp(col.wdot(tn, t), -1.0, 1.0)) > o.po.max_angle && ds > 4 * o.po.ds_min) {
       ds /= 2;
       continue;
@@ -596,6 +594,12 @@ void periodic_branch(parametrized_meanfield& sys, const special_point& hopf, con
         for (const auto& z : m) cplx = cplx || (std::fabs(z.imag()) > 1e-6 && std::fabs(std::abs(z) - 1) < 1e-3);
         if (cplx) add_special("NS", Xs);
       }
+      for (double u : o.user_points)
+        if ((X[col.ip()] - u < 0) != (pn - u < 0) &&
+            locate(
+                X[col.ip()] - u, pn - u,
+                [&](const Eigen::VectorXd& Y, const Eigen::VectorXd&, const auto&) { return Y[col.ip()] - u; }, Xs, ts))
+          add_special("UZ", Xs);
     }
     if (leave) {
       const double bound = pn < lo ? lo : hi;

@@ -127,16 +127,31 @@ void two_parameter_curves(parametrized_meanfield& sys, const bif_options& o, bif
   const std::vector<special_point> start = out.special;
   int nh = 0, nl = 0;
   std::vector<Eigen::VectorXd> done_h, done_lp;  // states already on a computed curve
+  // a start point already on a computed curve: within 1e-6 of a segment between consecutive points
   auto on_curve = [&](const std::vector<Eigen::VectorXd>& pts, const Eigen::VectorXd& x, double p1, double p2) {
-    for (const auto& y : pts)
-      if (std::fabs(y[n] - p1) + std::fabs(y[n + 1] - p2) + (y.head(n) - x).norm() < 1e-5) return true;
+    Eigen::VectorXd z(n + 2);
+    z << x, p1, p2;
+    for (size_t k = 0; k < pts.size(); ++k) {
+      if ((pts[k] - z).norm() < 1e-6) return true;
+      if (k + 1 == pts.size()) break;
+      const Eigen::VectorXd d = pts[k + 1] - pts[k];
+      const double dd = d.squaredNorm();
+      if (dd == 0 || dd > 1e-2) continue;
+      const double th = std::clamp((z - pts[k]).dot(d) / dd, 0.0, 1.0);
+      if ((pts[k] + th * d - z).norm() < 1e-6 + 3e-2 * std::sqrt(dd)) return true;
+    }
     return false;
   };
-  for (const auto& sp : start) {
-    if (sp.type != "H" && sp.type != "LP") continue;
+  // H and LP points of the one-parameter diagram (KEY2 at its configured value), then the
+  // Bogdanov-Takens points found on Hopf curves, where fold curves start too.
+  std::vector<special_point> queue = start;
+  for (size_t qi = 0; qi < queue.size(); ++qi) {
+    const special_point sp = queue[qi];
+    const bool from_bt = qi >= start.size();
+    if (!from_bt && sp.type != "H" && sp.type != "LP") continue;
     const double p1 = sp.params[0];
-    const double p2 = o.p2_config;  // KEY2 at its configured value: the one-parameter diagram's
-    if (sp.type == "H") {
+    const double p2 = from_bt ? sp.params[1] : o.p2_config;
+    if (sp.type == "H" && !from_bt) {
       if (on_curve(done_h, sp.state, p1, p2)) continue;
       const std::string name = "H" + std::to_string(++nh);
       hopf_problem hp(sys, 2);
@@ -188,7 +203,10 @@ void two_parameter_curves(parametrized_meanfield& sys, const bif_options& o, bif
         }
         return s;
       };
+      const size_t before = out.special.size();
       follow(hp, X, n, bx, o.curve, tests, label, row, special, out, name);
+      for (size_t k = before; k < out.special.size(); ++k)
+        if (out.special[k].type == "BT") queue.push_back(out.special[k]);
     } else {
       if (on_curve(done_lp, sp.state, p1, p2)) continue;
       const std::string name = "LP" + std::to_string(++nl);

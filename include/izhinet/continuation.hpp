@@ -137,7 +137,8 @@ struct bif_options {
   int mesh = 40;         ///< collocation mesh intervals
   int ncol = 4;          ///< Gauss points per interval
   bool periodic = true;
-  double max_period_factor = 20;  ///< a periodic branch stops when T exceeds this times its Hopf period
+  std::vector<double> user_points;  ///< KEY values where every branch reports a point exactly (type UZ)
+  double max_period_factor = 20;    ///< a periodic branch stops when T exceeds this times its Hopf period
   continuation_options eq, po, curve;
   bif_options();
 };
