@@ -522,8 +522,6 @@ void periodic_branch(parametrized_meanfield& sys, const special_point& hopf, con
       continue;
     }
     const Eigen::VectorXd tn = col.last_tangent;
-    fprintf(stderr, "step %d ds %g it %d p %.8f T %.4f angle %g\n", step, ds, it, Xn[col.ip()], Xn[col.iT()],
-            std::acos(std::clamp(col.wdot(tn, t), -1.0, 1.0)));
     if (std::acos(std::clamp(col.wdot(tn, t), -1.0, 1.0)) > o.po.max_angle && ds > 4 * o.po.ds_min) {
       ds /= 2;
       continue;
