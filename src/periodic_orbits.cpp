@@ -560,6 +560,12 @@ void periodic_branch(parametrized_meanfield& sys, const special_point& hopf, con
       return true;
     };
     auto add_special = [&](const std::string& type, const Eigen::VectorXd& Xs) {
+      // the same fold found again (a period that keeps growing at a parameter fixed to rounding,
+      // near a homoclinic orbit): reported once
+      for (const auto& q : out.special)
+        if (q.branch == name && q.type == type && type != "UZ" &&
+            std::fabs(q.params[0] - Xs[col.ip()]) < 1e-9 * (1 + std::fabs(Xs[col.ip()])))
+          return;
       special_point sp;
       sp.type = type;
       sp.branch = name;
@@ -581,8 +587,12 @@ void periodic_branch(parametrized_meanfield& sys, const special_point& hopf, con
       if ((g_pd < 0) != (gp < 0) &&
           locate(
               g_pd, gp, [](const Eigen::VectorXd&, const Eigen::VectorXd&, const auto& m) { return pd_test(m); }, Xs,
-              ts))
-        add_special("PD", Xs);
+              ts)) {
+        // a multiplier at -1, not a multiplier entering or leaving the window of the test
+        bool at_minus_one = false;
+        for (const auto& z : col.multipliers(Xs)) at_minus_one = at_minus_one || std::abs(z + 1.0) < 1e-4;
+        if (at_minus_one) add_special("PD", Xs);
+      }
       if ((g_ns < 0) != (gn < 0) &&
           locate(
               g_ns, gn, [](const Eigen::VectorXd&, const Eigen::VectorXd&, const auto& m) { return ns_test(m); }, Xs,
