@@ -88,7 +88,7 @@ struct control {
 
 /// Everything a kernel needs, passed by value (fixed after setup).
 struct net_view {
-  double* v;  ///< paper: v; exact: theta
+  double* v;  ///< paper: v; exact: the state p of exact_step
   double* w;
   double* eta;
   const segment* seg;
@@ -104,27 +104,37 @@ struct net_view {
   int64_t sweeps;         ///< sweeps of k_sweep neurons per block
   int64_t spike_neurons;  ///< run.spike_neurons (0: none)
   double dt;
+  double* s_prev;            ///< exact: [R * P] s one step earlier (drive at mid-step)
+  unsigned long long* wacc;  ///< exact: [R * P] this step's spike weights, units of 2^-32
 };
 
 // ---------------------------------------------------------------------------
 // kernels
 // ---------------------------------------------------------------------------
 
+/// One neuron's step; the exact scheme also adds the spike's weight (fixed
+/// point) to `wsum` and gives its position inside the step in `frac`.
 template <bool Exact>
-__device__ __forceinline__ int neuron_step(double& x, double& w, double eta, const step_coeffs& k) {
-  if constexpr (Exact)
-    return exact_step(x, w, eta, k);
-  else
+__device__ __forceinline__ int neuron_step(double& x, double& w, double eta, const step_coeffs& k,
+                                           const exact_coeffs& ek, unsigned long long& wsum, double& frac) {
+  if constexpr (Exact) {
+    int64_t wt;
+    const int sp = exact_step(x, w, eta, ek, wt, frac);
+    wsum += static_cast<unsigned long long>(wt);
+    return sp;
+  } else {
+    frac = 1.0;
     return paper_step(x, w, eta, k);
+  }
 }
 
 /// Rare path (a recorded neuron spiked): append one event. The counter keeps
 /// counting past the cap so that the host can report how many were dropped.
 __device__ __forceinline__ void record_spike(control* ctl, int64_t spike_neurons, int64_t n, int replica, int pop,
-                                             int64_t k, int64_t row) {
+                                             int64_t k, int64_t row, double frac) {
   if (!is_recorded(k, n, spike_neurons)) return;
   const unsigned long long slot = atomicAdd(&ctl->n_spikes, 1ull);
-  if (slot < ctl->spike_cap) ctl->spikes[slot] = spike_event{ctl->first_step + row, replica, pop, k};
+  if (slot < ctl->spike_cap) ctl->spikes[slot] = spike_event{ctl->first_step + row, replica, pop, k, frac};
 }
 
 /// One step of every neuron of every replica (see the file comment).
@@ -135,7 +145,9 @@ __device__ __forceinline__ void record_spike(control* ctl, int64_t spike_neurons
 template <bool Exact>
 __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   using block_reduce = cub::BlockReduce<unsigned int, k_threads>;
+  using weight_reduce = cub::BlockReduce<unsigned long long, k_threads>;
   __shared__ typename block_reduce::TempStorage reduce_storage;
+  __shared__ typename weight_reduce::TempStorage weight_storage;
   __shared__ bool is_last_block;
 
   control* ctl = nv.ctl;
@@ -145,10 +157,17 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   const int64_t row = ctl->step;
   const pop_consts pc = nv.pc[sg.pop];
   double G, E;
-  synaptic_drive(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
-                 nv.s + static_cast<int64_t>(sg.replica) * P, G, E);
+  if constexpr (Exact)  // the drive at mid-step, s + (s - s_prev)/2
+    synaptic_drive_mid(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
+                       nv.s + static_cast<int64_t>(sg.replica) * P, nv.s_prev + static_cast<int64_t>(sg.replica) * P, G,
+                       E);
+  else
+    synaptic_drive(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
+                   nv.s + static_cast<int64_t>(sg.replica) * P, G, E);
   const step_coeffs k{pc.alpha + G, ctl->input[row * P + sg.pop] + E, pc.a, pc.b, pc.w_jump, pc.v_peak, pc.v_reset,
                       nv.dt};
+  exact_coeffs ek{};
+  if constexpr (Exact) ek = make_exact_coeffs(k, pc.tau_s);
 
   const int64_t tile = nv.sweeps * k_sweep;
   const int64_t begin = (static_cast<int64_t>(blockIdx.x) - sg.first_block) * tile;
@@ -159,6 +178,8 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   const bool record = nv.spike_neurons > 0;
 
   unsigned int count = 0;
+  unsigned long long wsum = 0;
+  double f0, f1;
   for (int64_t base = begin; base < end; base += k_sweep) {
     if (base + k_sweep <= end) {
       double2 vv[k_pairs], ww[k_pairs], ee[k_pairs];
@@ -171,33 +192,36 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
       }
 #pragma unroll
       for (int j = 0; j < k_pairs; ++j) {
-        const int s0 = neuron_step<Exact>(vv[j].x, ww[j].x, ee[j].x, k);
-        const int s1 = neuron_step<Exact>(vv[j].y, ww[j].y, ee[j].y, k);
+        const int s0 = neuron_step<Exact>(vv[j].x, ww[j].x, ee[j].x, k, ek, wsum, f0);
+        const int s1 = neuron_step<Exact>(vv[j].y, ww[j].y, ee[j].y, k, ek, wsum, f1);
         count += s0 + s1;
         const int64_t p = (base >> 1) + j * k_threads + threadIdx.x;
         reinterpret_cast<double2*>(v)[p] = vv[j];
         reinterpret_cast<double2*>(w)[p] = ww[j];
         if (record && (s0 | s1)) {
-          if (s0) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p, row);
-          if (s1) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p + 1, row);
+          if (s0) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p, row, f0);
+          if (s1) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p + 1, row, f1);
         }
       }
     } else {
       for (int64_t n = base + threadIdx.x; n < end; n += k_threads) {
         double x = v[n], y = w[n];
-        const int sp = neuron_step<Exact>(x, y, eta[n], k);
+        const int sp = neuron_step<Exact>(x, y, eta[n], k, ek, wsum, f0);
         v[n] = x;
         w[n] = y;
         count += sp;
-        if (record && sp) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, n, row);
+        if (record && sp) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, n, row, f0);
       }
     }
   }
 
   const unsigned int total = block_reduce(reduce_storage).Sum(count);
+  unsigned long long wtotal = 0;
+  if constexpr (Exact) wtotal = weight_reduce(weight_storage).Sum(wsum);
   if (threadIdx.x == 0) {
     if (total) atomicAdd(&ctl->step_spikes[row * nv.RP + sid], total);
-    __threadfence();  // our count is visible before our ticket
+    if (Exact && wtotal) atomicAdd(&nv.wacc[sid], wtotal);  // integers: order-free
+    __threadfence();                                        // our count is visible before our ticket
     const unsigned int ticket = atomicAdd(&ctl->ticket, 1u);
     is_last_block = ticket == gridDim.x - 1;
   }
@@ -209,7 +233,13 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   for (int g = threadIdx.x; g < nv.RP; g += k_threads) {
     const unsigned int c = __ldcg(&ctl->step_spikes[row * nv.RP + g]);
     const pop_consts pj = nv.pc[g % P];
-    nv.s[g] = gating_step(Exact, nv.s[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump, static_cast<double>(c), nv.inv_n[g]);
+    double jumps = static_cast<double>(c);
+    if constexpr (Exact) {  // the spikes' weights, each decayed from its own time
+      jumps = static_cast<double>(__ldcg(&nv.wacc[g])) * k_weight_unit;
+      nv.wacc[g] = 0;
+      nv.s_prev[g] = nv.s[g];
+    }
+    nv.s[g] = gating_step(Exact, nv.s[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump, jumps, nv.inv_n[g]);
   }
   if (threadIdx.x == 0) {
     ctl->ticket = 0;
@@ -233,7 +263,7 @@ struct moment_sum_op {
 /// moments[record][replica * P + pop], the same sums as the CPU backend:
 /// paper: the window v_reset <= v <= v_peak (sum v, sum w, count); exact:
 /// sum cos/sin(theta) (the Kuramoto order parameter; no window sums);
-/// both: sum w and sum_v_all (sum of v, or of theta), the non-finite sentinels
+/// both: sum w and sum_v_all (sum of v, or of p), the non-finite sentinels
 /// (a NaN fails the window test but not these sums).
 template <bool Exact>
 __global__ void __launch_bounds__(k_threads) moments_kernel(net_view nv) {
@@ -259,7 +289,7 @@ __global__ void __launch_bounds__(k_threads) moments_kernel(net_view nv) {
     acc.v_all += x;
     if constexpr (Exact) {
       double sn, cs;
-      sincos(x, &sn, &cs);
+      p_cos_sin(x, cs, sn);
       acc.c += cs;
       acc.s += sn;
     } else {
@@ -399,6 +429,7 @@ class cuda_backend final : public backend {
     destroy_graphs();
     ready_ = false;
     spec_ = spec;
+    replicas_ = replicas;
     exact_ = spec.run.scheme == scheme_kind::exact;
     P_ = spec.num_populations();
     R_ = static_cast<int>(replicas.size());
@@ -486,8 +517,10 @@ class cuda_backend final : public backend {
     upload(d_e_r_, e_r, device_bytes_, stream_);
     upload(d_pc_, pc, device_bytes_, stream_);
     upload(d_inv_n_, inv_n, device_bytes_, stream_);
-    d_s_.allocate(RP_, device_bytes_);
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_s_.get(), 0, RP_ * sizeof(double), stream_));
+    d_s_.allocate(2 * static_cast<size_t>(RP_), device_bytes_);  // s, then s one step earlier
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_s_.get(), 0, 2 * static_cast<size_t>(RP_) * sizeof(double), stream_));
+    d_wacc_.allocate(RP_, device_bytes_);
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_wacc_.get(), 0, RP_ * sizeof(unsigned long long), stream_));
     d_ctl_.allocate(1, device_bytes_);
     IZH_CUDA_CHECK(cudaMemsetAsync(d_ctl_.get(), 0, sizeof(control), stream_));
     spike_cap_ = spec.run.spike_neurons > 0 ? static_cast<size_t>(std::max<int64_t>(spec.run.max_spikes, 0)) : 0;
@@ -502,6 +535,8 @@ class cuda_backend final : public backend {
     view_ = net_view{d_v_.get(),   d_w_.get(),  d_eta_.get(),           d_seg_.get(), d_block_seg_.get(), d_kg_.get(),
                      d_e_r_.get(), d_pc_.get(), d_inv_n_.get(),         d_s_.get(),   d_ctl_.get(),       P_,
                      RP_,          sweeps_,     spec.run.spike_neurons, spec.run.dt};
+    view_.s_prev = d_s_.get() + RP_;
+    view_.wacc = d_wacc_.get();
 
     // eta is computed on the host by the CPU backend's own function and
     // uploaded in chunks: bit-identical on both backends (device tan() may
@@ -629,6 +664,47 @@ class cuda_backend final : public backend {
     return s;
   }
 
+  // Device arrays are padded per segment; the global order has no padding.
+  void get_state(backend_state& out) override {
+    check_replica(0);
+    out = state_layout(spec_);
+    for (auto& a : out.arrays) {
+      if (a.name == "s" || a.name == "s_prev") {  // d_s_ holds s, then s one step earlier
+        a.values.resize(RP_);
+        IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data(), d_s_.get() + (a.name == "s" ? 0 : RP_), RP_ * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream_));
+        continue;
+      }
+      const device_buffer<double>& d = a.name == "w" ? d_w_ : d_v_;
+      a.values.resize(static_cast<size_t>(state_length(a.per, spec_, replicas_)));
+      int64_t at = 0;
+      for (const segment& sg : seg_host_) {
+        IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data() + at, d.get() + sg.offset, sg.n * sizeof(double),
+                                       cudaMemcpyDeviceToHost, stream_));
+        at += sg.n;
+      }
+    }
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  void set_state(const backend_state& in) override {
+    check_replica(0);
+    check_state(in, spec_, replicas_);
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    IZH_CUDA_CHECK(cudaMemcpy(d_s_.get(), in.find("s")->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
+    if (const state_array* sp = in.find("s_prev"))
+      IZH_CUDA_CHECK(cudaMemcpy(d_s_.get() + RP_, sp->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
+    for (const char* name : {state_x_name(spec_), "w"}) {
+      const std::vector<double>& h = in.find(name)->values;
+      const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_v_;
+      int64_t at = 0;
+      for (const segment& sg : seg_host_) {
+        IZH_CUDA_CHECK(cudaMemcpy(d.get() + sg.offset, h.data() + at, sg.n * sizeof(double), cudaMemcpyHostToDevice));
+        at += sg.n;
+      }
+    }
+  }
+
  private:
   static void validate(const model_spec& spec, const std::vector<replica_spec>& replicas) {
     const int P = spec.num_populations();
@@ -740,6 +816,7 @@ class cuda_backend final : public backend {
   int64_t graph_steps_ = 1;
 
   model_spec spec_;
+  std::vector<replica_spec> replicas_;
   bool ready_ = false;
   bool exact_ = false;
   int P_ = 0, R_ = 0, RP_ = 0, blocks_ = 0;
@@ -758,6 +835,7 @@ class cuda_backend final : public backend {
   device_buffer<spike_event> d_spikes_;
   device_buffer<unsigned int> d_step_spikes_;
   device_buffer<pop_moments> d_moments_;
+  device_buffer<unsigned long long> d_wacc_;
   pinned_buffer<control> h_ctl_;
   pinned_buffer<double> h_input_;
   pinned_buffer<unsigned int> h_step_spikes_;

@@ -14,6 +14,8 @@
 #include <thread>
 
 #include "izhinet/backend.hpp"
+#include "izhinet/checkpoint.hpp"
+#include "izhinet/communicator.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/continuation.hpp"
 #include "izhinet/errors.hpp"
@@ -27,6 +29,7 @@
 #include "build_info.hpp"
 #include "izhinet/output.hpp"
 #include "izhinet/simulation.hpp"
+#include "izhinet/sweep.hpp"
 
 namespace fs = std::filesystem;
 
@@ -114,6 +117,17 @@ void reject_unmatched(const cxxopts::ParseResult& a) {
   if (!a.unmatched().empty()) throw config_error(a.unmatched()[0], "unexpected argument");
 }
 
+/// The option every command that runs over MPI ranks accepts (main acts on it).
+void add_mpi_option(cxxopts::Options& o) {
+  o.add_options()("mpi",
+                  "run as MPI ranks: automatic under mpirun/srun; an error in a build without MPI (docs/mpi.md)");
+}
+
+/// The rows of the ranks other than 0, which write nothing.
+struct discard_sink final : record_sink {
+  void on_rows(int, const std::vector<record_row>&) override {}
+};
+
 output_folder::existing folder_policy(const cxxopts::ParseResult& a) {
   return a.count("overwrite") ? output_folder::existing::overwrite : output_folder::existing::refuse;
 }
@@ -171,7 +185,15 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                                " when the network disagrees with the exact "
                                "mean field, " +
                                std::to_string(criteria::exit_inconclusive) +
-                               " when the verdict is inconclusive (default: 0)");
+                               " when the verdict is inconclusive (default: 0)")(
+      "checkpoint-every",
+      "write DIR/checkpoint.bin every T units of simulated time (rounded to whole recording intervals); a stop "
+      "by SIGTERM, SIGUSR1 or SIGINT always writes one",
+      cxxopts::value<std::string>())("resume",
+                                     "continue the stopped run in folder DIR from its checkpoint to run.t_end "
+                                     "(--set run.t_end=... extends it); outputs are appended",
+                                     cxxopts::value<std::string>());
+  add_mpi_option(o);
   const parsed_args p = parse(o, argc, argv);
   const auto& a = p.a;
   if (a.count("help")) {
@@ -185,21 +207,71 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   const std::string which = a["backend"].as<std::string>();
   if (which != "cpu" && which != "cuda" && which != "auto")
     throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
-  model_spec spec = load_from(p);
+  const bool resume = a.count("resume") > 0;
+  if (resume && a.count("config"))
+    throw config_error("--config",
+                       "not with --resume: a resumed run reads DIR/config.toml (--set run.t_end=... may extend it)");
+  if (resume && a.count("out"))
+    throw config_error("--out", "not with --resume: the run continues in the --resume folder");
+  if (resume && a.count("overwrite"))
+    throw config_error("--overwrite", "not with --resume: a resume keeps the outputs");
+  const std::string out = resume ? a["resume"].as<std::string>() : a["out"].as<std::string>();
+  model_spec spec;
+  if (resume) {
+    const std::string path = (fs::path(out) / "config.toml").string();
+    if (!fs::exists(fs::path(out) / checkpoint_name))
+      throw config_error("--resume", "folder '" + shorten(out, 200) + "' holds no " + checkpoint_name +
+                                         " (a run writes one with --checkpoint-every, or when stopped by a signal)");
+    const std::string text = read_config_file(path);
+    set_config_source(path, text);
+    spec = load_config_string(text, p.sets, path);
+  } else {
+    spec = load_from(p);
+  }
   if (a.count("no-meanfield")) spec.meanfield.enabled = false;
+  int64_t checkpoint_every = 0;
+  if (a.count("checkpoint-every")) {
+    const double T = number_option(a, "checkpoint-every", 1e-300, 1e300);
+    const double rec_dt = static_cast<double>(spec.run.record_every) * spec.run.dt;
+    checkpoint_every = std::max<int64_t>(1, std::llround(std::min(T / rec_dt, 1e15)));
+  }
   const bool require_agreement = a.count("require-agreement") > 0;
   if (require_agreement && !spec.meanfield.enabled)
     throw config_error("--require-agreement",
                        "needs the mean-field validator (drop --no-meanfield or set "
                        "meanfield.enabled = true)");
   const int threads = resolve_threads(threads_asked);
-  const std::string out = a["out"].as<std::string>();
   const auto replicas = default_replicas(spec);
-  csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));  // before anything is allocated or written
-  const output_folder folder(out, folder_policy(a));
+  // One network over the ranks of an MPI job (docs/mpi.md): every rank runs its slice, rank 0 alone writes.
+  communicator& comm = world();
+  const bool root = comm.root();
+  if (comm.size() > 1 && (resume || checkpoint_every > 0))
+    throw config_error(resume ? "--resume" : "--checkpoint-every",
+                       "not over MPI ranks yet (a checkpoint holds the whole network; run it as one process)");
+  if (comm.size() > spec.network.n)
+    throw config_error("network.n", std::to_string(spec.network.n) + " neurons cannot be split over " +
+                                        std::to_string(comm.size()) +
+                                        " MPI ranks (at most one rank per neuron): "
+                                        "use fewer ranks (mpirun -np) or a larger network");
+  std::unique_ptr<output_folder> folder;
+  // A resume reads and checks its checkpoint before anything is written.
+  const std::string ckpt_path = (fs::path(out) / checkpoint_name).string();
+  checkpoint_data ckpt;
+  if (root) {
+    csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));  // before anything is allocated or written
+    folder = std::make_unique<output_folder>(out, resume ? output_folder::existing::resume : folder_policy(a));
+    if (resume) {
+      ckpt = read_checkpoint(ckpt_path);
+      check_checkpoint(ckpt, ckpt_path, spec, replicas);
+      restore_outputs(ckpt, out, ckpt_path);  // every file checked first; only then cut back
+    }
+  }
 
   auto be = choose_backend(which, threads, threads_asked == 0);
+  be->distribute(&comm);
   set_device(be->name(), be->device());
+  if (comm.size() > 1)
+    spdlog::info("MPI: {} ranks, each holding a slice of every population ({} threads per rank)", comm.size(), threads);
   spdlog::info("izhinet {} ({}): {} population(s), n = {}, {} replica(s), scheme {}, dt = {}, t_end = {}, {} steps",
                IZHINET_VERSION,
                std::string(build_info::git_commit).substr(0, 12) + (build_info::git_dirty ? ", dirty" : ""),
@@ -213,14 +285,18 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   summary["backend"] = be->name();
   summary["device"] = be->device();
   summary["threads"] = be->name() == "cpu" ? threads : 0;
+  summary["ranks"] = comm.size();
   summary["status"] = "running";
   summary["outputs"] = replicas.size() > static_cast<size_t>(max_replica_folders)
                            ? "timeseries.csv (column replica; seed = network.seed + replica)"
                        : replicas.size() > 1 ? "replica_<k>/timeseries.csv (seed = network.seed + k)"
                                              : "timeseries.csv";
   summary["parameters"] = spec_to_json(spec);
-  write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
-  write_json(summary_path, summary);  // a folder always says what it holds, even after kill -9
+  if (resume) summary["resumed_from_t"] = clean_time(static_cast<double>(ckpt.steps_done) * spec.run.dt);
+  if (root) {
+    write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
+    write_json(summary_path, summary);  // a folder always says what it holds, even after kill -9
+  }
 
   // From here on, a failure (a full disk, a device error) stops the run at once and summary.json
   // says how far the files are valid.
@@ -231,11 +307,22 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   int verdict_status = 0;
   try {
     be->setup(spec, replicas);
-    csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()));
-    write_eta_csv(out, spec, replicas);  // eta of the neurons in spikes.csv
-    std::vector<record_sink*> sinks{csv.get()};
+    discard_sink discard;
+    std::vector<record_sink*> sinks{&discard};
+    if (root && resume) {
+      be->set_state(ckpt.state);
+      csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()),
+                                       csv_sink::append_at{static_cast<double>(ckpt.steps_done) * spec.run.dt});
+      spdlog::info("resuming from {} at t = {} (step {})", ckpt_path,
+                   format_time(static_cast<double>(ckpt.steps_done) * spec.run.dt), ckpt.steps_done);
+      sinks = {csv.get()};
+    } else if (root) {
+      csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()));
+      write_eta_csv(out, spec, replicas);  // eta of the neurons in spikes.csv
+      sinks = {csv.get()};
+    }
     // The mean fields run on their own thread while the network runs (replica 0).
-    if (spec.meanfield.enabled) {
+    if (root && spec.meanfield.enabled) {
       validator_options vo;
       vo.out_dir = replicas.size() > 1 && replicas.size() <= static_cast<size_t>(max_replica_folders)
                        ? (fs::path(out) / "replica_0").string()
@@ -244,6 +331,13 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
       vo.replica = replicas.front();
       val = std::make_unique<validator>(spec, vo);
       vsink = std::make_unique<validating_sink>(std::vector<validator*>{val.get()});
+      if (resume && ckpt.records_done > 0) {
+        // The mean fields depend on the spec alone and the comparisons on the rows: the validator
+        // is rebuilt by replaying replica 0's recorded rows, read back exactly.
+        const int R = static_cast<int>(replicas.size());
+        val->push(read_recorded_rows(csv_sink::timeseries_path(out, 0, R), spec, 0, R > max_replica_folders,
+                                     ckpt.records_done));
+      }
       sinks.push_back(vsink.get());
       spdlog::info("mean-field validator started (exact and slow-adaptation models, rtol {}){}", spec.meanfield.rtol,
                    replicas.size() > 1 ? "; it compares replica 0" : "");
@@ -252,9 +346,37 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     simulation_options so;
     so.progress_seconds = progress;
     so.stop = &stop;
+    so.comm = &comm;
     if (val) so.progress_extra = [&val] { return val->progress_line(); };
+    if (resume) so.resume = &ckpt;
+    so.checkpoint_every = checkpoint_every;
+    const std::string identity = config_identity(spec);
+    int64_t neurons = 0;
+    for (const auto& r : replicas) neurons += r.n;
+    // Checkpoints hold the whole network: one process (over MPI ranks a stop writes none).
+    if (comm.size() == 1)
+      so.checkpoint = [&](checkpoint_data& c) {
+        using clock = std::chrono::steady_clock;
+        const auto c0 = clock::now();
+        c.config_hash = identity;
+        c.backend = be->name();
+        c.replicas = static_cast<int64_t>(replicas.size());
+        c.populations = spec.num_populations();
+        c.neurons = neurons;
+        be->get_state(c.state);
+        c.files = csv->sync_sizes();
+        const auto c1 = clock::now();
+        const int64_t bytes = write_checkpoint(ckpt_path, c);
+        const double copy_s = std::chrono::duration<double>(c1 - c0).count();
+        const double write_s = std::chrono::duration<double>(clock::now() - c1).count();
+        spdlog::info(
+            "checkpoint at t = {}: {} ({:.1f} MiB; state and outputs synced in {:.3f} s, written in {:.3f} s, "
+            "{:.0f} MiB/s)",
+            format_time(static_cast<double>(c.steps_done) * spec.run.dt), ckpt_path, bytes / 1048576.0, copy_s, write_s,
+            write_s > 0 ? bytes / 1048576.0 / write_s : 0.0);
+      };
     res = simulate(spec, *be, replicas, sink, so);
-    csv->close();
+    if (csv) csv->close();
     if (val) {
       const validation_report rep = val->finish(outcome_of(res));
       spdlog::info("validation: {}", rep.verdict());
@@ -267,7 +389,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     if (io) summary["failed_file"] = io->path();
     summary["valid_until_t"] = clean_time(csv ? csv->valid_until() : 0.0);
     summary["note"] = "every file ends in a complete line; the time series and spikes are complete up to valid_until_t";
-    write_json_after_error(summary_path, summary);  // the first error is the one reported
+    if (root) write_json_after_error(summary_path, summary);  // the first error is the one reported
     throw;
   }
 
@@ -280,9 +402,9 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   summary["neuron_steps_per_second"] = res.neuron_steps_per_second;
   summary["spikes_written"] = res.spikes_written;
   summary["spikes_capped"] = res.spikes_capped;
-  write_json(summary_path, summary);
+  if (root) write_json(summary_path, summary);
 
-  if (res.spikes_capped)
+  if (res.spikes_capped && root)
     spdlog::warn("spike output reached run.max_spikes = {}; later spikes were not written", spec.run.max_spikes);
   switch (res.state) {
     case simulation_result::status::completed:
@@ -294,7 +416,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
       }
       return exit_ok;
     case simulation_result::status::interrupted:
-      spdlog::warn("{}; outputs up to t = {} written to {}", res.message, format_time(res.t_reached), out);
+      if (root) spdlog::warn("{}; outputs up to t = {} written to {}", res.message, format_time(res.t_reached), out);
       return exit_interrupted;
     case simulation_result::status::diverged:
       spdlog::error("numerical blow-up: {}", res.message);
@@ -334,6 +456,7 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
       "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
       cxxopts::value<std::string>()->default_value("0"))("progress", "seconds between progress lines (0: none)",
                                                          cxxopts::value<std::string>()->default_value("30"));
+  add_mpi_option(o);
   // cxxopts takes one-letter names as short options: spell the documented --n as --sizes.
   std::vector<std::string> args(argv, argv + argc);
   for (auto& x : args) {
@@ -366,6 +489,72 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
   }
   return run_study(
       spec, st, a["out"].as<std::string>(),
+      [&] {
+        auto be = choose_backend(which, threads, threads_asked == 0);
+        set_device(be->name(), be->device());
+        return be;
+      },
+      &stop, progress, a.count("overwrite") > 0);
+}
+
+int sweep_command(int argc, char** argv, const std::atomic<bool>& stop) {
+  cxxopts::Options o("izhinet sweep",
+                     "Run one network per value of a parameter and set it beside the mean field's attractor.");
+  add_common(o);
+  o.add_options()("p,param",
+                  "configuration key to sweep, e.g. population.0.eta_bar (population.*.KEY: every population)",
+                  cxxopts::value<std::string>())("values", "A:B:K (K values from A to B) or a list a,b,c",
+                                                 cxxopts::value<std::string>())(
+      "direction",
+      "none (every value from the initial state) | up | down | both (each value from the previous one's final "
+      "state; both: up then down)",
+      cxxopts::value<std::string>()->default_value("none"))("sizes", "(--n) network size (default: network.n)",
+                                                            cxxopts::value<std::string>())(
+      "b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
+      "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
+      cxxopts::value<std::string>()->default_value("0"))("progress", "seconds between progress lines (0: none)",
+                                                         cxxopts::value<std::string>()->default_value("30"));
+  std::vector<std::string> args(argv, argv + argc);
+  for (auto& x : args) {
+    if (x == "--n") x = "--sizes";
+    if (x.rfind("--n=", 0) == 0) x = "--sizes=" + x.substr(4);
+  }
+  const parsed_args p = parse(o, argc, argv, args);
+  const auto& a = p.a;
+  if (a.count("help")) {
+    std::cout << o.help() << "\nOutputs: sweep.csv (one row per value and direction), sweep.txt (see README.md).\n";
+    return 0;
+  }
+  if (a.count("quiet")) spdlog::set_level(spdlog::level::warn);
+  reject_unmatched(a);
+  if (!a.count("config"))
+    throw config_error("--config", "missing: give a TOML file (e.g. configs/paper_bursting.toml)");
+  if (!a.count("param")) throw config_error("--param", "missing: give the key to sweep, e.g. population.0.eta_bar");
+  if (!a.count("values")) throw config_error("--values", "missing: give A:B:K or a list a,b,c");
+  sweep_params sw;
+  sw.key = a["param"].as<std::string>();
+  sw.values = parse_sweep_values(a["values"].as<std::string>());
+  sw.direction = parse_sweep_direction(a["direction"].as<std::string>());
+  if (a.count("sizes")) {
+    const std::vector<int64_t> ns = parse_n_list(a["sizes"].as<std::string>());
+    if (ns.size() != 1) throw config_error("--n", "one network size per sweep");
+    sw.n = ns.front();
+  }
+  const int threads_asked = static_cast<int>(int_option(a, "threads", 0, 4096));
+  const double progress = number_option(a, "progress", 0, 1e9);
+  const std::string which = a["backend"].as<std::string>();
+  if (which != "cpu" && which != "cuda" && which != "auto")
+    throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
+  const std::string path = a["config"].as<std::string>();
+  const std::string text = read_config_file(path);
+  set_config_source(path, text);
+  const int threads = resolve_threads(threads_asked);
+  if (which == "cuda") {
+    std::string why;
+    if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
+  }
+  return run_sweep(
+      text, path, p.sets, sw, a["out"].as<std::string>(),
       [&] {
         auto be = choose_backend(which, threads, threads_asked == 0);
         set_device(be->name(), be->device());

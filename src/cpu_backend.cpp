@@ -1,7 +1,8 @@
 // CPU backend: OpenMP threads over a flat array of all replicas' neurons.
 //
-// Determinism: the neuron update is per-neuron independent and spike counts
-// are integers, so results do not depend on the thread count. The floating
+// Determinism: the neuron update is per-neuron independent, and spike counts
+// and the exact scheme's spike weights are integers (weights in fixed point,
+// units of 2^-32), so results do not depend on the thread count. The floating
 // sums behind <v> and <w> are taken in fixed blocks of k_block neurons whose
 // partial sums are added in block order, whatever the thread count.
 #include <omp.h>
@@ -23,6 +24,7 @@
 #include "izhinet/backend.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/neuron.hpp"
+#include "izhinet/partition.hpp"
 #include "izhinet/recording.hpp"
 #include "izhinet/sampling.hpp"
 #include "step_barrier.hpp"
@@ -36,6 +38,8 @@ constexpr int64_t k_block = 4096;
 struct segment {
   int64_t begin, end;  // in the flat arrays
   int replica, pop;
+  int64_t first = 0;  ///< global index (within the population) of the neuron at `begin`
+  size_t block0 = 0;  ///< global moment-block index of the block starting at `begin`
 };
 
 /// A thread's share of one segment.
@@ -65,6 +69,8 @@ class cpu_backend final : public backend {
 
   std::string name() const override { return "cpu"; }
 
+  void distribute(communicator* comm) override { comm_ = comm != nullptr && comm->size() > 1 ? comm : nullptr; }
+
   std::string device() const override {
     std::string model = "unknown CPU";
     std::ifstream in("/proc/cpuinfo");
@@ -79,6 +85,7 @@ class cpu_backend final : public backend {
 
   void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) override {
     spec_ = spec;
+    replicas_ = replicas;
     R_ = static_cast<int>(replicas.size());
     P_ = spec.num_populations();
     exact_ = spec.run.scheme == scheme_kind::exact;
@@ -86,12 +93,18 @@ class cpu_backend final : public backend {
     pop_n_.assign(static_cast<size_t>(R_) * P_, 0);
     kg_.assign(static_cast<size_t>(R_) * P_ * P_, 0.0);
     int64_t total = 0;
+    size_t global_blocks = 0;
+    const int rank = comm_ ? comm_->rank() : 0, ranks = comm_ ? comm_->size() : 1;
     for (int r = 0; r < R_; ++r) {
       const auto sizes = population_sizes(spec, replicas[r].n);
       for (int i = 0; i < P_; ++i) {
-        segs_.push_back({total, total + sizes[i], r, i});
+        // This rank's slice, cut at moment blocks (partition.hpp): the whole population in one process.
+        const population_slice sl = slice_of(sizes[i], rank, ranks, k_block);
+        segs_.push_back(
+            {total, total + sl.count, r, i, sl.first, global_blocks + static_cast<size_t>(sl.first / k_block)});
         pop_n_[r * P_ + i] = sizes[i];
-        total += sizes[i];
+        total += sl.count;
+        global_blocks += static_cast<size_t>((sizes[i] + k_block - 1) / k_block);
       }
       for (int i = 0; i < P_; ++i)
         for (int j = 0; j < P_; ++j)
@@ -111,26 +124,41 @@ class cpu_backend final : public backend {
     w_.assign(total, 0.0);
     eta_.resize(total);
     s_.assign(static_cast<size_t>(R_) * P_, 0.0);
+    s_prev_.assign(static_cast<size_t>(R_) * P_, 0.0);
     const bool random = spec.network.sampling == sampling_kind::random;
     for (const segment& g : segs_) {
       const auto& p = spec.populations[g.pop];
       const uint64_t seed = replicas[g.replica].seed;
-      const int64_t n = g.end - g.begin;
-      fill_eta(random, p.eta_bar, p.delta, seed, n, static_cast<uint32_t>(g.pop), 0, n, &eta_[g.begin]);
+      const int64_t n = pop_n_[static_cast<size_t>(g.replica) * P_ + g.pop];
+      fill_eta(random, p.eta_bar, p.delta, seed, n, static_cast<uint32_t>(g.pop), g.first, g.end - g.begin,
+               eta_.data() + g.begin);
     }
-    // Moment blocks: fixed-size pieces of each segment.
+    // Moment blocks: fixed-size pieces of each segment, numbered over the
+    // whole network (all ranks): partial_ has a slot for every block, and this
+    // rank fills its own (the others stay zero for the sum over ranks).
     blocks_.clear();
+    block_id_.clear();
     for (size_t si = 0; si < segs_.size(); ++si)
-      for (int64_t b = segs_[si].begin; b < segs_[si].end; b += k_block)
+      for (int64_t b = segs_[si].begin; b < segs_[si].end; b += k_block) {
+        block_id_.push_back(segs_[si].block0 + static_cast<size_t>((b - segs_[si].begin) / k_block));
         blocks_.push_back({b, std::min(b + k_block, segs_[si].end), segs_[si].replica, segs_[si].pop});
-    partial_.resize(blocks_.size());
-    // Recorded neurons (spike output), in flat indices.
+      }
+    global_block_seg_.clear();
+    for (int r = 0; r < R_; ++r)
+      for (int i = 0; i < P_; ++i)
+        global_block_seg_.resize(
+            global_block_seg_.size() +
+                static_cast<size_t>((pop_n_[static_cast<size_t>(r) * P_ + i] + k_block - 1) / k_block),
+            static_cast<size_t>(r) * P_ + i);
+    partial_.assign(global_block_seg_.size(), pop_moments{});
+    // Recorded neurons (spike output), in flat indices; chosen by global index.
     recorded_.clear();
     if (spec.run.spike_neurons > 0)
       for (const segment& g : segs_) {
-        const int64_t n = g.end - g.begin;
-        for (int64_t k = 0; k < n; ++k)
-          if (is_recorded(k, n, spec.run.spike_neurons)) recorded_.push_back({g.begin + k, g.replica, g.pop, k});
+        const int64_t n = pop_n_[static_cast<size_t>(g.replica) * P_ + g.pop];
+        for (int64_t k = 0; k < g.end - g.begin; ++k)
+          if (is_recorded(g.first + k, n, spec.run.spike_neurons))
+            recorded_.push_back({g.begin + k, g.replica, g.pop, g.first + k});
       }
     pieces_.clear();
     for (int nt : candidates_) pieces_[nt] = split(nt);
@@ -155,13 +183,16 @@ class cpu_backend final : public backend {
     // counts every step do not share lines.
     stride_ = (nseg + 7) / 8 * 8;
     counts_.assign(2 * static_cast<size_t>(threads_) * stride_, 0);
+    weights_.assign(2 * static_cast<size_t>(threads_) * stride_, 0);
     coeffs_.resize(static_cast<size_t>(threads_) * nseg);
-    s_local_.resize(static_cast<size_t>(threads_) * RP);
+    ecoeffs_.resize(static_cast<size_t>(threads_) * nseg);
+    s_local_.resize(static_cast<size_t>(threads_) * 2 * RP);
     decay_.resize(P_);
     for (int j = 0; j < P_; ++j) decay_[j] = std::exp(-spec_.run.dt / spec_.synapse.tau_s[j]);
     inv_n_.resize(RP);
     for (size_t idx = 0; idx < RP; ++idx) inv_n_[idx] = 1.0 / static_cast<double>(pop_n_[idx]);
     thread_spikes_.assign(threads_, {});
+    global_counts_.assign(2 * RP + 2, 0);
 
     // The call runs as one or more regions; each region has a fixed thread
     // count. Only the adaptive backend uses more than one: a short region
@@ -205,6 +236,21 @@ class cpu_backend final : public backend {
   std::vector<double> get_s(int replica) override {
     return std::vector<double>(s_.begin() + replica * P_, s_.begin() + (replica + 1) * P_);
   }
+  // The flat arrays are already in the global order of backend_state.
+  void get_state(backend_state& out) override {
+    out = state_layout(spec_);
+    for (auto& a : out.arrays) {
+      const std::vector<double>& from = a.name == "w" ? w_ : a.name == "s" ? s_ : a.name == "s_prev" ? s_prev_ : x_;
+      a.values = from;
+    }
+  }
+  void set_state(const backend_state& in) override {
+    check_state(in, spec_, replicas_);
+    x_ = in.find(state_x_name(spec_))->values;
+    w_ = in.find("w")->values;
+    s_ = in.find("s")->values;
+    if (const state_array* sp = in.find("s_prev")) s_prev_ = sp->values;
+  }
 
  private:
   std::pair<int64_t, int64_t> replica_range(int replica) const {
@@ -218,7 +264,9 @@ class cpu_backend final : public backend {
   ///
   /// One barrier per step: every thread updates its share, publishes its
   /// integer spike counts (double buffered by step parity), meets the others,
-  /// then sums the counts and updates its own copy of s. The copies agree bit
+  /// then sums the counts and updates its own copy of s (exact scheme: also
+  /// of s at the previous step, for the drive at mid-step
+  /// s + (s - s_prev)/2, and s decays from each spike's own time). The copies agree bit
   /// for bit (same integers, same arithmetic), so no serial section is needed
   /// between steps. A second barrier is taken only at recording times, before
   /// the moment blocks are combined. One thread: no OpenMP region at all.
@@ -235,22 +283,29 @@ class cpu_backend final : public backend {
     int64_t reached = m0;
     detail::step_barrier barrier(nt);
     auto run = [&](int t) {
-      double* s = &s_local_[static_cast<size_t>(t) * RP];
+      double* s = &s_local_[static_cast<size_t>(t) * 2 * RP];
+      double* s_prev = s + RP;
       std::copy(s_.begin(), s_.end(), s);
+      std::copy(s_prev_.begin(), s_prev_.end(), s_prev);
       step_coeffs* co = &coeffs_[static_cast<size_t>(t) * nseg];
+      exact_coeffs* eco = &ecoeffs_[static_cast<size_t>(t) * nseg];
       for (int64_t m = m0; m < steps; ++m) {
         const int par = static_cast<int>(m & 1);
         for (const piece& pc : thread_pieces[t]) {
           const segment& g = segs_[pc.seg];
           const auto& p = spec_.populations[g.pop];
+          const size_t r0 = static_cast<size_t>(g.replica) * P_;
           double G, E;
-          synaptic_drive(P_, g.pop, &kg_[static_cast<size_t>(g.replica) * P_ * P_], spec_.synapse.e_r.data(),
-                         &s[static_cast<size_t>(g.replica) * P_], G, E);
+          if (exact_)  // the drive at mid-step, s + (s - s_prev)/2
+            synaptic_drive_mid(P_, g.pop, &kg_[r0 * P_], spec_.synapse.e_r.data(), &s[r0], &s_prev[r0], G, E);
+          else
+            synaptic_drive(P_, g.pop, &kg_[r0 * P_], spec_.synapse.e_r.data(), &s[r0], G, E);
           co[pc.seg] = step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset,
                                    spec_.run.dt};
+          if (exact_) eco[pc.seg] = make_exact_coeffs(co[pc.seg], spec_.synapse.tau_s[g.pop]);
         }
         if (exact_)
-          step_range<true>(thread_pieces[t], t, par, first_step + m, co);
+          step_range_exact(thread_pieces[t], t, par, first_step + m, eco);
         else
           step_range<false>(thread_pieces[t], t, par, first_step + m, co);
         if (t == 0) {
@@ -264,12 +319,45 @@ class cpu_backend final : public backend {
         // after the next barrier, which every thread reaches only after
         // reading it here.
         const int64_t* cnt = &counts_[static_cast<size_t>(par) * nt * stride_];
+        const int64_t* wgt = &weights_[static_cast<size_t>(par) * nt * stride_];
+        if (comm_) {
+          // Over ranks: thread 0 adds this rank's counts (exact scheme: and
+          // spike weights) and its leave flags and sums them over the ranks
+          // (one integer all-reduce per step: exact, so every rank continues
+          // with the same numbers); the flags make every rank leave after the
+          // same step. Layout: counts [0, RP), weights [RP, 2 RP), flags.
+          if (t == 0) {
+            for (size_t idx = 0; idx < RP; ++idx) {
+              int64_t c = 0, wsum = 0;
+              for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];
+              if (exact_)
+                for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
+              global_counts_[idx] = c;
+              global_counts_[RP + idx] = wsum;
+            }
+            global_counts_[2 * RP] = leave_at[par] == 1;
+            global_counts_[2 * RP + 1] = leave_at[par] == 2;
+            comm_->sum(global_counts_.data(), 2 * RP + 2);
+            leave_at[par] = global_counts_[2 * RP + 1] > 0 ? 2 : global_counts_[2 * RP] > 0 ? 1 : 0;
+          }
+          if (nt > 1) barrier.wait();
+        }
         for (size_t idx = 0; idx < RP; ++idx) {
-          int64_t c = 0;
-          for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];  // integers: order-free
+          int64_t c = 0, wsum = 0;
+          if (comm_) {
+            c = global_counts_[idx];
+            wsum = global_counts_[RP + idx];
+          } else {
+            for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];  // integers: order-free
+            if (exact_)
+              for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
+          }
           const int j = static_cast<int>(idx % P_);
+          // exact: the spikes' weights (fixed point); paper: the count.
+          const double jumps = exact_ ? static_cast<double>(wsum) * k_weight_unit : static_cast<double>(c);
+          s_prev[idx] = s[idx];
           s[idx] = gating_step(exact_, s[idx], spec_.run.dt, spec_.synapse.tau_s[j], decay_[j], spec_.synapse.s_jump[j],
-                               static_cast<double>(c), inv_n_[idx]);
+                               jumps, inv_n_[idx]);
           if (t == 0) out.step_spikes[static_cast<size_t>(m) * RP + idx] = static_cast<uint32_t>(c);
         }
         if ((m + 1) % spr == 0) {
@@ -283,6 +371,7 @@ class cpu_backend final : public backend {
             reached = m + 1;
             *stopped = leave_at[par] == 2;
             std::copy(s, s + RP, s_.begin());
+            std::copy(s_prev, s_prev + RP, s_prev_.begin());
           }
           break;
         }
@@ -314,8 +403,7 @@ class cpu_backend final : public backend {
       for (size_t q = pc.rec_begin; q < pc.rec_end; ++q) {
         const recorded_neuron& rn = recorded_[q];
         c += step_run<Exact>(x, w, eta, i, rn.flat, k);
-        const int spiked = Exact ? exact_step(x[rn.flat], w[rn.flat], eta[rn.flat], k)
-                                 : paper_step(x[rn.flat], w[rn.flat], eta[rn.flat], k);
+        const int spiked = paper_step(x[rn.flat], w[rn.flat], eta[rn.flat], k);
         c += spiked;
         if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local});
         i = rn.flat + 1;
@@ -325,16 +413,58 @@ class cpu_backend final : public backend {
     }
   }
 
+  /// The exact scheme's step_range: spike counts and spike weights (fixed
+  /// point, exact_step) per segment; recorded neurons' spikes with their
+  /// time inside the step.
+  void step_range_exact(const std::vector<piece>& my_pieces, int t, int par, int64_t global_step,
+                        const exact_coeffs* co) {
+    double* __restrict x = x_.data();
+    double* __restrict w = w_.data();
+    const double* __restrict eta = eta_.data();
+    int64_t* my = &counts_[(static_cast<size_t>(par) * nt_ + t) * stride_];
+    int64_t* my_w = &weights_[(static_cast<size_t>(par) * nt_ + t) * stride_];
+    for (size_t q = 0; q < segs_.size(); ++q) my[q] = my_w[q] = 0;
+    for (const piece& pc : my_pieces) {
+      const exact_coeffs k = co[pc.seg];
+      int64_t c = 0, ws = 0, i = pc.begin;
+      for (size_t q = pc.rec_begin; q < pc.rec_end; ++q) {
+        const recorded_neuron& rn = recorded_[q];
+        exact_run(x, w, eta, i, rn.flat, k, c, ws);
+        int64_t wt;
+        double f;
+        const int spiked = exact_step(x[rn.flat], w[rn.flat], eta[rn.flat], k, wt, f);
+        c += spiked;
+        ws += wt;
+        if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local, f});
+        i = rn.flat + 1;
+      }
+      exact_run(x, w, eta, i, pc.end, k, c, ws);
+      my[pc.seg] = c;
+      my_w[pc.seg] = ws;
+    }
+  }
+
+  static void exact_run(double* __restrict x, double* __restrict w, const double* __restrict eta, int64_t begin,
+                        int64_t end, const exact_coeffs& k, int64_t& count, int64_t& weight) {
+    int64_t c = 0, ws = 0;
+#pragma omp simd reduction(+ : c, ws)
+    for (int64_t i = begin; i < end; ++i) {
+      int64_t wt;
+      double f;
+      c += exact_step(x[i], w[i], eta[i], k, wt, f);
+      ws += wt;
+    }
+    count += c;
+    weight += ws;
+  }
+
   template <bool Exact>
   static int64_t step_run(double* __restrict x, double* __restrict w, const double* __restrict eta, int64_t begin,
                           int64_t end, const step_coeffs& k) {
+    static_assert(!Exact, "the exact scheme runs step_range_exact");
     int64_t c = 0;
-    if constexpr (Exact) {
-      for (int64_t i = begin; i < end; ++i) c += exact_step(x[i], w[i], eta[i], k);
-    } else {
 #pragma omp simd reduction(+ : c)
-      for (int64_t i = begin; i < end; ++i) c += paper_step(x[i], w[i], eta[i], k);
-    }
+    for (int64_t i = begin; i < end; ++i) c += paper_step(x[i], w[i], eta[i], k);
     return c;
   }
 
@@ -372,33 +502,45 @@ class cpu_backend final : public backend {
         m.sum_v_in = svi;
         m.sum_w_in = swi;
         m.n_in = ni;
-        partial_[bi] = m;
+        partial_[block_id_[bi]] = m;
         continue;
       }
+      // exact: cos and sin of the phase, rationally from p (p_cos_sin);
+      // vectorised like the paper's sums, same fixed blocks.
+      double sw = 0, sva = 0, sc = 0, ss = 0;
+#pragma omp simd reduction(+ : sw, sva, sc, ss)
       for (int64_t i = b.begin; i < b.end; ++i) {
-        const double xi = x[i], wi = w[i];
-        m.sum_w += wi;
-        m.sum_v_all += xi;
-        if (exact_) {
-          m.sum_cos += std::cos(xi);
-          m.sum_sin += std::sin(xi);
-        } else if (xi >= p.v_reset && xi <= p.v_peak) {
-          m.sum_v_in += xi;
-          m.sum_w_in += wi;
-          m.n_in += 1.0;
-        }
+        double ci, si;
+        p_cos_sin(x[i], ci, si);
+        sw += w[i];
+        sva += x[i];
+        sc += ci;
+        ss += si;
       }
-      partial_[bi] = m;
+      m.sum_w = sw;
+      m.sum_v_all = sva;
+      m.sum_cos = sc;
+      m.sum_sin = ss;
+      partial_[block_id_[bi]] = m;
     }
   }
 
   /// Block partial sums added in block order: independent of the thread count.
+  /// Over ranks, the block sums are first summed over the ranks: each block
+  /// lies on one rank and the others add zeros, so this is exact.
   void combine_moments(pop_moments* out, const double* s) {
+    static_assert(sizeof(pop_moments) == 8 * sizeof(double), "pop_moments is summed as doubles");
+    const pop_moments* blocks = partial_.data();
+    if (comm_) {
+      reduced_ = partial_;
+      comm_->sum(reinterpret_cast<double*>(reduced_.data()), 8 * reduced_.size());
+      blocks = reduced_.data();
+    }
     for (int r = 0; r < R_; ++r)
       for (int i = 0; i < P_; ++i) out[r * P_ + i] = pop_moments{};
-    for (size_t bi = 0; bi < blocks_.size(); ++bi) {
-      pop_moments& o = out[blocks_[bi].replica * P_ + blocks_[bi].pop];
-      const pop_moments& m = partial_[bi];
+    for (size_t bi = 0; bi < global_block_seg_.size(); ++bi) {
+      pop_moments& o = out[global_block_seg_[bi]];
+      const pop_moments& m = blocks[bi];
       o.sum_v_in += m.sum_v_in;
       o.sum_w_in += m.sum_w_in;
       o.n_in += m.n_in;
@@ -412,6 +554,7 @@ class cpu_backend final : public backend {
   }
 
   model_spec spec_;
+  std::vector<replica_spec> replicas_;
   int threads_;
   int R_ = 0, P_ = 0;
   bool exact_ = false;
@@ -469,14 +612,21 @@ class cpu_backend final : public backend {
     }
     return out;
   }
-  std::vector<step_coeffs> coeffs_;  ///< per thread, per segment
-  size_t stride_ = 0;                ///< per-thread row length of counts_
-  std::vector<int64_t> counts_;      ///< [parity][thread][segment]
+  std::vector<step_coeffs> coeffs_;    ///< per thread, per segment
+  std::vector<exact_coeffs> ecoeffs_;  ///< exact scheme: per thread, per segment
+  size_t stride_ = 0;                  ///< per-thread row length of counts_
+  std::vector<int64_t> counts_;        ///< [parity][thread][segment]
+  std::vector<int64_t> weights_;       ///< exact: spike weights in units of 2^-32, [parity][thread][segment]
   std::vector<double> decay_, inv_n_, s_local_;
   std::vector<std::vector<spike_event>> thread_spikes_;
   std::vector<int64_t> pop_n_;
   std::vector<double> kg_, x_, w_, eta_, s_;
-  std::vector<pop_moments> partial_;
+  std::vector<double> s_prev_;                  ///< s one step earlier (exact scheme's mid-step drive)
+  std::vector<pop_moments> partial_, reduced_;  ///< per global block
+  std::vector<size_t> block_id_;                ///< global index of each of this rank's blocks
+  std::vector<size_t> global_block_seg_;        ///< segment (replica * P + pop) of each global block
+  communicator* comm_ = nullptr;                ///< set when one network spans several ranks
+  std::vector<int64_t> global_counts_;          ///< per-step counts over ranks, spike weights, the two leave flags
   std::vector<recorded_neuron> recorded_;
 };
 

@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "izhinet/communicator.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/io.hpp"
@@ -304,7 +305,7 @@ json study_summary_json(const model_spec& spec, const study_params& st, const st
 
 int run_study(const model_spec& spec_in, const study_params& st, const std::string& out_dir,
               const std::function<std::unique_ptr<backend>()>& make_backend, const std::atomic<bool>* stop,
-              double progress_seconds, bool overwrite) {
+              double progress_seconds, bool overwrite, communicator* comm_in) {
   using clock = std::chrono::steady_clock;
   if (st.seeds < 1) throw config_error("--seeds", "must be >= 1, got " + std::to_string(st.seeds));
   if (st.n.empty()) throw config_error("--n", "the list of network sizes is empty");
@@ -316,47 +317,66 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     t.network.n = n;
     validate(t);  // every population gets a neuron at every N
   }
-  const output_folder folder(out_dir, overwrite ? output_folder::existing::overwrite : output_folder::existing::resume);
+  // Over MPI ranks (docs/mpi.md): rank 0 owns the folder and is the only writer; every rank runs whole
+  // networks, dealt to it in balanced batches, and rank 0 writes each round's finished runs.
+  communicator& comm = comm_in != nullptr ? *comm_in : world();
+  const bool root = comm.root();
+  const int ranks = comm.size();
   const int P = spec.num_populations();
-  const std::string identity = study_identity(spec, st);
-  const std::string id_path = (fs::path(out_dir) / "study.txt").string();
   const std::string csv_path = (fs::path(out_dir) / "finite_size.csv").string();
-  std::error_code ec;
-  if (fs::exists(fs::symlink_status(id_path, ec))) {
-    if (!fs::is_regular_file(id_path, ec))
-      throw config_error("--out", "'" + shorten(id_path, 200) +
-                                      "' is not a file: a study folder holds the study's parameters there; use "
-                                      "another --out, or --overwrite to start a new study");
-    std::ifstream in(id_path, std::ios::binary);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (!in.good() && !in.eof()) throw config_error("--out", "cannot read '" + shorten(id_path, 200) + "'");
-    if (text != identity)
-      throw config_error("--out", "folder '" + shorten(out_dir, 200) + "' holds a study with different parameters (" +
-                                      shorten(first_difference(identity, text), 300) +
-                                      "); use another --out, the same arguments to resume it, or --overwrite");
-  } else {
-    for (const auto& e : fs::directory_iterator(out_dir, ec))
-      if (e.path().filename() != output_folder::lock_name)
-        throw config_error("--out", "folder '" + shorten(out_dir, 200) + "' holds '" +
-                                        shorten(e.path().filename().string(), 60) +
-                                        "' but no study.txt (not a study); use another --out, or --overwrite");
-    write_file_atomic(id_path, identity);
-  }
-  if (fs::exists(csv_path) && fs::file_size(csv_path) > 0) {
-    // A study killed in the middle of a write leaves a torn last line: cut it.
-    std::ifstream in(csv_path, std::ios::binary);
-    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (text.back() != '\n') {
-      const auto keep = text.find_last_of('\n');
-      fs::resize_file(csv_path, keep == std::string::npos ? 0 : keep + 1, ec);
-      if (ec) throw io_error(csv_path, ec.value(), "truncate");
-      spdlog::warn("finite-size: dropped a partly written last line of {}", csv_path);
-    }
-  }
-  if (!fs::exists(csv_path) || fs::file_size(csv_path) == 0) append_line(csv_path, study_csv_header(P));
-  std::vector<study_row> rows = read_study_csv(csv_path, P);
+  std::unique_ptr<output_folder> folder;
   std::set<std::string> done;
-  for (const auto& r : rows) done.insert(run_key(r.n, r.sampling, r.seed));
+  std::vector<study_row> rows;
+  if (root) {
+    folder = std::make_unique<output_folder>(
+        out_dir, overwrite ? output_folder::existing::overwrite : output_folder::existing::resume);
+    const std::string identity = study_identity(spec, st);
+    const std::string id_path = (fs::path(out_dir) / "study.txt").string();
+    std::error_code ec;
+    if (fs::exists(fs::symlink_status(id_path, ec))) {
+      if (!fs::is_regular_file(id_path, ec))
+        throw config_error("--out", "'" + shorten(id_path, 200) +
+                                        "' is not a file: a study folder holds the study's parameters there; use "
+                                        "another --out, or --overwrite to start a new study");
+      std::ifstream in(id_path, std::ios::binary);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (!in.good() && !in.eof()) throw config_error("--out", "cannot read '" + shorten(id_path, 200) + "'");
+      if (text != identity)
+        throw config_error("--out", "folder '" + shorten(out_dir, 200) + "' holds a study with different parameters (" +
+                                        shorten(first_difference(identity, text), 300) +
+                                        "); use another --out, the same arguments to resume it, or --overwrite");
+    } else {
+      for (const auto& e : fs::directory_iterator(out_dir, ec))
+        if (e.path().filename() != output_folder::lock_name)
+          throw config_error("--out", "folder '" + shorten(out_dir, 200) + "' holds '" +
+                                          shorten(e.path().filename().string(), 60) +
+                                          "' but no study.txt (not a study); use another --out, or --overwrite");
+      write_file_atomic(id_path, identity);
+    }
+    if (fs::exists(csv_path) && fs::file_size(csv_path) > 0) {
+      // A study killed in the middle of a write leaves a torn last line: cut it.
+      std::ifstream in(csv_path, std::ios::binary);
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (text.back() != '\n') {
+        const auto keep = text.find_last_of('\n');
+        fs::resize_file(csv_path, keep == std::string::npos ? 0 : keep + 1, ec);
+        if (ec) throw io_error(csv_path, ec.value(), "truncate");
+        spdlog::warn("finite-size: dropped a partly written last line of {}", csv_path);
+      }
+    }
+    if (!fs::exists(csv_path) || fs::file_size(csv_path) == 0) append_line(csv_path, study_csv_header(P));
+    rows = read_study_csv(csv_path, P);
+    for (const auto& r : rows) done.insert(run_key(r.n, r.sampling, r.seed));
+  }
+  {
+    // Every rank needs the list of finished runs to build the same work list.
+    std::string keys;
+    for (const auto& k : done) keys += k + "\n";
+    comm.broadcast(keys);
+    done.clear();
+    std::istringstream in(keys);
+    for (std::string k; std::getline(in, k);) done.insert(k);
+  }
 
   // Work list: (sampling, N) batches of pending seeds.
   // Pending runs, by sampling and increasing N; then packed into batches of
@@ -366,8 +386,18 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
   auto be = make_backend();
   spdlog::info("backend {}: {}", be->name(), be->device());
   const bool gpu = be->name() != "cpu";
-  const double batch_neuron_steps = gpu ? 3e12 : 1e11;
+  double batch_neuron_steps = gpu ? 3e12 : 1e11;
   const double steps = static_cast<double>(spec.num_steps());
+  if (ranks > 1) {
+    // Enough batches for every rank: at most the pending work over the ranks each.
+    double pending = 0;
+    for (auto s : st.sampling)
+      for (auto n : st.n)
+        for (int j = 0; j < (s == sampling_kind::random ? st.seeds : 1); ++j)
+          if (!done.count(run_key(n, s, spec.network.seed + static_cast<uint64_t>(j))))
+            pending += static_cast<double>(n) * steps;
+    batch_neuron_steps = std::min(batch_neuron_steps, std::max(1.0, pending / ranks));
+  }
   struct batch {
     sampling_kind s;
     std::vector<replica_spec> runs;
@@ -396,91 +426,165 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     }
     if (!b.runs.empty()) work.push_back(b);
   }
+  // Batches to ranks: the largest first, each to the rank with the least work so far; a rank runs its
+  // batches in rounds, and after each round rank 0 writes every rank's finished runs.
+  std::vector<std::vector<size_t>> mine_by_rank(static_cast<size_t>(ranks));
+  {
+    std::vector<size_t> order(work.size());
+    for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return work[x].neurons > work[y].neurons; });
+    std::vector<double> load(static_cast<size_t>(ranks), 0.0);
+    for (size_t k : order) {
+      const size_t r = static_cast<size_t>(std::min_element(load.begin(), load.end()) - load.begin());
+      load[r] += work[k].neurons;
+      mine_by_rank[r].push_back(k);
+    }
+  }
+  size_t rounds = 0;
+  for (const auto& l : mine_by_rank) rounds = std::max(rounds, l.size());
+  const std::vector<size_t>& mine = mine_by_rank[static_cast<size_t>(comm.rank())];
+  if (ranks > 1) spdlog::info("finite-size: {} batch(es) over {} MPI ranks in {} round(s)", work.size(), ranks, rounds);
   spdlog::info(
       "finite-size study: {} runs ({} sizes x {} sampling(s); {} seed(s) for random, 1 for quantiles), {} "
       "already done in {}, {} to run in {} batch(es)",
       total_runs, st.n.size(), st.sampling.size(), st.seeds, total_runs - pending_runs, out_dir, pending_runs,
       work.size());
   const fs::path runs_dir = fs::path(out_dir) / "runs";
-  fs::create_directories(runs_dir, ec);
-  if (ec) throw io_error(runs_dir.string(), ec.value(), "create folder");
+  if (root) {
+    std::error_code ec;
+    fs::create_directories(runs_dir, ec);
+    if (ec) throw io_error(runs_dir.string(), ec.value(), "create folder");
+  }
   const auto t0 = clock::now();
   double work_done = 0;
   int64_t runs_done = 0;
 
-  for (const batch& b : work) {
-    if (stop && stop->load()) break;
-    model_spec m = spec;
-    m.network.n = b.runs.front().n;
-    m.network.sampling = b.s;
-    const std::vector<replica_spec>& reps = b.runs;
-    std::vector<std::unique_ptr<validator>> vals;
-    for (size_t k = 0; k < reps.size(); ++k) {
-      validator_options vo;
-      vo.stop = stop;
-      vo.replica = reps[k];
-      // many replicas validated at once share one memory budget (at least 8192 blocks each)
-      vo.max_blocks = std::max<int64_t>(8192, criteria::max_blocks / static_cast<int64_t>(reps.size()));
-      vals.push_back(std::make_unique<validator>(m, vo));
+  bool stopped = false;
+  for (size_t round = 0; round < rounds && !stopped; ++round) {
+    bool stop_now = stop && stop->load();
+    if (ranks > 1) {
+      int64_t any = stop_now ? 1 : 0;
+      comm.sum(&any, 1);
+      stop_now = any > 0;
     }
-    std::vector<validator*> raw;
-    for (auto& v : vals) raw.push_back(v.get());
-    validating_sink sink(raw);
-    be->setup(m, reps);
-    simulation_options so;
-    so.progress_seconds = progress_seconds;
-    so.stop = stop;
-    so.label = std::string(to_string(b.s)) + " N = " + std::to_string(reps.front().n) + ".." +
-               std::to_string(reps.back().n) + ": ";
-    const auto bt = clock::now();
-    const simulation_result res = simulate(m, *be, reps, sink, so);
-    const double wall = std::chrono::duration<double>(clock::now() - bt).count();
-    if (res.state == simulation_result::status::interrupted) {
-      for (auto& v : vals) v->finish(outcome_of(res));
-      break;  // the batch's runs are redone on resume
-    }
-    size_t written_up = 0;
-    for (size_t k = 0; k < reps.size(); ++k) {
-      if (stop && stop->load()) break;  // the runs not yet written up are redone on resume
-      const std::string name =
-          "n" + std::to_string(reps[k].n) + "_" + to_string(b.s) + "_seed" + std::to_string(reps[k].seed);
-      const validation_report rep = vals[k]->finish(outcome_of(res));
-      // io_error here or in the row below: this run stays not done, and a rerun redoes it
-      write_json((runs_dir / (name + ".json")).string(), validation_json(m, rep));
-      study_row row;
-      row.n = reps[k].n;
-      row.sampling = b.s;
-      row.seed = b.s == sampling_kind::random ? reps[k].seed : spec.network.seed;
-      row.status = res.state == simulation_result::status::completed ? "completed" : "diverged";
-      row.wall_seconds = wall * static_cast<double>(reps[k].n) / b.neurons;  // the batch's time, shared by size
-      row.regime_net = rep.network.regime;
-      row.period_net = rep.network.period;
-      row.regime_mf = rep.vs_exact.regime_ref;
-      row.period_mf = rep.vs_exact.period.ref;
-      row.nrms.assign(4 * P, std::nan(""));
-      row.dmean.assign(4 * P, std::nan(""));
-      row.sdiff.assign(4 * P, std::nan(""));
-      for (int i = 0; i < P && i < static_cast<int>(rep.vs_exact.pops.size()); ++i)
-        for (int v = 0; v < 4; ++v) {
-          row.nrms[i * 4 + v] = rep.vs_exact.pops[i].nrms[v];
-          row.sdiff[i * 4 + v] = rep.vs_exact.pops[i].matched_mean_diff[v];
-          row.dmean[i * 4 + v] = std::fabs(row.sdiff[i * 4 + v]);
+    if (stop_now) break;
+    // This rank's batch of the round (if it has one): its finished runs, written up as text
+    // ("name", validation JSON, CSV line per run), and whether it was interrupted.
+    std::string finished;
+    bool interrupted = false;
+    std::string batch_line;
+    if (round < mine.size()) {
+      const batch& b = work[mine[round]];
+      model_spec m = spec;
+      m.network.n = b.runs.front().n;
+      m.network.sampling = b.s;
+      const std::vector<replica_spec>& reps = b.runs;
+      std::vector<std::unique_ptr<validator>> vals;
+      for (size_t k = 0; k < reps.size(); ++k) {
+        validator_options vo;
+        vo.stop = stop;
+        vo.replica = reps[k];
+        // many replicas validated at once share one memory budget (at least 8192 blocks each)
+        vo.max_blocks = std::max<int64_t>(8192, criteria::max_blocks / static_cast<int64_t>(reps.size()));
+        vals.push_back(std::make_unique<validator>(m, vo));
+      }
+      std::vector<validator*> raw;
+      for (auto& v : vals) raw.push_back(v.get());
+      validating_sink sink(raw);
+      be->setup(m, reps);
+      simulation_options so;
+      so.progress_seconds = progress_seconds;
+      so.stop = stop;
+      so.label = std::string(to_string(b.s)) + " N = " + std::to_string(reps.front().n) + ".." +
+                 std::to_string(reps.back().n) + ": ";
+      const auto bt = clock::now();
+      const simulation_result res = simulate(m, *be, reps, sink, so);
+      const double wall = std::chrono::duration<double>(clock::now() - bt).count();
+      if (res.state == simulation_result::status::interrupted) {
+        for (auto& v : vals) v->finish(outcome_of(res));
+        interrupted = true;  // the batch's runs are redone on resume
+      } else {
+        for (size_t k = 0; k < reps.size(); ++k) {
+          const std::string name =
+              "n" + std::to_string(reps[k].n) + "_" + to_string(b.s) + "_seed" + std::to_string(reps[k].seed);
+          const validation_report rep = vals[k]->finish(outcome_of(res));
+          study_row row;
+          row.n = reps[k].n;
+          row.sampling = b.s;
+          row.seed = b.s == sampling_kind::random ? reps[k].seed : spec.network.seed;
+          row.status = res.state == simulation_result::status::completed ? "completed" : "diverged";
+          row.wall_seconds = wall * static_cast<double>(reps[k].n) / b.neurons;  // the batch's time, shared by size
+          row.regime_net = rep.network.regime;
+          row.period_net = rep.network.period;
+          row.regime_mf = rep.vs_exact.regime_ref;
+          row.period_mf = rep.vs_exact.period.ref;
+          row.nrms.assign(4 * P, std::nan(""));
+          row.dmean.assign(4 * P, std::nan(""));
+          row.sdiff.assign(4 * P, std::nan(""));
+          for (int i = 0; i < P && i < static_cast<int>(rep.vs_exact.pops.size()); ++i)
+            for (int v = 0; v < 4; ++v) {
+              row.nrms[i * 4 + v] = rep.vs_exact.pops[i].nrms[v];
+              row.sdiff[i * 4 + v] = rep.vs_exact.pops[i].matched_mean_diff[v];
+              row.dmean[i * 4 + v] = std::fabs(row.sdiff[i * 4 + v]);
+            }
+          if (res.state == simulation_result::status::diverged) spdlog::warn("{}: {}", name, res.message);
+          finished += name + '\x1f' + validation_json(m, rep).dump() + '\x1f' + study_csv_line(row) + '\x1e';
         }
-      if (res.state == simulation_result::status::diverged) spdlog::warn("{}: {}", name, res.message);
-      append_line(csv_path, study_csv_line(row));  // the mark that this run is done
-      rows.push_back(row);
-      ++written_up;
+        batch_line = fmt::format("{}, N = {}..{}, {} run(s) in {:.1f} s", to_string(b.s), reps.front().n, reps.back().n,
+                                 reps.size(), wall);
+      }
     }
-    if (written_up < reps.size()) break;  // stopped while writing up
-    runs_done += static_cast<int64_t>(reps.size());
-    work_done += b.neurons;
+    finished = std::string(interrupted ? "I" : "C") + finished;
+    const std::vector<std::string> parts = ranks > 1 ? comm.gather_text(finished) : std::vector<std::string>{finished};
+    // Rank 0 writes up every finished run of the round (an io_error here leaves the run not done).
+    for (size_t r = 0; r < parts.size() && root && !stopped; ++r) {
+      if (parts[r][0] == 'I') stopped = true;
+      std::istringstream runs(parts[r].substr(1));
+      for (std::string rec; std::getline(runs, rec, '\x1e');) {
+        if (stop && stop->load()) {  // the runs not yet written up are redone on resume
+          stopped = true;
+          break;
+        }
+        const auto a = rec.find('\x1f'), c = rec.find('\x1f', a + 1);
+        write_json((runs_dir / (rec.substr(0, a) + ".json")).string(), json::parse(rec.substr(a + 1, c - a - 1)));
+        append_line(csv_path, rec.substr(c + 1));  // the mark that this run is done
+        ++runs_done;
+      }
+    }
+    if (ranks > 1) {
+      int64_t any = stopped || interrupted ? 1 : 0;
+      comm.sum(&any, 1);
+      stopped = any > 0;
+    } else {
+      stopped = stopped || interrupted;
+    }
+    if (stopped) break;
+    for (size_t r = 0; r < mine_by_rank.size(); ++r)
+      if (round < mine_by_rank[r].size()) work_done += work[mine_by_rank[r][round]].neurons;
     const double el = std::chrono::duration<double>(clock::now() - t0).count();
-    spdlog::info("finite-size: {}/{} runs done ({}, N = {}..{}, {} run(s) in {:.1f} s); about {:.0f} s left", runs_done,
-                 pending_runs, to_string(b.s), reps.front().n, reps.back().n, reps.size(), wall,
+    spdlog::info("finite-size: {}/{} runs done ({}); about {:.0f} s left", runs_done, pending_runs,
+                 ranks > 1 ? "round " + std::to_string(round + 1) + " of " + std::to_string(rounds) : batch_line,
                  el / std::max(work_done, 1.0) * (pending_work - work_done));
   }
+  if (!root) return stopped || (stop && stop->load()) ? exit_interrupted : exit_ok;
+  // The summary from the file, in a fixed order (sampling, N, seed as the study lists them), so that
+  // it does not depend on the order in which runs finished (rank count, resumes).
+  rows = read_study_csv(csv_path, P);
+  {
+    std::map<std::string, size_t> rank_of;
+    size_t k = 0;
+    for (auto s : st.sampling)
+      for (auto n : st.n)
+        for (int j = 0; j < (s == sampling_kind::random ? st.seeds : 1); ++j)
+          rank_of.emplace(run_key(n, s, spec.network.seed + static_cast<uint64_t>(j)), k++);
+    std::stable_sort(rows.begin(), rows.end(), [&](const study_row& x, const study_row& y) {
+      const auto ix = rank_of.find(run_key(x.n, x.sampling, x.seed)),
+                 iy = rank_of.find(run_key(y.n, y.sampling, y.seed));
+      return (ix == rank_of.end() ? k : ix->second) < (iy == rank_of.end() ? k : iy->second);
+    });
+  }
   write_json((fs::path(out_dir) / "finite_size.json").string(), study_summary_json(spec, st, rows));
-  if (stop && stop->load()) {
+  if (stopped || (stop && stop->load())) {
     spdlog::warn("finite-size study interrupted; {} runs kept in {} (rerun the same command to resume)", rows.size(),
                  csv_path);
     return exit_interrupted;

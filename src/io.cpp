@@ -293,6 +293,94 @@ void write_file_in_place(const std::string& path, const std::string& text) {
 }
 
 // ---------------------------------------------------------------------------
+// Large binary files (checkpoints)
+
+atomic_binary_file::atomic_binary_file(std::string path) : path_(std::move(path)), tmp_(path_ + ".tmp") {
+  int err = 0;
+  fd_ = open_fd(tmp_, O_WRONLY | O_CREAT | O_TRUNC, err);
+  if (fd_ < 0) throw io_error(tmp_, err, "create");
+}
+
+atomic_binary_file::~atomic_binary_file() {
+  if (fd_ >= 0) {
+    ::close(fd_);
+    ::unlink(tmp_.c_str());
+  }
+}
+
+void atomic_binary_file::write(const void* data, size_t bytes) {
+  if (fd_ < 0) throw internal_error("atomic_binary_file::write after commit or failure: " + tmp_);
+  const char* p = static_cast<const char*>(data);
+  // write(2) moves at most about 2 GiB per call on Linux: hand it pieces.
+  constexpr size_t piece = size_t(1) << 30;
+  for (size_t done = 0; done < bytes;) {
+    const size_t n = std::min(piece, bytes - done);
+    size_t written = 0;
+    if (const int err = write_all(fd_, tmp_, p + done, n, written)) {
+      ::close(fd_);
+      fd_ = -1;
+      ::unlink(tmp_.c_str());
+      throw io_error(tmp_, err, "write");
+    }
+    done += n;
+  }
+  bytes_ += static_cast<int64_t>(bytes);
+}
+
+void atomic_binary_file::commit() {
+  if (fd_ < 0) throw internal_error("atomic_binary_file::commit twice: " + tmp_);
+  const char* action = "sync";
+  int err = sync_fd(fd_, tmp_);
+  const int cerr = close_fd(fd_, tmp_);
+  fd_ = -1;
+  if (!err && cerr) {
+    err = cerr;
+    action = "close";
+  }
+  if (!err && ::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    err = errno;
+    action = "rename";
+  }
+  if (err) {
+    ::unlink(tmp_.c_str());
+    throw io_error(std::string(action) == "rename" ? tmp_ + "' to '" + path_ : tmp_, err, action);
+  }
+  // The rename itself reaches the disk with the folder's metadata.
+  const std::string dir = fs::path(path_).parent_path().empty() ? "." : fs::path(path_).parent_path().string();
+  const int dfd = open_fd(dir, O_RDONLY | O_DIRECTORY, err);
+  if (dfd >= 0) {
+    err = sync_fd(dfd, dir);
+    ::close(dfd);
+    if (err) throw io_error(dir, err, "sync");
+  }
+}
+
+void truncate_file(const std::string& path, int64_t size) {
+  int err = 0;
+  const int fd = open_fd(path, O_WRONLY, err);
+  if (fd < 0) throw io_error(path, err, "open");
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    err = errno;
+    ::close(fd);
+    throw io_error(path, err, "stat");
+  }
+  if (st.st_size < size) {
+    ::close(fd);
+    throw user_error("'" + path + "' has " + std::to_string(st.st_size) + " bytes, fewer than the " +
+                     std::to_string(size) + " expected");
+  }
+  if (::ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    err = errno;
+    ::close(fd);
+    throw io_error(path, err, "truncate");
+  }
+  err = sync_fd(fd, path);
+  const int cerr = close_fd(fd, path);
+  if (err || cerr) throw io_error(path, err ? err : cerr, err ? "sync" : "close");
+}
+
+// ---------------------------------------------------------------------------
 // Output folders
 
 namespace {
@@ -301,7 +389,7 @@ namespace {
 /// written before the lock file existed, which --overwrite may clear).
 bool izhinet_output_name(const std::string& name) {
   static const std::regex known(
-      R"((summary|validation|equilibria|finite_size|special_points)\.json(\.tmp)?|config\.toml(\.tmp)?|)"
+      R"((summary|validation|equilibria|finite_size|special_points)\.json(\.tmp)?|config\.toml(\.tmp)?|checkpoint\.bin(\.tmp)?|)"
       R"((timeseries|spikes|meanfield|meanfield_slow|finite_size|branches|eta)\.csv|study\.txt(\.tmp)?|)"
       R"(replica_[0-9]+|runs|\.izhinet_write_test|[A-Za-z0-9_]+\.png)");
   return std::regex_match(name, known);

@@ -1,4 +1,4 @@
-// izhinet command line: run | mf | finite-size | bif.
+// izhinet command line: run | mf | finite-size | sweep | bif.
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -9,12 +9,16 @@
 
 #include "izhinet/backend.hpp"
 #include "izhinet/commands.hpp"
+#include "izhinet/communicator.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/json.hpp"
 
 namespace {
 
 std::atomic<bool> g_stop{false};
+/// Set when a command returned a status (rather than throwing): every rank gets there together.
+bool g_normal_exit = false;
+int run_guarded(const std::string& command, int argc, char** argv);
 
 extern "C" void on_signal(int) { g_stop.store(true); }
 
@@ -25,11 +29,13 @@ const char* k_usage =
     "  run          simulate a network (and its mean fields) from a TOML config\n"
     "  mf           integrate the mean field alone and list its equilibria\n"
     "  finite-size  run a finite-size study across N, seeds and sampling\n"
+    "  sweep        one network per value of a parameter, beside the mean field's attractors\n"
     "  bif          bifurcation diagram of the mean field (equilibria, orbits, special points)\n"
     "\n"
     "izhinet <command> --help shows the options of a command.\n"
     "exit status: 0 done, 2 bad option/config/output folder, 3 internal error, 4 numerical or device failure,\n"
-    "             5 output could not be written, 6 output folder in use, 130 interrupted (see README.md)\n";
+    "             5 output could not be written, 6 output folder in use, 130 interrupted (SIGINT, SIGTERM, SIGUSR1; "
+    "see README.md)\n";
 
 }  // namespace
 
@@ -44,7 +50,8 @@ int main(int argc, char** argv) {
   if (std::string(argv[1]) == "--version") {
     // What this binary is and where it can run (tools/main_job.sh reads the "GPU:" line).
     std::cout << "izhinet " << IZHINET_VERSION << " (git " << IZHINET_GIT << (IZHINET_GIT_DIRTY ? ", dirty" : "")
-              << ")\nCPU target: " << IZHINET_ARCH_DESCRIPTION << "\nCUDA: " << IZHINET_CUDA_DESCRIPTION << "\n";
+              << ")\nCPU target: " << IZHINET_ARCH_DESCRIPTION << "\nCUDA: " << IZHINET_CUDA_DESCRIPTION
+              << "\nMPI: " << IZHINET_MPI_DESCRIPTION << "\n";
     std::string why;
     if (izhinet::cuda_available(&why))
       std::cout << "GPU: usable\n";
@@ -58,15 +65,75 @@ int main(int argc, char** argv) {
   sa.sa_flags = SA_RESTART;
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGUSR1, &sa, nullptr);  // what batch systems send before the time limit (izhinet run: checkpoint, stop)
   // A file-size limit (ulimit -f) must be an error on the file (EFBIG), not a kill.
   std::signal(SIGXFSZ, SIG_IGN);
   const std::string command = argv[1];
+  // MPI: when a launcher (mpirun, srun) started several ranks, or when --mpi is given (docs/mpi.md).
+  int launched = 0;
+  bool want_mpi = launched_as_ranks(&launched);
+  for (int k = 2; k < argc; ++k)
+    if (std::string(argv[k]) == "--mpi") want_mpi = true;
+  if (want_mpi) {
+    if (!mpi_built()) {
+      spdlog::error(
+          "--mpi: this izhinet was built without MPI (MPI {}){}; run it as one process or rebuild it with MPI "
+          "(docs/mpi.md)",
+          IZHINET_MPI_DESCRIPTION,
+          launched > 1 ? ", but a launcher started it as " + std::to_string(launched) + " ranks" : "");
+      return exit_usage;
+    }
+    try {
+      set_world(make_mpi_communicator(&argc, &argv));
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return exit_runtime;
+    }
+  }
+  communicator& comm = world();
+  if (comm.size() > 1) {
+    spdlog::set_pattern("[%H:%M:%S.%e] [rank " + std::to_string(comm.rank()) + "/" + std::to_string(comm.size()) +
+                        "] [%^%l%$] %v");
+    if (!comm.root()) spdlog::set_level(spdlog::level::warn);  // rank 0 tells the story
+  }
+  const int status = run_guarded(command, argc, argv);
+  if (comm.size() > 1 && status != exit_ok && !g_normal_exit) {
+    // The other ranks may be waiting for this one in a collective call: end the job.
+    spdlog::error("rank {} of {} ends the job (exit status {})", comm.rank(), comm.size(), status);
+    comm.abort(status);
+  }
+  finalize_world();
+  return status;
+}
+
+namespace {
+
+int run_guarded(const std::string& command, int argc, char** argv) {
+  using namespace izhinet;
   try {
-    if (command == "run") return run_command(argc - 1, argv + 1, g_stop);
-    if (command == "mf") return mf_command(argc - 1, argv + 1, g_stop);
-    if (command == "finite-size") return finite_size_command(argc - 1, argv + 1, g_stop);
-    if (command == "bif") return bif_command(argc - 1, argv + 1, g_stop);
-    spdlog::error("unknown command '{}' (valid: run, mf, finite-size, bif)", shorten(command));
+    if (command == "run" || command == "finite-size") {
+      // These return statuses that every rank reaches together (collective ends).
+      const int st =
+          command == "run" ? run_command(argc - 1, argv + 1, g_stop) : finite_size_command(argc - 1, argv + 1, g_stop);
+      g_normal_exit = true;
+      return st;
+    }
+    if (command == "mf") {
+      if (world().size() > 1)
+        throw config_error("mf", "runs as one process (it integrates a few ODEs); start it without mpirun");
+      return mf_command(argc - 1, argv + 1, g_stop);
+    }
+    if (command == "sweep") {
+      if (world().size() > 1)
+        throw config_error("sweep", "runs as one process (its values run one after another); start it without mpirun");
+      return sweep_command(argc - 1, argv + 1, g_stop);
+    }
+    if (command == "bif") {
+      if (world().size() > 1)
+        throw config_error("bif", "runs as one process (a continuation is sequential); start it without mpirun");
+      return bif_command(argc - 1, argv + 1, g_stop);
+    }
+    spdlog::error("unknown command '{}' (valid: run, mf, finite-size, sweep, bif)", shorten(command));
     return exit_usage;
   } catch (const cxxopts::exceptions::exception& e) {
     spdlog::error("{} (see izhinet {} --help)", shorten(e.what(), 300), command);
@@ -97,3 +164,5 @@ int main(int argc, char** argv) {
     return exit_internal;
   }
 }
+
+}  // namespace

@@ -70,12 +70,21 @@ std::vector<std::string> scheme_warnings(const model_spec& spec, const replica_s
       const double eta = largest_eta(spec, i, replica, stop);
       if (!std::isfinite(eta)) continue;
       const double H = eta + largest_input(p.I_ext);
-      const double turns = H > 0 ? dt * std::sqrt(H) / k_pi : 0.0;
-      if (turns > criteria::exact_turns_per_step_warn)
+      // The step turns the phase by 2 atan(x/2) instead of x = dt sqrt(H) (exact_step):
+      // that neuron fires slower by the factor 2 atan(x/2)/x.
+      const double x = H > 0 ? dt * std::sqrt(H) : 0.0;
+      const double slow = x > 0 ? 1.0 - 2.0 * std::atan(0.5 * x) / x : 0.0;
+      if (slow > criteria::exact_rate_error_warn) {
+        double lo = 0, hi = x;  // the x at which the slow-down is the bound
+        for (int it = 0; it < 60; ++it) {
+          const double mid = 0.5 * (lo + hi);
+          (1.0 - 2.0 * std::atan(0.5 * mid) / mid > criteria::exact_rate_error_warn ? hi : lo) = mid;
+        }
         w.push_back("exact scheme: the largest eta" + pop + " (eta = " + num(eta) +
-                    ", N = " + std::to_string(population_sizes(spec, replica.n)[static_cast<size_t>(i)]) + ") turns " +
-                    num(turns) + " times per step (dt sqrt(eta + I)/pi): the scheme resolves one turn per step, " +
-                    "so its further spikes are lost; use dt <= " + num(k_pi / std::sqrt(H)));
+                    ", N = " + std::to_string(population_sizes(spec, replica.n)[static_cast<size_t>(i)]) + ") fires " +
+                    num(100 * slow) + " % too slowly (dt sqrt(eta + I) = " + num(x) +
+                    "; the step turns the phase by 2 atan(x/2) instead of x); use dt <= " + num(lo / std::sqrt(H)));
+      }
     }
   }
   return w;

@@ -53,8 +53,43 @@ void csv_sink::check_open_file_limit(int replicas) {
                                              " replicas (they share one file with a replica column)");
 }
 
+std::vector<std::string> csv_sink::file_names(const model_spec& spec, int replicas) {
+  std::vector<std::string> out;
+  const int files = replicas > max_replica_folders ? 1 : replicas;
+  for (int r = 0; r < files; ++r) out.push_back(timeseries_path("", r, replicas));
+  if (spec.run.spike_neurons > 0) out.push_back("spikes.csv");
+  return out;
+}
+
+csv_sink::csv_sink(const std::string& dir, const model_spec& spec, int replicas, append_at from)
+    : last_t_(replicas, from.t), dt_(spec.run.dt), one_file_(replicas > max_replica_folders) {
+  dir_ = dir;
+  check_open_file_limit(replicas);
+  const int files = one_file_ ? 1 : replicas;
+  for (int r = 0; r < files; ++r)
+    files_.push_back(std::make_unique<line_file>(timeseries_path(dir, r, replicas), line_file::open_mode::append));
+  if (spec.run.spike_neurons > 0)
+    spikes_ = std::make_unique<line_file>((fs::path(dir) / "spikes.csv").string(), line_file::open_mode::append);
+  spikes_until_ = from.t;
+}
+
+std::vector<std::pair<std::string, int64_t>> csv_sink::sync_sizes() {
+  std::vector<std::pair<std::string, int64_t>> out;
+  auto one = [&](line_file& f) {
+    f.sync();
+    std::error_code ec;
+    const auto size = fs::file_size(f.path(), ec);
+    if (ec) throw io_error(f.path(), ec.value(), "stat");
+    out.emplace_back(fs::relative(f.path(), dir_).string(), static_cast<int64_t>(size));
+  };
+  for (auto& f : files_) one(*f);
+  if (spikes_) one(*spikes_);
+  return out;
+}
+
 csv_sink::csv_sink(const std::string& dir, const model_spec& spec, int replicas)
     : last_t_(replicas, 0.0), dt_(spec.run.dt), one_file_(replicas > max_replica_folders) {
+  dir_ = dir;
   check_open_file_limit(replicas);
   const std::string header = csv_header(spec.num_populations());
   const int files = one_file_ ? 1 : replicas;
@@ -101,7 +136,7 @@ void csv_sink::on_spikes(const std::vector<spike_event>& spikes) {
   if (!spikes_) return;
   std::string l;
   for (const auto& e : spikes) {
-    l = format_time(static_cast<double>(e.step + 1) * dt_);
+    l = format_time((static_cast<double>(e.step) + e.frac) * dt_);
     csv_append(l, static_cast<int64_t>(e.replica));
     csv_append(l, static_cast<int64_t>(e.population));
     csv_append(l, static_cast<int64_t>(e.neuron));

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <complex>
+#include <tuple>
 
 #include "izhinet/errors.hpp"
 #include "izhinet/io.hpp"
@@ -66,6 +68,29 @@ void moments_to_row(const model_spec& spec, const pop_moments* m, const std::vec
 
 namespace {
 
+/// Rank 0 gets every rank's spikes in the order of one process (step,
+/// replica, population, neuron); the other ranks are left none.
+void gather_spikes(communicator& comm, std::vector<spike_event>& spikes) {
+  // Five integers per spike; the spike's fraction of the step (exact scheme) travels as its bits.
+  std::vector<int64_t> mine;
+  mine.reserve(5 * spikes.size());
+  for (const auto& e : spikes) {
+    int64_t frac_bits;
+    std::memcpy(&frac_bits, &e.frac, sizeof frac_bits);
+    mine.insert(mine.end(), {e.step, e.replica, e.population, e.neuron, frac_bits});
+  }
+  const std::vector<int64_t> all = comm.gather(mine);
+  spikes.clear();
+  for (size_t k = 0; k + 4 < all.size(); k += 5) {
+    spike_event e{all[k], static_cast<int32_t>(all[k + 1]), static_cast<int32_t>(all[k + 2]), all[k + 3]};
+    std::memcpy(&e.frac, &all[k + 4], sizeof e.frac);
+    spikes.push_back(e);
+  }
+  std::sort(spikes.begin(), spikes.end(), [](const spike_event& a, const spike_event& b) {
+    return std::tie(a.step, a.replica, a.population, a.neuron) < std::tie(b.step, b.replica, b.population, b.neuron);
+  });
+}
+
 bool finite_moments(const pop_moments& m) {
   return std::isfinite(m.sum_w) && std::isfinite(m.sum_v_all) && std::isfinite(m.s);
 }
@@ -95,24 +120,66 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
   const auto t0 = clock::now();
   auto last_progress = t0;
   int64_t rec_done = 0;
+  if (opts.resume) {
+    const checkpoint_data& c = *opts.resume;
+    if (c.rate_ring.size() != ring.size() || c.rate_ring_sum.size() != ring_sum.size() || c.records_done < 0 ||
+        c.records_done > total_records)
+      throw internal_error("simulate: the checkpoint does not fit this run (check_checkpoint first)");
+    ring = c.rate_ring;
+    ring_sum = c.rate_ring_sum;
+    rec_done = c.records_done;
+    res.spikes_written = c.spikes_written;
+    res.spikes_capped = c.spikes_capped;
+    res.steps_done = rec_done * spr;
+    res.t_reached = res.steps_done * dt;
+  }
+  const int64_t rec_start = rec_done;
+  auto checkpoint = [&] {
+    checkpoint_data c;
+    c.records_done = rec_done;
+    c.steps_done = rec_done * spr;
+    c.rate_ring = ring;
+    c.rate_ring_sum = ring_sum;
+    c.spikes_written = res.spikes_written;
+    c.spikes_capped = res.spikes_capped;
+    opts.checkpoint(c);
+  };
+  // With checkpoints the backend always ends a call on a recording time.
+  const std::atomic<bool>* backend_stop = opts.checkpoint ? nullptr : opts.stop;
   int chunk = 1;
   chunk_result cr;
   std::vector<double> input;
   std::vector<std::vector<record_row>> rows(R);
 
+  communicator* comm = opts.comm != nullptr && opts.comm->size() > 1 ? opts.comm : nullptr;
   while (rec_done < total_records) {
-    if (opts.stop && opts.stop->load()) {
+    bool stop_now = opts.stop && opts.stop->load();
+    if (comm) {
+      // Over ranks: stop when any rank was asked to, and take rank 0's call length.
+      int64_t agree[2] = {stop_now ? 1 : 0, comm->root() ? chunk : 0};
+      comm->sum(agree, 2);
+      stop_now = agree[0] > 0;
+      chunk = static_cast<int>(agree[1]);
+    }
+    if (stop_now) {
+      if (opts.checkpoint) checkpoint();
       res.state = simulation_result::status::interrupted;
       res.message = "interrupted by signal at t = " + format_time(rec_done * spr * dt);
       break;
     }
-    const int records = static_cast<int>(std::min<int64_t>(chunk, total_records - rec_done));
+    int64_t upto = total_records;
+    if (opts.checkpoint && opts.checkpoint_every > 0)
+      upto = std::min(upto, (rec_done / opts.checkpoint_every + 1) * opts.checkpoint_every);
+    const int records = static_cast<int>(std::min<int64_t>(chunk, upto - rec_done));
     const int64_t first_step = rec_done * spr;
     input.resize(static_cast<size_t>(records * spr) * P);
+    // paper: I_ext at the start of each step; exact (second order): at mid-step.
+    const double at = spec.run.scheme == scheme_kind::exact ? 0.5 : 0.0;
     for (int64_t m = 0; m < records * spr; ++m)
-      for (int i = 0; i < P; ++i) input[m * P + i] = spec.populations[i].I_ext.at((first_step + m) * dt);
+      for (int i = 0; i < P; ++i)
+        input[m * P + i] = spec.populations[i].I_ext.at((static_cast<double>(first_step + m) + at) * dt);
     const auto c0 = clock::now();
-    be.advance(records, first_step, input, cr, opts.stop);
+    be.advance(records, first_step, input, cr, backend_stop);
     const int got = std::min(cr.records, records);  // fewer when a stop request ended the call early
     const double call_s = std::chrono::duration<double>(clock::now() - c0).count();
 
@@ -163,6 +230,7 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     }
     for (int r = 0; r < R; ++r)
       if (good > 0) sink.on_rows(r, rows[r]);
+    if (comm) gather_spikes(*comm, cr.spikes);
     if (!cr.spikes.empty()) {
       std::vector<spike_event> keep;
       const int64_t last_good_step = first_step + good * spr;
@@ -195,6 +263,9 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
       res.message = "interrupted by signal at t = " + format_time(res.t_reached);
       break;
     }
+    if (opts.checkpoint && opts.checkpoint_every > 0 &&
+        (rec_done % opts.checkpoint_every == 0 || rec_done == total_records))
+      checkpoint();
     // Size the next call so that it takes about chunk_seconds.
     const double per_record = call_s / records;
     const double want = per_record > 0 ? opts.chunk_seconds / per_record : 2.0 * chunk;
@@ -205,16 +276,19 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
         std::chrono::duration<double>(now - last_progress).count() >= opts.progress_seconds) {
       last_progress = now;
       const double el = std::chrono::duration<double>(now - t0).count();
-      const double frac = static_cast<double>(rec_done) / total_records;
+      const double frac = static_cast<double>(rec_done - rec_start) / std::max<int64_t>(1, total_records - rec_start);
       spdlog::info("{}t = {:.1f} / {:.1f} ({:.0f} %), {:.3g} neuron-steps/s, about {:.0f} s left", opts.label,
-                   res.t_reached, total_records * spr * dt, 100 * frac,
-                   neurons * static_cast<double>(res.steps_done) / el, el * (1 - frac) / std::max(frac, 1e-9));
+                   res.t_reached, total_records * spr * dt, 100.0 * static_cast<double>(rec_done) / total_records,
+                   neurons * static_cast<double>((rec_done - rec_start) * spr) / el,
+                   el * (1 - frac) / std::max(frac, 1e-9));
       if (opts.progress_extra) spdlog::info("{}{}", opts.label, opts.progress_extra());
     }
   }
   res.wall_seconds = std::chrono::duration<double>(clock::now() - t0).count();
+  res.steps_this_run = (rec_done - rec_start) * spr;
   res.neuron_steps_per_second =
-      res.wall_seconds > 0 ? static_cast<double>(neurons) * static_cast<double>(res.steps_done) / res.wall_seconds : 0;
+      res.wall_seconds > 0 ? static_cast<double>(neurons) * static_cast<double>(res.steps_this_run) / res.wall_seconds
+                           : 0;
   return res;
 }
 

@@ -58,8 +58,9 @@ std::vector<criterion> criteria_table() {
       {"paper_reset_factor_warn", paper_reset_factor_warn,
        "paper scheme warning when dt (abs(v_reset) + dt v_peak^2) exceeds this (Euler is unstable after a reset "
        "above 1)"});
-  t.push_back({"exact_turns_per_step_warn", exact_turns_per_step_warn,
-               "exact scheme warning when the largest eta turns dt sqrt(eta + I)/pi times per step above this"});
+  t.push_back({"exact_rate_error_warn", exact_rate_error_warn,
+               "exact scheme warning when the largest eta fires slower than this fraction (1 - 2 atan(x/2)/x, "
+               "x = dt sqrt(eta + I))"});
   t.push_back({"exit_disagreement", static_cast<double>(exit_disagreement),
                "exit status of izhinet run --require-agreement on a disagreement"});
   t.push_back({"exit_inconclusive", static_cast<double>(exit_inconclusive),

@@ -230,12 +230,15 @@ TEST(Engine, PaperSchemeFiresAtTheFiniteCutoffQifRate) {
 }
 
 TEST(Engine, ExactSchemeFiresAtTheAnalyticQifRate) {
-  // v' = v^2 - alpha v + eta, no cut-off: rate sqrt(eta - alpha^2/4) / pi, to 1e-6 with dt = 1e-2.
+  // v' = v^2 - alpha v + eta, no cut-off: the step is a Cayley map, which
+  // turns the uniform phase psi = atan((v - A/2)/sqrt(H)) by exactly
+  // 2 atan(x/2), x = dt sqrt(H), per step: the rate 2 atan(x/2)/(pi dt)
+  // (= sqrt(H)/pi to second order) holds to rounding, here 1e-9.
   for (double eta : {0.12, 0.3, 1.5}) {
     const double dt = 1e-2, t_end = 1000.0;
     model_spec m = single_qif(eta, scheme_kind::exact, dt, t_end);
     const double A = m.populations[0].alpha, H = eta - A * A / 4;
-    const double rate = std::sqrt(H) / M_PI;
+    const double rate = 2 * std::atan(0.5 * dt * std::sqrt(H)) / (M_PI * dt);
     auto be = make_cpu_backend(1);
     const auto reps = default_replicas(m);
     be->setup(m, reps);
@@ -247,13 +250,14 @@ TEST(Engine, ExactSchemeFiresAtTheAnalyticQifRate) {
     for (const auto& row : sink.rows[0]) spikes += row.r[0] * dt;
     // Fractional progress of the uniform phase psi = atan((v - A/2)/sqrt(H)), which
     // advances at sqrt(H) and by pi between spikes; v(0) = 0.
-    std::vector<double> th, w;
-    be->get_state(0, th, w);
+    std::vector<double> p, w;
+    be->get_state(0, p, w);
     const double psi0 = std::atan((0.0 - A / 2) / std::sqrt(H));
-    const double v_end = std::tan(th[0] / 2);
+    const double v_end = p_to_v(p[0]);
     const double psi1 = std::atan((v_end - A / 2) / std::sqrt(H));
     const double measured = (std::round(spikes) + (psi1 - psi0) / M_PI) / t_end;
-    EXPECT_NEAR(measured / rate, 1.0, 1e-6) << "eta = " << eta << ", spikes " << spikes;
+    EXPECT_NEAR(measured / rate, 1.0, 1e-9) << "eta = " << eta << ", spikes " << spikes;
+    EXPECT_NEAR(rate / (std::sqrt(H) / M_PI), 1.0, 1e-4);
     EXPECT_GT(spikes, 30);
   }
 }

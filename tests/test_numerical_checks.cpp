@@ -19,11 +19,14 @@ namespace {
 /// several, else spikes / time (0 when the scheme loses them all).
 double measured_rate(bool exact, double A, double B, double dt, double v_peak, int64_t steps) {
   step_coeffs k{A, 0.0, 0.0, 0.0, 0.0, v_peak, -v_peak, dt};
-  double x = exact ? v_to_theta(0.0) : 0.0, w = 0;
+  const exact_coeffs e = make_exact_coeffs(k, 1.0);
+  double x = 0.0, w = 0;  // v = 0 in both schemes' states
+  int64_t weight;
+  double frac;
   int64_t count = 0;
   double t_first = -1, t_last = 0;
   for (int64_t s = 0; s < steps; ++s) {
-    if (exact ? exact_step(x, w, B, k) : paper_step(x, w, B, k)) {
+    if (exact ? exact_step(x, w, B, e, weight, frac) : paper_step(x, w, B, k)) {
       ++count;
       const double t = static_cast<double>(s + 1) * dt;
       if (t_first < 0) t_first = t;
@@ -67,16 +70,15 @@ TEST(NumericalChecks, PaperSchemeWarnsAboveTheBoundOnly) {
   EXPECT_TRUE(scheme_warnings(spec, {10000, 1}).empty());
 }
 
-TEST(NumericalChecks, ExactSchemeLosesSpikesBeyondOneTurnPerStep) {
-  // dt sqrt(H)/pi turns per step: counted right below one, lost above.
+TEST(NumericalChecks, ExactSchemeSlowsTheFastestNeuronsByTheCayleyFactor) {
+  // x = dt sqrt(H): the step turns by 2 atan(x/2), never by more than half a
+  // turn of (x, y) (no lost spike), so the rate is 2 atan(x/2)/x of the true one.
   const double A = 1.0, dt = 0.01;
-  auto ratio = [&](double turns) {
-    const double H = std::pow(turns * k_pi / dt, 2), B = H + A * A / 4;
-    return measured_rate(true, A, B, dt, 0, 20000) / (std::sqrt(H) / k_pi);
-  };
-  EXPECT_NEAR(ratio(0.3), 1.0, 1e-3);
-  EXPECT_NEAR(ratio(0.9), 1.0, 1e-3);
-  EXPECT_LT(ratio(1.5), 0.9);
+  for (double x : {0.3, 0.78, 3.0, 10.0}) {
+    const double H = std::pow(x / dt, 2), B = H + A * A / 4;
+    const double ratio = measured_rate(true, A, B, dt, 0, 20000) / (std::sqrt(H) / k_pi);
+    EXPECT_NEAR(ratio, 2 * std::atan(x / 2) / x, 2e-3) << "x = " << x;
+  }
 }
 
 TEST(NumericalChecks, ExactSchemeWarnsForTheLargestEtaOfTheSample) {
@@ -87,7 +89,7 @@ TEST(NumericalChecks, ExactSchemeWarnsForTheLargestEtaOfTheSample) {
   EXPECT_NEAR(largest_eta(spec, 0, {1000000, 1}), 0.12 + 0.02 * std::tan(0.5 * k_pi * (999999.0 / 1000001.0)), 1e-6);
   const auto w = scheme_warnings(spec, {1000000, 1});
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_NE(w[0].find("turns 1.27"), std::string::npos) << w[0];
+  EXPECT_NE(w[0].find("fires 44.5"), std::string::npos) << w[0];
   spec.run.dt = 0.01;
   EXPECT_TRUE(scheme_warnings(spec, {1000000, 1}).empty());
   // random samples: every draw, as the backends fill them

@@ -12,12 +12,14 @@
 #
 # Environment: IZHINET_NO_PYTHON=1 skips the Python packages (the test suite
 # needs none); IZHINET_NO_APT=1 never calls apt (as without root);
-# IZHINET_PYTHON is the interpreter to check (default python3).
+# IZHINET_PYTHON is the interpreter to check (default python3); IZHINET_SLURM=1
+# also installs Debian's slurm-wlm and munge (only tools/slurm/selftest.sh needs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Build: compiler, CMake, OpenMP (with g++), spdlog, cxxopts, toml++, nlohmann-json (every JSON
-# output), OpenSSL libcrypto (SHA-256 of the configuration in the provenance), GoogleTest, Google Benchmark.
+# output), OpenSSL libcrypto (SHA-256 of the configuration in the provenance), GoogleTest, Google Benchmark,
+# Open MPI (optional at build time: one network or one study over several processes, docs/mpi.md).
 BUILD_PKGS=(
   cmake
   g++
@@ -32,6 +34,8 @@ BUILD_PKGS=(
   libgtest-dev
   libbenchmark-dev
   libeigen3-dev
+  libopenmpi-dev
+  openmpi-bin
 )
 # Figures and tools: numpy, matplotlib, scipy (Debian's own packages, not pip).
 PYTHON_PKGS=(
@@ -86,6 +90,16 @@ else
     printf 'setup:   missing: %s\n' "${miss[@]}"
     echo "setup: load them from your module system or a user prefix; docs/building.md lists the packages,"
     echo "setup: versions and the cmake -D options that point the build at them. Continuing."
+  fi
+fi
+
+# ---- optional: a local Slurm for tools/slurm/selftest.sh ----------------------
+if [ "${IZHINET_SLURM:-0}" = "1" ]; then
+  if [ -n "$APT" ]; then
+    mapfile -t need < <(missing_debs slurm-wlm munge)
+    if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+  else
+    echo "setup: IZHINET_SLURM=1 needs apt (root or password-less sudo): install slurm-wlm and munge yourself"
   fi
 fi
 

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "izhinet/communicator.hpp"
+#include "izhinet/errors.hpp"
 #include "izhinet/params.hpp"
 
 namespace izhinet {
@@ -32,10 +34,11 @@ struct pop_moments {
 };
 
 struct spike_event {
-  int64_t step;  ///< global step index (spike during step `step`, time (step+1)*dt)
+  int64_t step;  ///< global step index (spike during step `step`, at time (step + frac) * dt)
   int32_t replica;
   int32_t population;
-  int64_t neuron;  ///< index within the population
+  int64_t neuron;     ///< index within the population
+  double frac = 1.0;  ///< paper: 1 (the step's end); exact: the spike's fraction of the step, in [0, 1]
 };
 
 /// What `advance` hands back for `records` recording intervals.
@@ -50,17 +53,70 @@ struct chunk_result {
   std::vector<spike_event> spikes;
 };
 
+/// One named array of a backend's dynamic state (see backend_state).
+struct state_array {
+  enum class extent {
+    per_neuron,     ///< one value per neuron of every replica: total neurons
+    per_population  ///< one value per (replica, population): R * P
+  };
+  std::string name;  ///< "v" (paper scheme) or "p" (exact scheme), "w", "s", "s_prev" (exact), ...
+  extent per = extent::per_neuron;
+  std::vector<double> values;
+};
+
+/// Everything a backend keeps from one step to the next, as named arrays of
+/// doubles, by global index: replicas in order, within a replica the
+/// populations in order (population_sizes), within a population the neuron
+/// index; per-population arrays index replica * P + population. This is the
+/// layout of a checkpoint, independent of how a backend stores its neurons
+/// (padding, devices, ranks), so that what one backend wrote another reads.
+/// eta is not state: setup() computes it again from the seed.
+struct backend_state {
+  std::vector<state_array> arrays;
+  const state_array* find(const std::string& name) const {
+    for (const auto& a : arrays)
+      if (a.name == name) return &a;
+    return nullptr;
+  }
+};
+
+/// The arrays (names and extents, values empty) that a backend exchanges
+/// through get_state / set_state: x ("v" or "p", state_x_name), "w", "s", and for the exact scheme "s_prev".
+backend_state state_layout(const model_spec& spec);
+/// "v" for the paper scheme, "p" (v = p/(1 - |p|)) for the exact one.
+const char* state_x_name(const model_spec& spec);
+/// How many values an array of extent `per` holds for these replicas.
+int64_t state_length(state_array::extent per, const model_spec& spec, const std::vector<replica_spec>& replicas);
+/// Throws user_error (naming the array, its length and the expected one) when
+/// `state` does not have exactly the arrays of state_layout(spec) with their
+/// lengths for `replicas`.
+void check_state(const backend_state& state, const model_spec& spec, const std::vector<replica_spec>& replicas);
+
 class backend {
  public:
   virtual ~backend() = default;
   virtual std::string name() const = 0;
   /// Human-readable device description (CPU model and threads, GPU name).
   virtual std::string device() const = 0;
+  /// One network over the ranks of `comm` (docs/mpi.md); call before setup().
+  /// The backend then holds the slice_of() (partition.hpp) of every
+  /// population for its rank, adds the P spike counts of each step over the
+  /// ranks through `comm` (one integer sum per step) and the moments at
+  /// recording times, so that advance() returns the whole network's counts
+  /// and moments on every rank; recorded spikes are this rank's neurons only
+  /// (simulate() gathers them), and get_eta/get_state give this rank's slice.
+  /// nullptr or a one-rank communicator: the whole network (the default).
+  virtual void distribute(communicator* comm) {
+    if (comm != nullptr && comm->size() > 1)
+      throw config_error("--backend",
+                         "the " + name() + " backend cannot split one network over ranks yet; use --backend cpu");
+  }
   /// Allocate and initialise: eta from the Lorentzian, v(0) = 0, w(0) = 0, s(0) = 0.
   virtual void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) = 0;
   /// Advance `records * spec.run.record_every` steps starting at global step
   /// `first_step`. `input` holds I_ext for every step and population,
-  /// index step_in_chunk * P + pop (the value at the start of each step).
+  /// index step_in_chunk * P + pop (paper: the value at the start of each
+  /// step; exact: at mid-step).
   /// When `stop` is set during the call, a backend may return early:
   /// `out.records` then says how many records are complete (the state may
   /// have advanced into the next one; the caller ends the run).
@@ -68,8 +124,16 @@ class backend {
                        const std::atomic<bool>* stop = nullptr) = 0;
   /// Copies of per-neuron state for tests and checkpoints (not for the hot path).
   virtual void get_eta(int replica, std::vector<double>& eta) = 0;
-  virtual void get_state(int replica, std::vector<double>& v_or_theta, std::vector<double>& w) = 0;
+  /// paper: v; exact: the state p of exact_step (v = p_to_v(p)).
+  virtual void get_state(int replica, std::vector<double>& v_or_p, std::vector<double>& w) = 0;
   virtual std::vector<double> get_s(int replica) = 0;
+  /// The whole dynamic state of every replica (backend_state's layout), for
+  /// checkpoints: with set_state on a backend set up with the same spec and
+  /// replicas, the following steps give bit-identical results.
+  virtual void get_state(backend_state& out) = 0;
+  /// Replaces the dynamic state (after setup()); user_error when the arrays do
+  /// not match state_layout().
+  virtual void set_state(const backend_state& in) = 0;
 };
 
 /// CPU backend with `threads` OpenMP threads (0: OpenMP's default). With

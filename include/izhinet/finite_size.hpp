@@ -71,9 +71,15 @@ std::vector<study_row> read_study_csv(const std::string& path, int P);
 /// (checked between batches and between the write-ups of finished runs);
 /// throws io_error when a file cannot be written: the run being written up is
 /// then not marked done (no row in finite_size.csv), so a rerun redoes it.
+/// Over the ranks of `comm` (default: world(); docs/mpi.md) every rank calls
+/// run_study: the pending batches are dealt to the ranks (largest first, to
+/// the least loaded), each rank runs whole networks on its own backend, and
+/// rank 0 alone touches the folder, writing each round's finished runs; the
+/// rows of finite_size.csv are then in finishing order, and finite_size.json
+/// is computed from them in the study's own order (the same for any rank count).
 int run_study(const model_spec& spec, const study_params& study, const std::string& out_dir,
               const std::function<std::unique_ptr<backend>()>& make_backend, const std::atomic<bool>* stop,
-              double progress_seconds = 10.0, bool overwrite = false);
+              double progress_seconds = 10.0, bool overwrite = false, communicator* comm = nullptr);
 
 /// Aggregates rows into finite_size.json's body (write_json adds the provenance).
 json study_summary_json(const model_spec& spec, const study_params& study, const std::vector<study_row>& rows);

@@ -110,6 +110,32 @@ void write_file_atomic(const std::string& path, const std::string& text);
 /// Not atomic: use write_file_atomic first. Throws io_error.
 void write_file_in_place(const std::string& path, const std::string& text);
 
+/// A large binary file (a checkpoint) written atomically and at disk speed:
+/// write() hands the caller's memory to write(2) as it is (checked);
+/// commit() syncs, renames PATH.tmp over PATH and syncs the folder, so that a
+/// kill at any moment leaves either the old PATH or the new one. Destroyed
+/// without commit() (an error, an exception): the temporary file is removed
+/// and PATH is untouched. Every failure is an io_error naming the file.
+class atomic_binary_file {
+ public:
+  explicit atomic_binary_file(std::string path);
+  ~atomic_binary_file();
+  atomic_binary_file(const atomic_binary_file&) = delete;
+  atomic_binary_file& operator=(const atomic_binary_file&) = delete;
+  void write(const void* data, size_t bytes);
+  void commit();
+  int64_t bytes() const { return bytes_; }
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+  int64_t bytes_ = 0;
+};
+
+/// Cuts `path` back to `size` bytes and syncs it (io_error on failure; an
+/// error too when the file is shorter than `size`).
+void truncate_file(const std::string& path, int64_t size);
+
 /// Holds the exclusive lock on an output folder for its lifetime.
 class output_folder {
  public:

@@ -4,11 +4,11 @@
 /// (thresholds and their measurement in validation_criteria.hpp):
 /// - `paper` scheme: q = dt (|v_reset| + dt v_peak^2) > criteria::paper_reset_factor_warn
 ///   (forward Euler right after a reset is unstable for q > 1);
-/// - `exact` scheme: the largest eta of the sample turns
-///   dt sqrt(eta + I_max)/pi > criteria::exact_turns_per_step_warn times per
-///   step (the scheme resolves at most one turn per step: further spikes are
-///   lost). The synaptic drive and adaptation are left out of H = eta + I (the
-///   drive of the fastest neurons is dominated by eta).
+/// - `exact` scheme: the largest eta of the sample fires slower than its
+///   analytic rate by more than criteria::exact_rate_error_warn: the step
+///   turns its phase by 2 atan(x/2) instead of x = dt sqrt(eta + I_max) (never
+///   a lost spike, but a slower neuron). The synaptic drive and adaptation are
+///   left out of H = eta + I (the drive of the fastest neurons is dominated by eta).
 #include <atomic>
 #include <string>
 #include <vector>

@@ -17,6 +17,7 @@
 /// valid_until() says up to which time every file is complete.
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "izhinet/io.hpp"
@@ -39,6 +40,17 @@ std::string csv_line(const record_row& row, bool with_v = true);
 class csv_sink final : public record_sink {
  public:
   csv_sink(const std::string& dir, const model_spec& spec, int replicas);
+  /// Continues the files of a checkpointed run (already cut back to the
+  /// checkpoint's sizes): no header, no t = 0 row; rows up to `t` are there.
+  struct append_at {
+    double t;
+  };
+  csv_sink(const std::string& dir, const model_spec& spec, int replicas, append_at from);
+  /// Hands every buffered line to the kernel and fsyncs; returns each file
+  /// (path relative to the output folder) with its size in bytes.
+  std::vector<std::pair<std::string, int64_t>> sync_sizes();
+  /// The files this sink writes for these replicas (paths relative to the output folder).
+  static std::vector<std::string> file_names(const model_spec& spec, int replicas);
   void on_rows(int replica, const std::vector<record_row>& rows) override;
   void on_spikes(const std::vector<spike_event>& spikes) override;
   /// Flushes, syncs and closes every file (io_error on failure).
@@ -55,6 +67,7 @@ class csv_sink final : public record_sink {
  private:
   std::vector<std::unique_ptr<line_file>> files_;  ///< one per replica, or one shared
   std::unique_ptr<line_file> spikes_;
+  std::string dir_;
   std::vector<double> last_t_;  ///< per replica: t of the last row in the file
   double spikes_until_ = 0;     ///< every spike up to this time is in spikes.csv
   double dt_;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "izhinet/backend.hpp"
+#include "izhinet/checkpoint.hpp"
 #include "izhinet/observables.hpp"
 #include "izhinet/params.hpp"
 
@@ -36,14 +37,33 @@ struct simulation_options {
   const std::atomic<bool>* stop = nullptr;      ///< set asynchronously to end the run early
   std::string label;                            ///< prefix for log lines
   std::function<std::string()> progress_extra;  ///< appended to progress lines (e.g. the validator's)
+  /// Continue a checkpointed run from here (the caller has restored the
+  /// backend's state and cut the outputs back); simulate takes the step
+  /// index, the sliding-window state and the spike count from it.
+  const checkpoint_data* resume = nullptr;
+  /// When set, simulate calls it with its own state (step index, sliding
+  /// window, spike count filled in) at every recording time that is a
+  /// multiple of checkpoint_every records (0: never), at the end of a
+  /// completed run when checkpoint_every > 0, and before a stop request ends
+  /// the run. With it, the backend is never stopped inside a call (the state
+  /// stays on a recording time); calls last about chunk_seconds.
+  std::function<void(checkpoint_data&)> checkpoint;
+  int64_t checkpoint_every = 0;
+  /// One network over several ranks (docs/mpi.md): the backend was given the
+  /// same communicator by backend::distribute(). Every rank calls simulate();
+  /// the ranks agree on each call's length and on stopping, and the recorded
+  /// spikes are gathered to rank 0, the only rank whose sink gets spikes
+  /// (every rank's sink gets the same rows). nullptr: one process.
+  communicator* comm = nullptr;
 };
 
 struct simulation_result {
   enum class status { completed, interrupted, diverged };
   status state = status::completed;
-  std::string message;  ///< for diverged: when and where
-  int64_t steps_done = 0;
+  std::string message;     ///< for diverged: when and where
+  int64_t steps_done = 0;  ///< global step index reached (from t = 0, also after a resume)
   double t_reached = 0;
+  int64_t steps_this_run = 0;  ///< steps this call advanced (neuron_steps_per_second counts these)
   double wall_seconds = 0;
   double neuron_steps_per_second = 0;
   int64_t spikes_written = 0;

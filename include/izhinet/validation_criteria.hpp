@@ -119,9 +119,11 @@ inline constexpr double tol_nrms_w = 0.05;
 /// rate jumps from < 1 % to > 10 % error across q = 1
 /// (tests/test_numerical_checks.cpp). The warning fires above:
 inline constexpr double paper_reset_factor_warn = 0.9;
-/// Exact scheme: the largest eta of the sample turns more than this many times
-/// per step (dt * sqrt(eta + I)/pi): spikes are lost.
-inline constexpr double exact_turns_per_step_warn = 1.0;
+/// Exact scheme: its step turns the phase by 2 atan(x/2) instead of
+/// x = dt sqrt(eta + I) (a Cayley map: never a lost spike, but a slower
+/// neuron); warn when the largest eta of the sample fires slower than this
+/// fraction (x about 0.78).
+inline constexpr double exact_rate_error_warn = 0.05;
 
 /// Exit statuses of `izhinet run --require-agreement` when the verdict is not
 /// "agree" (the default stays 0).

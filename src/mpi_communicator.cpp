@@ -1,0 +1,140 @@
+// The MPI communicator: the only file of izhinet that calls MPI (docs/mpi.md).
+// Built when CMake finds MPI (IZHINET_MPI=AUTO or ON).
+#include <mpi.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+
+#include "izhinet/communicator.hpp"
+#include "izhinet/errors.hpp"
+
+namespace izhinet {
+namespace {
+
+/// MPI counts are int: split larger arrays.
+constexpr size_t k_piece = static_cast<size_t>(INT_MAX) / 2;
+
+void check(int rc, const char* what) {
+  if (rc != MPI_SUCCESS) {
+    char text[MPI_MAX_ERROR_STRING];
+    int len = 0;
+    MPI_Error_string(rc, text, &len);
+    throw device_error(std::string("MPI: ") + what + " failed: " + std::string(text, static_cast<size_t>(len)));
+  }
+}
+
+class mpi_communicator final : public communicator {
+ public:
+  mpi_communicator(int* argc, char*** argv) {
+    int inited = 0;
+    MPI_Initialized(&inited);
+    if (!inited) {
+      int provided = 0;
+      // Funneled: only the main thread calls MPI (OpenMP's thread 0 is the main thread).
+      check(MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread");
+      owns_ = true;
+    }
+    // Errors come back as return codes, turned into exceptions above; a rank
+    // that dies still ends the job (the launcher's rule).
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+  }
+  ~mpi_communicator() override {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (owns_ && !finalized) MPI_Finalize();
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  std::string name() const override { return "mpi"; }
+
+  void sum(int64_t* data, size_t n) override {
+    for (size_t k = 0; k < n; k += k_piece)
+      check(MPI_Allreduce(MPI_IN_PLACE, data + k, static_cast<int>(std::min(k_piece, n - k)), MPI_INT64_T, MPI_SUM,
+                          MPI_COMM_WORLD),
+            "MPI_Allreduce (integers)");
+  }
+  void sum(double* data, size_t n) override {
+    for (size_t k = 0; k < n; k += k_piece)
+      check(MPI_Allreduce(MPI_IN_PLACE, data + k, static_cast<int>(std::min(k_piece, n - k)), MPI_DOUBLE, MPI_SUM,
+                          MPI_COMM_WORLD),
+            "MPI_Allreduce (doubles)");
+  }
+
+  std::vector<int64_t> gather(const std::vector<int64_t>& mine) override {
+    std::vector<int> counts, displs;
+    const int total = gather_counts(mine.size(), counts, displs);
+    std::vector<int64_t> all(rank_ == 0 ? static_cast<size_t>(total) : 0);
+    check(MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_INT64_T, all.data(), counts.data(), displs.data(),
+                      MPI_INT64_T, 0, MPI_COMM_WORLD),
+          "MPI_Gatherv (integers)");
+    return all;
+  }
+
+  std::vector<std::string> gather_text(const std::string& mine) override {
+    std::vector<int> counts, displs;
+    const int total = gather_counts(mine.size(), counts, displs);
+    std::string all(rank_ == 0 ? static_cast<size_t>(total) : 0, '\0');
+    check(MPI_Gatherv(mine.data(), static_cast<int>(mine.size()), MPI_CHAR, all.data(), counts.data(), displs.data(),
+                      MPI_CHAR, 0, MPI_COMM_WORLD),
+          "MPI_Gatherv (text)");
+    std::vector<std::string> parts;
+    if (rank_ == 0)
+      for (int r = 0; r < size_; ++r) parts.push_back(all.substr(static_cast<size_t>(displs[r]), counts[r]));
+    return parts;
+  }
+
+  void broadcast(std::string& text) override {
+    int64_t n = static_cast<int64_t>(text.size());
+    check(MPI_Bcast(&n, 1, MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast (length)");
+    if (n > INT_MAX) throw internal_error("communicator::broadcast: text over 2 GiB");
+    text.resize(static_cast<size_t>(n));
+    check(MPI_Bcast(text.data(), static_cast<int>(n), MPI_CHAR, 0, MPI_COMM_WORLD), "MPI_Bcast (text)");
+  }
+
+  [[noreturn]] void abort(int code) override {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::_Exit(code);
+  }
+
+ private:
+  /// Rank 0 learns every rank's count (the others get zeros); returns the total on rank 0.
+  int gather_counts(size_t mine, std::vector<int>& counts, std::vector<int>& displs) {
+    if (mine > INT_MAX) throw internal_error("communicator::gather: over 2^31 elements on one rank");
+    int n = static_cast<int>(mine);
+    counts.assign(static_cast<size_t>(size_), 0);
+    displs.assign(static_cast<size_t>(size_), 0);
+    check(MPI_Gather(&n, 1, MPI_INT, counts.data(), 1, MPI_INT, 0, MPI_COMM_WORLD), "MPI_Gather (counts)");
+    int64_t total = 0;
+    for (int r = 0; r < size_; ++r) {
+      displs[r] = static_cast<int>(total);
+      total += counts[r];
+    }
+    if (total > INT_MAX) throw internal_error("communicator::gather: over 2^31 elements in all");
+    return static_cast<int>(total);
+  }
+
+  int rank_ = 0, size_ = 1;
+  bool owns_ = false;
+};
+
+}  // namespace
+
+bool mpi_built() { return true; }
+
+std::string mpi_description() {
+  char text[MPI_MAX_LIBRARY_VERSION_STRING];
+  int len = 0;
+  MPI_Get_library_version(text, &len);
+  std::string s(text, static_cast<size_t>(len));
+  const auto nl = s.find_first_of(",\n");
+  return "ON (" + s.substr(0, nl) + ")";
+}
+
+std::unique_ptr<communicator> make_mpi_communicator(int* argc, char*** argv) {
+  return std::make_unique<mpi_communicator>(argc, argv);
+}
+
+}  // namespace izhinet
