@@ -17,6 +17,7 @@
 #include "izhinet/checkpoint.hpp"
 #include "izhinet/communicator.hpp"
 #include "izhinet/config.hpp"
+#include "izhinet/continuation.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/eta_table.hpp"
 #include "izhinet/finite_size.hpp"
@@ -570,6 +571,112 @@ int sweep_command(int argc, char** argv, const std::atomic<bool>& stop) {
         return be;
       },
       &stop, progress, a.count("overwrite") > 0);
+}
+
+int bif_command(int argc, char** argv, const std::atomic<bool>& stop) {
+  cxxopts::Options o("izhinet bif",
+                     "Bifurcation diagram of the exact mean field: equilibria, periodic orbits and special points in "
+                     "one parameter, curves of Hopf points and folds in two.");
+  add_common(o);
+  o.add_options()("param", "the parameter KEY (a numeric config key, e.g. population.0.eta_bar, population.*.a)",
+                  cxxopts::value<std::string>())("from", "start A of the interval (equilibria are found there)",
+                                                 cxxopts::value<std::string>())("to", "end B of the interval",
+                                                                                cxxopts::value<std::string>())(
+      "param2", "second parameter KEY2 for two-parameter curves", cxxopts::value<std::string>())(
+      "from2", "lower end of KEY2", cxxopts::value<std::string>())(
+      "to2", "upper end of KEY2", cxxopts::value<std::string>())("mesh", "collocation mesh intervals in [4, 2000]",
+                                                                 cxxopts::value<std::string>()->default_value("40"))(
+      "ncol", "Gauss collocation points per interval in [2, 7]", cxxopts::value<std::string>()->default_value("4"))(
+      "no-orbits", "skip the periodic orbits")(
+      "at", "KEY values (comma-separated) where each periodic branch reports its orbit exactly (UZ points)",
+      cxxopts::value<std::string>());
+  const parsed_args p = parse(o, argc, argv);
+  const auto& a = p.a;
+  if (a.count("help")) {
+    std::cout << o.help() << "\nOutputs: branches.csv, special_points.json (see README.md, docs/meanfield.md).\n";
+    return 0;
+  }
+  if (a.count("quiet")) spdlog::set_level(spdlog::level::warn);
+  reject_unmatched(a);
+  if (!a.count("param")) throw config_error("--param", "missing: give a key, e.g. --param population.0.eta_bar");
+  if (!a.count("from") || !a.count("to")) throw config_error("--from", "--from A and --to B are both required");
+  bif_options bo;
+  bo.keys.push_back(a["param"].as<std::string>());
+  bo.from = number_option(a, "from", -1e12, 1e12);
+  bo.to = number_option(a, "to", -1e12, 1e12);
+  if (bo.from == bo.to)
+    throw config_error("--to", "the interval [--from, --to] is empty (both are " + format_number(bo.from) + ")");
+  const bool two = a.count("param2") > 0;
+  if (two) {
+    if (!a.count("from2") || !a.count("to2")) throw config_error("--from2", "--param2 needs --from2 C and --to2 D");
+    bo.keys.push_back(a["param2"].as<std::string>());
+    bo.from2 = number_option(a, "from2", -1e12, 1e12);
+    bo.to2 = number_option(a, "to2", -1e12, 1e12);
+    if (bo.from2 == bo.to2) throw config_error("--to2", "the interval [--from2, --to2] is empty");
+    if (bo.keys[1] == bo.keys[0]) throw config_error("--param2", "must differ from --param");
+  } else if (a.count("from2") || a.count("to2")) {
+    throw config_error("--from2", "given without --param2");
+  }
+  bo.mesh = static_cast<int>(int_option(a, "mesh", 4, 2000));
+  bo.ncol = static_cast<int>(int_option(a, "ncol", 2, 7));
+  bo.periodic = a.count("no-orbits") == 0;
+  if (a.count("at")) {
+    std::string list = a["at"].as<std::string>() + ",";
+    size_t pos = 0;
+    while (pos < list.size()) {
+      const size_t c = list.find(',', pos);
+      const std::string item = list.substr(pos, c - pos);
+      char* end = nullptr;
+      const double x = std::strtod(item.c_str(), &end);
+      if (item.empty() || *end || !std::isfinite(x))
+        throw config_error("--at", "'" + shorten(item) + "' is not a number (give a comma-separated list)");
+      bo.user_points.push_back(x);
+      pos = c + 1;
+    }
+  }
+  const model_spec spec = load_from(p);
+  // keys and intervals checked before the folder is touched
+  for (size_t k = 0; k < bo.keys.size(); ++k) {
+    const param_binding b = bind_parameter(spec, bo.keys[k]);
+    const double lo = std::min(k ? bo.from2 : bo.from, k ? bo.to2 : bo.to),
+                 hi = std::max(k ? bo.from2 : bo.from, k ? bo.to2 : bo.to);
+    if (lo < b.lo || (b.lo_open && lo <= b.lo) || hi > b.hi)
+      throw config_error(k ? "--from2" : "--from", "the interval [" + format_number(lo) + ", " + format_number(hi) +
+                                                       "] leaves the valid range of " + bo.keys[k] + " (" +
+                                                       (b.lo_open ? "(" : "[") + format_number(b.lo) + ", " +
+                                                       format_number(b.hi) + "])");
+  }
+  if (two) {
+    const double v = bind_parameter(spec, bo.keys[1]).get(spec);
+    if (v < std::min(bo.from2, bo.to2) || v > std::max(bo.from2, bo.to2))
+      throw config_error("--from2", bo.keys[1] + " = " + format_number(v) +
+                                        " in the configuration lies outside [--from2, --to2]: the curves start there");
+  }
+  const std::string out = a["out"].as<std::string>();
+  const output_folder folder(out, folder_policy(a));
+  set_device("meanfield", "CPU (continuation)");
+  const auto t0 = std::chrono::steady_clock::now();
+  const bif_result r = run_bifurcation(spec, bo);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (stop.load()) {
+    spdlog::warn("interrupted by signal");
+    return exit_interrupted;
+  }
+  for (const auto& m : r.messages) spdlog::info("{}", m);
+  for (const auto& s : r.special) {
+    std::string where;
+    for (size_t k = 0; k < s.params.size() && k < bo.keys.size(); ++k)
+      where += (k ? ", " : "") + bo.keys[k] + " = " + format_number(s.params[k]);
+    std::string extra;
+    if (s.type == "H")
+      extra = ", frequency " + format_number(s.frequency) + ", l1 = " + format_number(s.lyapunov) + " (" + s.note + ")";
+    if (s.period > 0 && s.type != "H") extra = ", period " + format_number(s.period);
+    spdlog::info("{} on {}: {}{}", s.type, s.branch, where, extra);
+  }
+  write_bifurcation(out, spec, bo, r, secs);
+  spdlog::info("{} points, {} special points in {:.3f} s -> {}/branches.csv, special_points.json", r.points.size(),
+               r.special.size(), secs, out);
+  return exit_ok;
 }
 
 }  // namespace izhinet

@@ -1,4 +1,4 @@
-// izhinet command line: run | mf | finite-size | sweep.
+// izhinet command line: run | mf | finite-size | sweep | bif.
 #include <spdlog/spdlog.h>
 
 #include <atomic>
@@ -30,6 +30,7 @@ const char* k_usage =
     "  mf           integrate the mean field alone and list its equilibria\n"
     "  finite-size  run a finite-size study across N, seeds and sampling\n"
     "  sweep        one network per value of a parameter, beside the mean field's attractors\n"
+    "  bif          bifurcation diagram of the mean field (equilibria, orbits, special points)\n"
     "\n"
     "izhinet <command> --help shows the options of a command.\n"
     "exit status: 0 done, 2 bad option/config/output folder, 3 internal error, 4 numerical or device failure,\n"
@@ -127,7 +128,12 @@ int run_guarded(const std::string& command, int argc, char** argv) {
         throw config_error("sweep", "runs as one process (its values run one after another); start it without mpirun");
       return sweep_command(argc - 1, argv + 1, g_stop);
     }
-    spdlog::error("unknown command '{}' (valid: run, mf, finite-size, sweep)", shorten(command));
+    if (command == "bif") {
+      if (world().size() > 1)
+        throw config_error("bif", "runs as one process (a continuation is sequential); start it without mpirun");
+      return bif_command(argc - 1, argv + 1, g_stop);
+    }
+    spdlog::error("unknown command '{}' (valid: run, mf, finite-size, sweep, bif)", shorten(command));
     return exit_usage;
   } catch (const cxxopts::exceptions::exception& e) {
     spdlog::error("{} (see izhinet {} --help)", shorten(e.what(), 300), command);

@@ -11,5 +11,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop);
 int mf_command(int argc, char** argv, const std::atomic<bool>& stop);
 int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop);
 int sweep_command(int argc, char** argv, const std::atomic<bool>& stop);
+/// izhinet bif: bifurcation diagram of the exact mean field (continuation.hpp).
+int bif_command(int argc, char** argv, const std::atomic<bool>& stop);
 
 }  // namespace izhinet
