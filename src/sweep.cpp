@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -88,8 +89,13 @@ std::vector<double> parse_sweep_values(const std::string& text) {
                                          std::to_string(max_values) + "]");
     if (k == 1 && a != b)
       throw config_error("--values", "'" + shorten(text) + "': one value (K = 1) needs A = B; use K >= 2");
-    for (long long i = 0; i < k; ++i)
-      out.push_back(k == 1 ? a : a + (b - a) * static_cast<double>(i) / static_cast<double>(k - 1));
+    for (long long i = 0; i < k; ++i) {
+      // rounded to 12 significant digits, so that 0.08:0.28:11 gives 0.22 and not 0.22000000000000003
+      const double x = k == 1 ? a : a + (b - a) * static_cast<double>(i) / static_cast<double>(k - 1);
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.12g", x);
+      out.push_back(std::strtod(buf, nullptr));
+    }
     if (k > 1) out.back() = b;  // exactly B, not B plus rounding
   } else {
     std::stringstream ss(text);

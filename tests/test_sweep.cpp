@@ -65,6 +65,7 @@ TEST(SweepValues, RangeHasExactEndpointsAndEvenSpacing) {
   EXPECT_EQ(d, (std::vector<double>{0.3, 0.2, 0.1}));
   EXPECT_EQ(parse_sweep_values("0.25, 0.12,1e-2"), (std::vector<double>{0.25, 0.12, 0.01}));
   EXPECT_EQ(parse_sweep_values("0.2:0.2:1"), (std::vector<double>{0.2}));
+  EXPECT_EQ(parse_sweep_values("0.08:0.28:11")[7], 0.22);  // not 0.22000000000000003
 }
 
 TEST(SweepValues, BadListsNameTheOption) {
