@@ -214,6 +214,40 @@ bool decode_state(const std::string& path, const std::string& tag, backend_state
   return pos == b.size();
 }
 
+/// The override member of a key that replicas may set on their own
+/// (population.<i>.X or population.*.X, X one of population_override's
+/// members), or "" when the key needs a model of its own per value.
+std::string override_field(const std::string& key, int P) {
+  const auto dot1 = key.find('.'), dot2 = key.rfind('.');
+  if (key.compare(0, dot1, "population") != 0 || dot1 == std::string::npos || dot2 == dot1) return "";
+  const std::string pop = key.substr(dot1 + 1, dot2 - dot1 - 1), field = key.substr(dot2 + 1);
+  if (pop != "*" && (pop.empty() || pop.find_first_not_of("0123456789") != std::string::npos || std::stoi(pop) >= P))
+    return "";
+  for (const char* f : {"eta_bar", "delta", "alpha", "a", "b", "w_jump", "I_ext"})
+    if (field == f) return field;
+  return "";
+}
+
+/// A replica of `base` with `field` of the key's population(s) set to `value`.
+replica_spec with_override(const model_spec& base, const std::string& field, const std::string& key, double value) {
+  const int P = base.num_populations();
+  replica_spec r{base.network.n, base.network.seed};
+  r.overrides.assign(static_cast<size_t>(P), population_override{});
+  const std::string pop = key.substr(key.find('.') + 1, key.rfind('.') - key.find('.') - 1);
+  for (int i = 0; i < P; ++i) {
+    if (pop != "*" && std::stoi(pop) != i) continue;
+    population_override& o = r.overrides[static_cast<size_t>(i)];
+    if (field == "eta_bar") o.eta_bar = value;
+    if (field == "delta") o.delta = value;
+    if (field == "alpha") o.alpha = value;
+    if (field == "a") o.a = value;
+    if (field == "b") o.b = value;
+    if (field == "w_jump") o.w_jump = value;
+    if (field == "I_ext") o.I_ext = value;
+  }
+  return r;
+}
+
 struct pending_run {
   sweep_direction dir;  ///< up or down (none for independent values)
   double value;
@@ -377,29 +411,11 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
   }
   const auto t0 = clock::now();
   size_t finished = 0;
-  for (const auto& r : runs) {
-    if (stop && stop->load()) break;
-    const std::string dir = to_string(r.dir), vtext = format_number(r.value);
-    if (done.count(row_key(dir, vtext))) continue;
-    const model_spec& m = models.at(r.value);
-    const replica_spec rep{m.network.n, m.network.seed};
-    be->setup(m, {rep});
-    if (carried && have_state) be->set_state(state);
-    validator_options vo;
-    vo.stop = stop;
-    vo.replica = rep;
-    validator val(m, vo);
-    validating_sink sink({&val});
-    simulation_options so;
-    so.progress_seconds = progress_seconds;
-    so.stop = stop;
-    so.label = sw.key + " = " + vtext + (carried ? " (" + dir + ")" : "") + ": ";
-    const auto bt = clock::now();
-    const simulation_result res = simulate(m, *be, {rep}, sink, so);
-    const double wall = std::chrono::duration<double>(clock::now() - bt).count();
-    const validation_report report = val.finish(outcome_of(res));
-    if (res.state == simulation_result::status::interrupted || (stop && stop->load())) break;
 
+  // One finished network: its row (and, carried, the state the next value starts from).
+  auto write_up = [&](const pending_run& r, const simulation_result& res, const validation_report& report,
+                      double wall) {
+    const std::string dir = to_string(r.dir), vtext = format_number(r.value);
     std::string line = vtext + "," + dir;
     const window_analysis& net = report.network;
     const bool diverged = res.state == simulation_result::status::diverged;
@@ -461,6 +477,88 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
                  mf_regime == "oscillation" ? " period " + short_number(mf_period) : "", c.outcome, finished, pending,
                  el / static_cast<double>(finished) * static_cast<double>(pending - finished));
     if (diverged) spdlog::warn("{} = {}: {}", sw.key, vtext, res.message);
+  };
+
+  std::vector<pending_run> todo;
+  for (const auto& r : runs)
+    if (!done.count(row_key(to_string(r.dir), format_number(r.value)))) todo.push_back(r);
+
+  // Independent values of a per-population parameter that replicas may override
+  // (network_layout.hpp): all values run together as replicas of one backend
+  // (one launch per step on a GPU), in batches bounded in neuron-steps so that
+  // a killed sweep loses at most one batch. Bit for bit the same networks as
+  // one run per value.
+  const std::string field = override_field(sw.key, P);
+  if (!carried && !field.empty()) {
+    const double batch_neuron_steps = be->capabilities().batch_neuron_steps;
+    const double steps = static_cast<double>(base.num_steps());
+    size_t at = 0;
+    while (at < todo.size() && !(stop && stop->load())) {
+      std::vector<pending_run> batch;
+      std::vector<replica_spec> reps;
+      while (at < todo.size() &&
+             (batch.empty() ||
+              static_cast<double>(reps.size() + 1) * static_cast<double>(n) * steps <= batch_neuron_steps)) {
+        batch.push_back(todo[at]);
+        reps.push_back(with_override(base, field, sw.key, todo[at].value));
+        ++at;
+      }
+      be->setup(base, reps);
+      std::vector<std::unique_ptr<validator>> vals;
+      for (size_t k = 0; k < batch.size(); ++k) {
+        validator_options vo;
+        vo.stop = stop;
+        vo.replica = reps[k];
+        // many replicas validated at once share one memory budget (at least 8192 blocks each)
+        vo.max_blocks = std::max<int64_t>(8192, criteria::max_blocks / static_cast<int64_t>(batch.size()));
+        vals.push_back(std::make_unique<validator>(models.at(batch[k].value), vo));
+      }
+      std::vector<validator*> raw;
+      for (auto& v : vals) raw.push_back(v.get());
+      validating_sink sink(raw);
+      simulation_options so;
+      so.progress_seconds = progress_seconds;
+      so.stop = stop;
+      so.label = sw.key + " = " + format_number(batch.front().value) + ".." + format_number(batch.back().value) + " (" +
+                 std::to_string(batch.size()) + " networks): ";
+      const auto bt = clock::now();
+      const simulation_result res = simulate(base, *be, reps, sink, so);
+      const double wall = std::chrono::duration<double>(clock::now() - bt).count();
+      if (res.state == simulation_result::status::interrupted || (stop && stop->load())) {
+        for (auto& v : vals) v->finish(outcome_of(res));
+        break;  // the batch's values are redone on resume
+      }
+      for (size_t k = 0; k < batch.size(); ++k) {
+        if (stop && stop->load()) break;  // the values not yet written up are redone on resume
+        const validation_report report = vals[k]->finish(outcome_of(res));
+        write_up(batch[k], res, report, wall / static_cast<double>(batch.size()));
+      }
+    }
+    todo.clear();
+  }
+
+  for (const auto& r : todo) {
+    if (stop && stop->load()) break;
+    const std::string dir = to_string(r.dir), vtext = format_number(r.value);
+    const model_spec& m = models.at(r.value);
+    const replica_spec rep{m.network.n, m.network.seed};
+    be->setup(m, {rep});
+    if (carried && have_state) be->set_state(state);
+    validator_options vo;
+    vo.stop = stop;
+    vo.replica = rep;
+    validator val(m, vo);
+    validating_sink sink({&val});
+    simulation_options so;
+    so.progress_seconds = progress_seconds;
+    so.stop = stop;
+    so.label = sw.key + " = " + vtext + (carried ? " (" + dir + ")" : "") + ": ";
+    const auto bt = clock::now();
+    const simulation_result res = simulate(m, *be, {rep}, sink, so);
+    const double wall = std::chrono::duration<double>(clock::now() - bt).count();
+    const validation_report report = val.finish(outcome_of(res));
+    if (res.state == simulation_result::status::interrupted || (stop && stop->load())) break;
+    write_up(r, res, report, wall);
   }
   if (stop && stop->load()) {
     spdlog::warn("sweep interrupted; {} value(s) kept in {} (rerun the same command to resume)",

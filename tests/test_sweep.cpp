@@ -227,3 +227,30 @@ TEST(SweepCli, UpCarriesTheStateAndResumesFromIt) {
   EXPECT_NE(refused.out.find("state_up_0.24.bin"), std::string::npos) << refused.out;
   fs::remove_all(dir);
 }
+
+// Two populations, both moved together (population.*.eta_bar), as one batch of
+// replicas: every population gets its columns, and at a high drive both sides
+// sit at an equilibrium with the network's rates near the mean field's.
+TEST(SweepCli, TwoPopulationsMoveTogether) {
+  const auto dir = fresh_temp_dir("sweep_two");
+  const std::string out = (dir / "s").string();
+  const auto r = run_izhinet("sweep --config " + std::string(IZHINET_SOURCE_DIR) +
+                             "/configs/paper_two_populations.toml --set network.n=2000 --set run.dt=2e-3 "
+                             "--set run.t_end=400 --set meanfield.transient=200 --backend cpu --threads 1 "
+                             "--progress 0 --param 'population.*.eta_bar' --values 0.3,0.35 --out " +
+                             out);
+  ASSERT_EQ(r.status, 0) << r.out;
+  const auto rows = read_sweep(out);
+  ASSERT_EQ(rows.size(), 2u);
+  for (const auto& row : rows) {
+    ASSERT_TRUE(row.count("r1_mean") && row.count("mf_w1_max")) << "columns of population 1";
+    EXPECT_EQ(row.at("mf_regime"), "equilibrium") << row.at("population.*.eta_bar");
+    for (const char* p : {"0", "1"}) {
+      const double net = num(row.at(std::string("r") + p + "_mean")),
+                   mf = num(row.at(std::string("mf_r") + p + "_mean"));
+      EXPECT_NEAR(net, mf, 0.1 * mf) << "population " << p << " at " << row.at("population.*.eta_bar");
+    }
+  }
+  EXPECT_LT(num(rows[0].at("mf_r0_mean")), num(rows[1].at("mf_r0_mean"))) << "more drive, higher rate";
+  fs::remove_all(dir);
+}
