@@ -56,6 +56,7 @@ PYTHON_PKGS=(
   python3-scipy
   python3-pytest
   python3-h5py
+  python3-pandas
 )
 VENV=${IZHINET_VENV:-.venv}
 # Build tools of the Python module (PyPI only; pyproject.toml asks for the same).
@@ -127,7 +128,7 @@ if [ "${IZHINET_NO_PYTHON:-0}" != "1" ]; then
   else
     PY=${IZHINET_PYTHON:-python3}
     SITE=()
-    VENV_PKGS=(numpy matplotlib scipy pytest h5py "${VENV_BUILD_PKGS[@]}")
+    VENV_PKGS=(numpy matplotlib scipy pytest h5py pandas "${VENV_BUILD_PKGS[@]}")
   fi
   if [ ! -x "$VENV/bin/python" ]; then
     echo "setup: creating the virtual environment $VENV from $PY"

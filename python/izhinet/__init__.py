@@ -16,7 +16,7 @@ import json as _json
 from ._config import overrides_from as _overrides_from
 from ._config import config_text as _config_text
 from ._config import to_toml
-from ._load import load, read_table
+from ._load import frames, load, read_table
 
 try:
     from . import _core
@@ -45,7 +45,7 @@ except ImportError as _e:  # load() still works
         """The state became non-finite."""
 
 
-__all__ = ["run", "mf", "meanfield", "equilibria", "sweep", "bif", "executable", "load", "read_table", "to_toml", "available", "cuda_available", "Error", "ConfigError", "OutputError",
+__all__ = ["run", "mf", "meanfield", "equilibria", "sweep", "bif", "executable", "load", "read_table", "frames", "to_toml", "available", "cuda_available", "Error", "ConfigError", "OutputError",
            "DeviceError", "NumericalError"]
 
 

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 
-__all__ = ["load", "read_csv", "read_table"]
+__all__ = ["load", "read_csv", "read_table", "frames"]
 
 
 def read_csv(path):
@@ -197,4 +197,47 @@ def load(directory):
     if not out:
         raise FileNotFoundError(f"izhinet.load: '{d}' holds no izhinet output (timeseries.csv, run.h5, meanfield.csv, "
                                 "sweep.csv, branches.csv, finite_size.csv)")
+    return out
+
+
+def frames(result):
+    """pandas DataFrames of a result of load() or run() (needs pandas):
+
+    - "timeseries": one row per (replica, t), columns replica, t, r0, v0, w0,
+      s0, r1, ... (as timeseries.csv with a replica column);
+    - "meanfield", "meanfield_slow": columns t, r0, v0, ... ;
+    - "spikes", "eta", "sweep", "branches", "finite_size": their columns;
+    - "special_points", "equilibria": one row per point (nested values kept
+      as objects).
+    Keys the result does not have are left out."""
+    try:
+        import pandas as pd
+    except ImportError:
+        raise ImportError("izhinet.frames needs pandas (Debian: python3-pandas; pip install pandas); "
+                          "load() itself returns numpy arrays") from None
+    out = {}
+    if "t" in result and "r" in result:
+        R, K, P = result["r"].shape
+        cols = {"replica": np.repeat(np.arange(R), K), "t": np.tile(result["t"], R)}
+        for i in range(P):
+            for q in ("r", "v", "w", "s"):
+                if q in result:
+                    cols[f"{q}{i}"] = result[q][:, :, i].reshape(R * K)
+        out["timeseries"] = pd.DataFrame(cols)
+    for key in ("meanfield", "meanfield_slow"):
+        if key in result:
+            mf = result[key]
+            cols = {"t": mf["t"]}
+            P = next((mf[q].shape[1] for q in ("r", "v", "w", "s") if q in mf), 0)
+            for i in range(P):
+                for q in ("r", "v", "w", "s"):
+                    if q in mf:
+                        cols[f"{q}{i}"] = mf[q][:, i]
+            out[key] = pd.DataFrame(cols)
+    for key in ("spikes", "eta", "sweep", "branches", "finite_size"):
+        if key in result:
+            out[key] = pd.DataFrame(result[key])
+    for key in ("special_points", "equilibria"):
+        if key in result and isinstance(result[key], list):
+            out[key] = pd.DataFrame(result[key])
     return out

@@ -53,3 +53,25 @@ def test_sweep_errors_are_exceptions(tmp_path):
         izhinet.sweep(BURSTING, "population.0.no_such_key", [0.1, 0.2], tmp_path / "bad")
     with pytest.raises(izhinet.ConfigError, match="--values"):
         izhinet.sweep(BURSTING, "population.0.eta_bar", "0.1:0.2", tmp_path / "bad2")
+
+
+def test_frames_of_a_sweep_and_a_run(tmp_path):
+    pd = pytest.importorskip("pandas")
+    _cli_sweep(tmp_path / "cli")
+    f = izhinet.frames(izhinet.load(tmp_path / "cli"))
+    sw = f["sweep"]
+    assert isinstance(sw, pd.DataFrame)
+    assert list(sw["population.0.eta_bar"]) == [0.25, 0.3]
+    assert list(sw["regime"]) == ["equilibrium", "equilibrium"]
+    # the frame holds the file's numbers
+    ref = izhinet.read_table(tmp_path / "cli" / "sweep.csv")
+    np.testing.assert_array_equal(sw["mf_w0_mean"].to_numpy(), ref["mf_w0_mean"])
+    args = ["run", "-c", BURSTING, "--out", str(tmp_path / "run"), "--backend", "cpu", "--threads", "1",
+            "--progress", "0", "-q", "-s", "network.n=200", "-s", "run.t_end=20", "-s", "run.record_every=100"]
+    cli(*args)
+    res = izhinet.load(tmp_path / "run")
+    fr = izhinet.frames(res)
+    ts = fr["timeseries"]
+    assert list(ts.columns[:6]) == ["replica", "t", "r0", "v0", "w0", "s0"]
+    np.testing.assert_array_equal(ts["w0"].to_numpy(), res["w"][0, :, 0])
+    assert len(fr["meanfield"]) == len(res["meanfield"]["t"])
