@@ -38,10 +38,10 @@
 #include "cuda_check.cuh"
 #include "izhinet/backend.hpp"
 #include "izhinet/errors.hpp"
-#include "izhinet/neuron.hpp"
+#include "izhinet/network_layout.hpp"
 #include "izhinet/params.hpp"
 #include "izhinet/recording.hpp"
-#include "izhinet/sampling.hpp"
+#include "izhinet/scheme.hpp"
 
 namespace izhinet {
 namespace {
@@ -52,20 +52,21 @@ constexpr int64_t k_sweep = int64_t{k_threads} * k_pairs * 2;  ///< neurons per 
 constexpr int64_t k_align = 32;                                ///< segment alignment (doubles): 256 B
 constexpr int k_max_graph_steps = 128;                         ///< steps captured in one graph
 
-/// One (replica, population): a contiguous, aligned range of the SoA arrays.
+/// One (replica, population) of the network_layout on the device: a
+/// contiguous, aligned range of the SoA arrays and its neuron constants.
 struct segment {
-  int64_t offset;       ///< first neuron in v/w/eta (multiple of k_align)
-  int64_t n;            ///< neurons in the population
+  int64_t offset;       ///< first owned neuron in v/w/eta (multiple of k_align)
+  int64_t n;            ///< owned neurons of the population (all unless partitioned)
+  int64_t first;        ///< population index of the first owned neuron
+  int64_t pop_n;        ///< neurons in the whole population (recording selection)
   int64_t first_block;  ///< first block of the step/moment kernels on it
-  uint64_t seed;        ///< the replica's seed
+  segment_params p;     ///< neuron constants (with the replica's overrides)
   int replica;
   int pop;
 };
 
-/// Per-population constants (neuron and presynaptic synapse parameters).
-struct pop_consts {
-  double alpha, a, b, w_jump, v_peak, v_reset;
-  double eta_bar, delta;
+/// Constants of presynaptic population j's gating variable.
+struct gating_consts {
   double tau_s, decay, s_jump;
 };
 
@@ -88,43 +89,44 @@ struct control {
 
 /// Everything a kernel needs, passed by value (fixed after setup).
 struct net_view {
-  double* v;  ///< paper: v; exact: the state p of exact_step
+  double* x;  ///< paper: v; exact: the state p of exact_step (v = p/(1 - |p|))
   double* w;
   double* eta;
   const segment* seg;
-  const int* block_seg;  ///< segment of each block
-  const double* kg;      ///< [replica][i * P + j] = kappa_j g_ij
-  const double* e_r;     ///< [P]
-  const pop_consts* pc;  ///< [P]
-  const double* inv_n;   ///< [R * P] 1 / N_j
-  double* s;             ///< [R * P]
+  const int* block_seg;     ///< segment of each block
+  const double* kg;         ///< [replica][i * P + j] = kappa_j g_ij
+  const double* e_r;        ///< [P]
+  const gating_consts* gc;  ///< [P]
+  const double* inv_n;      ///< [R * P] 1 / N_j
+  double* s;                ///< [R * P]
   control* ctl;
   int P;
   int RP;
   int64_t sweeps;         ///< sweeps of k_sweep neurons per block
   int64_t spike_neurons;  ///< run.spike_neurons (0: none)
   double dt;
-  double* s_prev;            ///< exact: [R * P] s one step earlier (drive at mid-step)
-  unsigned long long* wacc;  ///< exact: [R * P] this step's spike weights, units of 2^-32
+  double* s_prev;            ///< [R * P] s one step earlier (a scheme with the drive at mid-step)
+  unsigned long long* wacc;  ///< [R * P] this step's spike weights (weighted schemes), units of S::weight_unit
 };
 
 // ---------------------------------------------------------------------------
 // kernels
 // ---------------------------------------------------------------------------
 
-/// One neuron's step; the exact scheme also adds the spike's weight (fixed
-/// point) to `wsum` and gives its position inside the step in `frac`.
-template <bool Exact>
-__device__ __forceinline__ int neuron_step(double& x, double& w, double eta, const step_coeffs& k,
-                                           const exact_coeffs& ek, unsigned long long& wsum, double& frac) {
-  if constexpr (Exact) {
+/// One neuron's step of scheme S; a weighted scheme also adds the spike's
+/// weight (fixed point) to `wsum`. `frac`: the spike's time inside the step
+/// (1, the step's end, for the paper scheme).
+template <class S>
+__device__ __forceinline__ int scheme_step(double& x, double& w, double eta, const typename S::coeffs& k,
+                                           unsigned long long& wsum, double& frac) {
+  if constexpr (S::weighted) {
     int64_t wt;
-    const int sp = exact_step(x, w, eta, ek, wt, frac);
+    const int sp = S::step(x, w, eta, k, wt, frac);
     wsum += static_cast<unsigned long long>(wt);
     return sp;
   } else {
     frac = 1.0;
-    return paper_step(x, w, eta, k);
+    return S::step(x, w, eta, k);
   }
 }
 
@@ -142,7 +144,9 @@ __device__ __forceinline__ void record_spike(control* ctl, int64_t spike_neurons
 /// that several are in flight per thread; the tail of a segment goes neuron by
 /// neuron. The gating variables are read at the start of the step by every
 /// block and written only by the last block, after all others have counted.
-template <bool Exact>
+/// A weighted scheme's spike weights are integers (fixed point), summed per
+/// block and added atomically: order-free, the same sums as the CPU backend.
+template <class S>
 __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   using block_reduce = cub::BlockReduce<unsigned int, k_threads>;
   using weight_reduce = cub::BlockReduce<unsigned long long, k_threads>;
@@ -155,24 +159,18 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   const segment sg = nv.seg[sid];
   const int P = nv.P;
   const int64_t row = ctl->step;
-  const pop_consts pc = nv.pc[sg.pop];
+  const segment_params& pc = sg.p;
   double G, E;
-  if constexpr (Exact)  // the drive at mid-step, s + (s - s_prev)/2
-    synaptic_drive_mid(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
-                       nv.s + static_cast<int64_t>(sg.replica) * P, nv.s_prev + static_cast<int64_t>(sg.replica) * P, G,
-                       E);
-  else
-    synaptic_drive(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
-                   nv.s + static_cast<int64_t>(sg.replica) * P, G, E);
-  const step_coeffs k{pc.alpha + G, ctl->input[row * P + sg.pop] + E, pc.a, pc.b, pc.w_jump, pc.v_peak, pc.v_reset,
-                      nv.dt};
-  exact_coeffs ek{};
-  if constexpr (Exact) ek = make_exact_coeffs(k, pc.tau_s);
+  S::drive(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
+           nv.s + static_cast<int64_t>(sg.replica) * P, nv.s_prev + static_cast<int64_t>(sg.replica) * P, G, E);
+  const double I = pc.fixed_input ? pc.input_value : ctl->input[row * P + sg.pop];
+  const typename S::coeffs k = S::make_coeffs(
+      step_coeffs{pc.alpha + G, I + E, pc.a, pc.b, pc.w_jump, pc.v_peak, pc.v_reset, nv.dt}, nv.gc[sg.pop].tau_s);
 
   const int64_t tile = nv.sweeps * k_sweep;
   const int64_t begin = (static_cast<int64_t>(blockIdx.x) - sg.first_block) * tile;
   const int64_t end = min(sg.n, begin + tile);
-  double* __restrict__ v = nv.v + sg.offset;
+  double* __restrict__ v = nv.x + sg.offset;
   double* __restrict__ w = nv.w + sg.offset;
   const double* __restrict__ eta = nv.eta + sg.offset;
   const bool record = nv.spike_neurons > 0;
@@ -192,36 +190,36 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
       }
 #pragma unroll
       for (int j = 0; j < k_pairs; ++j) {
-        const int s0 = neuron_step<Exact>(vv[j].x, ww[j].x, ee[j].x, k, ek, wsum, f0);
-        const int s1 = neuron_step<Exact>(vv[j].y, ww[j].y, ee[j].y, k, ek, wsum, f1);
+        const int s0 = scheme_step<S>(vv[j].x, ww[j].x, ee[j].x, k, wsum, f0);
+        const int s1 = scheme_step<S>(vv[j].y, ww[j].y, ee[j].y, k, wsum, f1);
         count += s0 + s1;
         const int64_t p = (base >> 1) + j * k_threads + threadIdx.x;
         reinterpret_cast<double2*>(v)[p] = vv[j];
         reinterpret_cast<double2*>(w)[p] = ww[j];
         if (record && (s0 | s1)) {
-          if (s0) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p, row, f0);
-          if (s1) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, 2 * p + 1, row, f1);
+          if (s0) record_spike(ctl, nv.spike_neurons, sg.pop_n, sg.replica, sg.pop, sg.first + 2 * p, row, f0);
+          if (s1) record_spike(ctl, nv.spike_neurons, sg.pop_n, sg.replica, sg.pop, sg.first + 2 * p + 1, row, f1);
         }
       }
     } else {
       for (int64_t n = base + threadIdx.x; n < end; n += k_threads) {
         double x = v[n], y = w[n];
-        const int sp = neuron_step<Exact>(x, y, eta[n], k, ek, wsum, f0);
+        const int sp = scheme_step<S>(x, y, eta[n], k, wsum, f0);
         v[n] = x;
         w[n] = y;
         count += sp;
-        if (record && sp) record_spike(ctl, nv.spike_neurons, sg.n, sg.replica, sg.pop, n, row, f0);
+        if (record && sp) record_spike(ctl, nv.spike_neurons, sg.pop_n, sg.replica, sg.pop, sg.first + n, row, f0);
       }
     }
   }
 
   const unsigned int total = block_reduce(reduce_storage).Sum(count);
   unsigned long long wtotal = 0;
-  if constexpr (Exact) wtotal = weight_reduce(weight_storage).Sum(wsum);
+  if constexpr (S::weighted) wtotal = weight_reduce(weight_storage).Sum(wsum);
   if (threadIdx.x == 0) {
     if (total) atomicAdd(&ctl->step_spikes[row * nv.RP + sid], total);
-    if (Exact && wtotal) atomicAdd(&nv.wacc[sid], wtotal);  // integers: order-free
-    __threadfence();                                        // our count is visible before our ticket
+    if (S::weighted && wtotal) atomicAdd(&nv.wacc[sid], wtotal);  // integers: order-free
+    __threadfence();                                              // our count is visible before our ticket
     const unsigned int ticket = atomicAdd(&ctl->ticket, 1u);
     is_last_block = ticket == gridDim.x - 1;
   }
@@ -232,14 +230,14 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   __threadfence();
   for (int g = threadIdx.x; g < nv.RP; g += k_threads) {
     const unsigned int c = __ldcg(&ctl->step_spikes[row * nv.RP + g]);
-    const pop_consts pj = nv.pc[g % P];
-    double jumps = static_cast<double>(c);
-    if constexpr (Exact) {  // the spikes' weights, each decayed from its own time
-      jumps = static_cast<double>(__ldcg(&nv.wacc[g])) * k_weight_unit;
+    const gating_consts pj = nv.gc[g % P];
+    int64_t weight = static_cast<int64_t>(c);  // unweighted: every spike weighs one unit
+    if constexpr (S::weighted) {               // the spikes' weights, each decayed from its own time
+      weight = static_cast<int64_t>(__ldcg(&nv.wacc[g]));
       nv.wacc[g] = 0;
-      nv.s_prev[g] = nv.s[g];
     }
-    nv.s[g] = gating_step(Exact, nv.s[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump, jumps, nv.inv_n[g]);
+    if constexpr (S::mid_drive) nv.s_prev[g] = nv.s[g];
+    nv.s[g] = S::gating(nv.s[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump, weight, nv.inv_n[g]);
   }
   if (threadIdx.x == 0) {
     ctl->ticket = 0;
@@ -247,25 +245,14 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   }
 }
 
-/// All the per-population sums of pop_moments in one value, so that one
-/// CUB BlockReduce (one pass over the neurons) produces them together.
-struct moment_sums {
-  double v_in, w_in, n_in, w, v_all, c, s;
-};
-
 struct moment_sum_op {
-  __device__ __forceinline__ moment_sums operator()(const moment_sums& a, const moment_sums& b) const {
-    return {a.v_in + b.v_in, a.w_in + b.w_in, a.n_in + b.n_in, a.w + b.w, a.v_all + b.v_all, a.c + b.c, a.s + b.s};
-  }
+  __device__ __forceinline__ moment_sums operator()(const moment_sums& a, const moment_sums& b) const { return a + b; }
 };
 
 /// Moments after the last step of a recording interval, into
 /// moments[record][replica * P + pop], the same sums as the CPU backend:
-/// paper: the window v_reset <= v <= v_peak (sum v, sum w, count); exact:
-/// sum cos/sin(theta) (the Kuramoto order parameter; no window sums);
-/// both: sum w and sum_v_all (sum of v, or of p), the non-finite sentinels
-/// (a NaN fails the window test but not these sums).
-template <bool Exact>
+/// the scheme's accumulate() (scheme.hpp), written once for both backends.
+template <class S>
 __global__ void __launch_bounds__(k_threads) moments_kernel(net_view nv) {
   using block_reduce = cub::BlockReduce<moment_sums, k_threads>;
   __shared__ typename block_reduce::TempStorage reduce_storage;
@@ -273,41 +260,26 @@ __global__ void __launch_bounds__(k_threads) moments_kernel(net_view nv) {
   const control* ctl = nv.ctl;
   const int sid = nv.block_seg[blockIdx.x];
   const segment sg = nv.seg[sid];
-  const pop_consts pc = nv.pc[sg.pop];
+  const segment_params& pc = sg.p;
   const int64_t record = ctl->step / ctl->steps_per_record - 1;
   const int64_t tile = nv.sweeps * k_sweep;
   const int64_t block_in_seg = static_cast<int64_t>(blockIdx.x) - sg.first_block;
   const int64_t begin = block_in_seg * tile;
   const int64_t end = min(sg.n, begin + tile);
-  const double* __restrict__ v = nv.v + sg.offset;
+  const double* __restrict__ x = nv.x + sg.offset;
   const double* __restrict__ w = nv.w + sg.offset;
 
-  moment_sums acc{0, 0, 0, 0, 0, 0, 0};
-  for (int64_t n = begin + threadIdx.x; n < end; n += k_threads) {
-    const double x = v[n], y = w[n];
-    acc.w += y;
-    acc.v_all += x;
-    if constexpr (Exact) {
-      double sn, cs;
-      p_cos_sin(x, cs, sn);
-      acc.c += cs;
-      acc.s += sn;
-    } else {
-      const bool in = x >= pc.v_reset && x <= pc.v_peak;
-      acc.v_in += in ? x : 0.0;
-      acc.w_in += in ? y : 0.0;
-      acc.n_in += in ? 1.0 : 0.0;
-    }
-  }
+  moment_sums acc = moment_zero();
+  for (int64_t n = begin + threadIdx.x; n < end; n += k_threads) S::accumulate(acc, x[n], w[n], pc.v_reset, pc.v_peak);
   const moment_sums total = block_reduce(reduce_storage).Reduce(acc, moment_sum_op{});
   if (threadIdx.x == 0) {
     pop_moments* out = ctl->moments + record * nv.RP + sid;
     if (block_in_seg == 0) out->s = nv.s[sid];
     atomicAdd(&out->sum_w, total.w);
-    atomicAdd(&out->sum_v_all, total.v_all);
-    if (Exact) {
-      atomicAdd(&out->sum_cos, total.c);
-      atomicAdd(&out->sum_sin, total.s);
+    atomicAdd(&out->sum_state, total.x_all);
+    if (S::kind == scheme_kind::exact) {
+      atomicAdd(&out->sum_cos, total.cos);
+      atomicAdd(&out->sum_sin, total.sin);
     } else {
       atomicAdd(&out->sum_v_in, total.v_in);
       atomicAdd(&out->sum_w_in, total.w_in);
@@ -416,6 +388,14 @@ class cuda_backend final : public backend {
 
   std::string name() const override { return "cuda"; }
 
+  backend_capabilities capabilities() const override {
+    backend_capabilities c;
+    c.host_threads = 0;
+    c.batch_neuron_steps = 3e12;  // a GPU is filled only by many replicas per call
+    c.stops_within_call = false;
+    return c;
+  }
+
   std::string device() const override {
     std::ostringstream os;
     os << props_.name << " (sm_" << props_.major << props_.minor << ", " << props_.multiProcessorCount << " SMs, "
@@ -424,37 +404,25 @@ class cuda_backend final : public backend {
   }
 
   void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) override {
-    validate(spec, replicas);
     cudaStreamSynchronize(stream_);
     destroy_graphs();
     ready_ = false;
+    layout_ = network_layout::build(spec, replicas, k_align);
     spec_ = spec;
     replicas_ = replicas;
-    exact_ = spec.run.scheme == scheme_kind::exact;
-    P_ = spec.num_populations();
-    R_ = static_cast<int>(replicas.size());
-    RP_ = R_ * P_;
-    spr_ = spec.run.record_every;
+    const network_layout& L = layout_;
+    P_ = L.P;
+    R_ = L.R;
+    RP_ = L.RP();
+    spr_ = L.record_every;
 
     // Segments, replica-major so that segment id == replica * P + pop.
     std::vector<segment> segs;
-    std::vector<double> kg(static_cast<size_t>(R_) * P_ * P_), inv_n(RP_);
-    int64_t padded = 0, total = 0;
-    sizes_.assign(R_, {});
-    for (int r = 0; r < R_; ++r) {
-      sizes_[r] = population_sizes(spec, replicas[r].n);
-      for (int i = 0; i < P_; ++i) {
-        const int64_t n = sizes_[r][i];
-        segs.push_back(segment{padded, n, 0, replicas[r].seed, r, i});
-        padded += (n + k_align - 1) / k_align * k_align;
-        total += n;
-        inv_n[r * P_ + i] = 1.0 / static_cast<double>(n);
-        for (int j = 0; j < P_; ++j) {
-          const double kappa_j = static_cast<double>(sizes_[r][j]) / static_cast<double>(replicas[r].n);
-          kg[(static_cast<size_t>(r) * P_ + i) * P_ + j] = kappa_j * spec.synapse.g[i][j];
-        }
-      }
+    for (size_t si = 0; si < L.segments.size(); ++si) {
+      const layout_segment& g = L.segments[si];
+      segs.push_back(segment{g.offset, g.count, g.first, g.n, 0, L.params[si], g.replica, g.pop});
     }
+    const int64_t padded = L.extent, total = L.owned;
     // Enough blocks for ~32 per SM (several waves, good balance), each block
     // looping over `sweeps` of k_sweep neurons; at least one block per segment.
     const int64_t target_blocks = static_cast<int64_t>(props_.multiProcessorCount) * 32;
@@ -463,7 +431,7 @@ class cuda_backend final : public backend {
     int64_t blocks = 0;
     for (auto& sg : segs) {
       sg.first_block = blocks;
-      blocks += (sg.n + tile - 1) / tile;
+      blocks += std::max<int64_t>(1, (sg.n + tile - 1) / tile);
     }
     if (blocks > 0x7fffffff)
       throw device_error("izhinet cuda: network too large for one grid (" + std::to_string(blocks) + " blocks)");
@@ -471,59 +439,43 @@ class cuda_backend final : public backend {
     std::vector<int> block_seg(blocks_);
     for (int g = 0; g < RP_; ++g)
       std::fill(block_seg.begin() + segs[g].first_block,
-                block_seg.begin() + segs[g].first_block + (segs[g].n + tile - 1) / tile, g);
+                block_seg.begin() + segs[g].first_block + std::max<int64_t>(1, (segs[g].n + tile - 1) / tile), g);
 
-    std::vector<pop_consts> pc(P_);
-    std::vector<double> e_r(P_);
-    for (int i = 0; i < P_; ++i) {
-      const auto& p = spec.populations[i];
-      const double tau_s = spec.synapse.tau_s[i];
-      pc[i] = pop_consts{p.alpha,
-                         p.a,
-                         p.b,
-                         p.w_jump,
-                         p.v_peak,
-                         p.v_reset,
-                         p.eta_bar,
-                         p.delta,
-                         tau_s,
-                         std::exp(-spec.run.dt / tau_s),
-                         spec.synapse.s_jump[i]};
-      e_r[i] = spec.synapse.e_r[i];
-    }
+    std::vector<gating_consts> gc(P_);
+    for (int j = 0; j < P_; ++j) gc[j] = gating_consts{L.tau_s[j], L.decay[j], L.s_jump[j]};
 
     // Refuse politely before cudaMalloc fails half-way (old arrays freed first).
-    d_v_.reset();
+    d_x_.reset();
     d_w_.reset();
     d_eta_.reset();
     const size_t state_bytes = static_cast<size_t>(padded) * 3 * sizeof(double);
     size_t free_bytes = 0, total_bytes = 0;
     IZH_CUDA_CHECK(cudaMemGetInfo(&free_bytes, &total_bytes));
     if (state_bytes + (64u << 20) > free_bytes)
-      throw device_error("izhinet cuda: " + std::to_string(total) + " neurons need " +
-                         gib(static_cast<double>(state_bytes)) + " of device memory, " +
-                         gib(static_cast<double>(free_bytes)) + " free on " + props_.name);
+      throw memory_error("network.n", std::to_string(total) + " neurons (all replicas) on the CUDA backend",
+                         static_cast<double>(state_bytes + (64u << 20)), static_cast<double>(free_bytes),
+                         std::string("the free memory of ") + props_.name);
 
     device_bytes_ = 0;
-    d_v_.allocate(padded, device_bytes_);
+    d_x_.allocate(padded, device_bytes_);
     d_w_.allocate(padded, device_bytes_);
     d_eta_.allocate(padded, device_bytes_);
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_v_.get(), 0, padded * sizeof(double), stream_));
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_x_.get(), 0, padded * sizeof(double), stream_));
     IZH_CUDA_CHECK(cudaMemsetAsync(d_w_.get(), 0, padded * sizeof(double), stream_));
     IZH_CUDA_CHECK(cudaMemsetAsync(d_eta_.get(), 0, padded * sizeof(double), stream_));
     upload(d_seg_, segs, device_bytes_, stream_);
     upload(d_block_seg_, block_seg, device_bytes_, stream_);
-    upload(d_kg_, kg, device_bytes_, stream_);
-    upload(d_e_r_, e_r, device_bytes_, stream_);
-    upload(d_pc_, pc, device_bytes_, stream_);
-    upload(d_inv_n_, inv_n, device_bytes_, stream_);
+    upload(d_kg_, L.kg, device_bytes_, stream_);
+    upload(d_e_r_, L.e_r, device_bytes_, stream_);
+    upload(d_gc_, gc, device_bytes_, stream_);
+    upload(d_inv_n_, L.inv_n, device_bytes_, stream_);
     d_s_.allocate(2 * static_cast<size_t>(RP_), device_bytes_);  // s, then s one step earlier
     IZH_CUDA_CHECK(cudaMemsetAsync(d_s_.get(), 0, 2 * static_cast<size_t>(RP_) * sizeof(double), stream_));
     d_wacc_.allocate(RP_, device_bytes_);
     IZH_CUDA_CHECK(cudaMemsetAsync(d_wacc_.get(), 0, RP_ * sizeof(unsigned long long), stream_));
     d_ctl_.allocate(1, device_bytes_);
     IZH_CUDA_CHECK(cudaMemsetAsync(d_ctl_.get(), 0, sizeof(control), stream_));
-    spike_cap_ = spec.run.spike_neurons > 0 ? static_cast<size_t>(std::max<int64_t>(spec.run.max_spikes, 0)) : 0;
+    spike_cap_ = L.spike_neurons > 0 ? static_cast<size_t>(std::max<int64_t>(spec.run.max_spikes, 0)) : 0;
     d_spikes_.allocate(spike_cap_, device_bytes_);
     h_ctl_.reserve(1);
     // Output buffers grow with the chunk size, in advance(); drop old ones.
@@ -532,9 +484,10 @@ class cuda_backend final : public backend {
     d_moments_.reset();
 
     seg_host_ = segs;
-    view_ = net_view{d_v_.get(),   d_w_.get(),  d_eta_.get(),           d_seg_.get(), d_block_seg_.get(), d_kg_.get(),
-                     d_e_r_.get(), d_pc_.get(), d_inv_n_.get(),         d_s_.get(),   d_ctl_.get(),       P_,
-                     RP_,          sweeps_,     spec.run.spike_neurons, spec.run.dt};
+    view_ = net_view{d_x_.get(),   d_w_.get(),   d_eta_.get(), d_seg_.get(),   d_block_seg_.get(),
+                     d_kg_.get(),  d_e_r_.get(), d_gc_.get(),  d_inv_n_.get(), d_s_.get(),
+                     d_ctl_.get(), P_,           RP_,          sweeps_,        L.spike_neurons,
+                     L.dt,         nullptr,      nullptr};
     view_.s_prev = d_s_.get() + RP_;
     view_.wacc = d_wacc_.get();
 
@@ -543,15 +496,14 @@ class cuda_backend final : public backend {
     // differ by an ulp, hundreds of ulp of eta in the Lorentzian's tails).
     {
       IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
-      const bool random = spec.network.sampling == sampling_kind::random;
       const int64_t chunk = int64_t(1) << 22;
       pinned_buffer<double> h_eta;
       h_eta.reserve(static_cast<size_t>(chunk));
-      for (const segment& sg : segs) {
-        const auto& p = spec.populations[sg.pop];
+      for (size_t si = 0; si < segs.size(); ++si) {
+        const segment& sg = segs[si];
         for (int64_t b = 0; b < sg.n; b += chunk) {
           const int64_t c = std::min(chunk, sg.n - b);
-          fill_eta(random, p.eta_bar, p.delta, sg.seed, sg.n, static_cast<uint32_t>(sg.pop), b, c, h_eta.get());
+          L.fill_eta(si, b, c, h_eta.get());
           IZH_CUDA_CHECK(cudaMemcpy(d_eta_.get() + sg.offset + b, h_eta.get(), static_cast<size_t>(c) * sizeof(double),
                                     cudaMemcpyHostToDevice));
         }
@@ -650,8 +602,8 @@ class cuda_backend final : public backend {
 
   void get_eta(int replica, std::vector<double>& eta) override { copy_replica(replica, d_eta_, eta); }
 
-  void get_state(int replica, std::vector<double>& v_or_theta, std::vector<double>& w) override {
-    copy_replica(replica, d_v_, v_or_theta);
+  void get_state(int replica, std::vector<double>& x, std::vector<double>& w) override {
+    copy_replica(replica, d_x_, x);
     copy_replica(replica, d_w_, w);
   }
 
@@ -675,7 +627,7 @@ class cuda_backend final : public backend {
                                        cudaMemcpyDeviceToHost, stream_));
         continue;
       }
-      const device_buffer<double>& d = a.name == "w" ? d_w_ : d_v_;
+      const device_buffer<double>& d = a.name == "w" ? d_w_ : d_x_;
       a.values.resize(static_cast<size_t>(state_length(a.per, spec_, replicas_)));
       int64_t at = 0;
       for (const segment& sg : seg_host_) {
@@ -696,7 +648,7 @@ class cuda_backend final : public backend {
       IZH_CUDA_CHECK(cudaMemcpy(d_s_.get() + RP_, sp->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
     for (const char* name : {state_x_name(spec_), "w"}) {
       const std::vector<double>& h = in.find(name)->values;
-      const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_v_;
+      const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_x_;
       int64_t at = 0;
       for (const segment& sg : seg_host_) {
         IZH_CUDA_CHECK(cudaMemcpy(d.get() + sg.offset, h.data() + at, sg.n * sizeof(double), cudaMemcpyHostToDevice));
@@ -706,23 +658,6 @@ class cuda_backend final : public backend {
   }
 
  private:
-  static void validate(const model_spec& spec, const std::vector<replica_spec>& replicas) {
-    const int P = spec.num_populations();
-    if (replicas.empty()) throw config_error("network.replicas", "at least one replica is needed");
-    if (P < 1) throw config_error("populations", "at least one population is needed");
-    if (spec.run.record_every < 1) throw config_error("run.record_every", "must be >= 1");
-    if (!(spec.run.dt > 0)) throw config_error("run.dt", "must be > 0");
-    if (static_cast<int>(spec.synapse.g.size()) != P || static_cast<int>(spec.synapse.e_r.size()) != P ||
-        static_cast<int>(spec.synapse.tau_s.size()) != P || static_cast<int>(spec.synapse.s_jump.size()) != P)
-      throw config_error("synapse", "g must be P x P and e_r, tau_s, s_jump must have P entries");
-    for (const auto& row : spec.synapse.g)
-      if (static_cast<int>(row.size()) != P) throw config_error("synapse.g", "must be P x P");
-    if (static_cast<int64_t>(replicas.size()) * P > (1 << 30))
-      throw config_error("network.replicas", "too many replicas for one device");
-    for (const auto& r : replicas)
-      if (r.n < P) throw config_error("network.n", "each replica needs at least one neuron per population");
-  }
-
   void check_replica(int replica) const {
     if (!ready_) throw internal_error("cuda backend: state requested before setup()");
     if (replica < 0 || replica >= R_)
@@ -734,7 +669,7 @@ class cuda_backend final : public backend {
   void copy_replica(int replica, const device_buffer<double>& d, std::vector<double>& h) {
     check_replica(replica);
     int64_t n = 0;
-    for (int i = 0; i < P_; ++i) n += sizes_[replica][i];
+    for (int i = 0; i < P_; ++i) n += seg_host_[replica * P_ + i].n;
     h.resize(n);
     int64_t at = 0;
     for (int i = 0; i < P_; ++i) {
@@ -747,18 +682,14 @@ class cuda_backend final : public backend {
   }
 
   void launch_step() {
-    if (exact_)
-      step_kernel<true><<<blocks_, k_threads, 0, stream_>>>(view_);
-    else
-      step_kernel<false><<<blocks_, k_threads, 0, stream_>>>(view_);
+    with_scheme(layout_.scheme,
+                [&](auto scheme) { step_kernel<decltype(scheme)><<<blocks_, k_threads, 0, stream_>>>(view_); });
     IZH_CUDA_CHECK_LAUNCH("step_kernel", stream_);
   }
 
   void launch_moments() {
-    if (exact_)
-      moments_kernel<true><<<blocks_, k_threads, 0, stream_>>>(view_);
-    else
-      moments_kernel<false><<<blocks_, k_threads, 0, stream_>>>(view_);
+    with_scheme(layout_.scheme,
+                [&](auto scheme) { moments_kernel<decltype(scheme)><<<blocks_, k_threads, 0, stream_>>>(view_); });
     IZH_CUDA_CHECK_LAUNCH("moments_kernel", stream_);
   }
 
@@ -815,22 +746,21 @@ class cuda_backend final : public backend {
   cudaGraphExec_t moments_graph_ = nullptr;
   int64_t graph_steps_ = 1;
 
+  network_layout layout_;
   model_spec spec_;
   std::vector<replica_spec> replicas_;
   bool ready_ = false;
-  bool exact_ = false;
   int P_ = 0, R_ = 0, RP_ = 0, blocks_ = 0;
   int64_t spr_ = 1, sweeps_ = 1;
   size_t spike_cap_ = 0;
-  std::vector<std::vector<int64_t>> sizes_;
   std::vector<segment> seg_host_;
   net_view view_{};
   size_t device_bytes_ = 0;
 
-  device_buffer<double> d_v_, d_w_, d_eta_, d_kg_, d_e_r_, d_inv_n_, d_s_, d_input_;
+  device_buffer<double> d_x_, d_w_, d_eta_, d_kg_, d_e_r_, d_inv_n_, d_s_, d_input_;
   device_buffer<segment> d_seg_;
   device_buffer<int> d_block_seg_;
-  device_buffer<pop_consts> d_pc_;
+  device_buffer<gating_consts> d_gc_;
   device_buffer<control> d_ctl_;
   device_buffer<spike_event> d_spikes_;
   device_buffer<unsigned int> d_step_spikes_;
@@ -860,7 +790,7 @@ bool cuda_available(std::string* why) {
   // The kernels are built for CMAKE_CUDA_ARCHITECTURES only; a device they
   // cannot run on is "not available", not a crash at the first launch.
   cudaFuncAttributes attr{};
-  err = cudaFuncGetAttributes(&attr, step_kernel<false>);
+  err = cudaFuncGetAttributes(&attr, step_kernel<paper_scheme>);
   if (err != cudaSuccess) {
     cudaGetLastError();
     int dev = 0;

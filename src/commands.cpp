@@ -28,6 +28,7 @@
 #include "izhinet/validator.hpp"
 #include "build_info.hpp"
 #include "izhinet/output.hpp"
+#include "izhinet/output_hdf5.hpp"
 #include "izhinet/simulation.hpp"
 #include "izhinet/sweep.hpp"
 
@@ -284,10 +285,12 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   summary["command"] = "run";
   summary["backend"] = be->name();
   summary["device"] = be->device();
-  summary["threads"] = be->name() == "cpu" ? threads : 0;
+  summary["threads"] = be->capabilities().host_threads > 0 ? threads : 0;
   summary["ranks"] = comm.size();
   summary["status"] = "running";
-  summary["outputs"] = replicas.size() > static_cast<size_t>(max_replica_folders)
+  const bool hdf5 = spec.run.format == "hdf5";
+  summary["outputs"] = hdf5 ? "run.h5 (datasets timeseries, spikes, eta; docs/python.md)"
+                       : replicas.size() > static_cast<size_t>(max_replica_folders)
                            ? "timeseries.csv (column replica; seed = network.seed + replica)"
                        : replicas.size() > 1 ? "replica_<k>/timeseries.csv (seed = network.seed + k)"
                                              : "timeseries.csv";
@@ -301,6 +304,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   // From here on, a failure (a full disk, a device error) stops the run at once and summary.json
   // says how far the files are valid.
   std::unique_ptr<csv_sink> csv;
+  std::unique_ptr<hdf5_sink> h5;  // run.format = "hdf5": instead of the CSV files
   std::unique_ptr<validator> val;
   std::unique_ptr<validating_sink> vsink;
   simulation_result res;
@@ -310,12 +314,17 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     discard_sink discard;
     std::vector<record_sink*> sinks{&discard};
     if (root && resume) {
+      if (hdf5)
+        throw config_error("--resume", "a run with run.format = \"hdf5\" cannot be resumed yet (CSV outputs can)");
       be->set_state(ckpt.state);
       csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()),
                                        csv_sink::append_at{static_cast<double>(ckpt.steps_done) * spec.run.dt});
       spdlog::info("resuming from {} at t = {} (step {})", ckpt_path,
                    format_time(static_cast<double>(ckpt.steps_done) * spec.run.dt), ckpt.steps_done);
       sinks = {csv.get()};
+    } else if (root && hdf5) {
+      h5 = std::make_unique<hdf5_sink>(out, spec, replicas);  // with eta
+      sinks = {h5.get()};
     } else if (root) {
       csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()));
       write_eta_csv(out, spec, replicas);  // eta of the neurons in spikes.csv
@@ -324,7 +333,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     // The mean fields run on their own thread while the network runs (replica 0).
     if (root && spec.meanfield.enabled) {
       validator_options vo;
-      vo.out_dir = replicas.size() > 1 && replicas.size() <= static_cast<size_t>(max_replica_folders)
+      vo.out_dir = !hdf5 && replicas.size() > 1 && replicas.size() <= static_cast<size_t>(max_replica_folders)
                        ? (fs::path(out) / "replica_0").string()
                        : out;
       vo.stop = &stop;
@@ -377,6 +386,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
       };
     res = simulate(spec, *be, replicas, sink, so);
     if (csv) csv->close();
+    if (h5) h5->close();
     if (val) {
       const validation_report rep = val->finish(outcome_of(res));
       spdlog::info("validation: {}", rep.verdict());
@@ -387,7 +397,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     summary["status"] = io ? "io_error" : "failed";
     summary["message"] = e.what();
     if (io) summary["failed_file"] = io->path();
-    summary["valid_until_t"] = clean_time(csv ? csv->valid_until() : 0.0);
+    summary["valid_until_t"] = clean_time(csv ? csv->valid_until() : h5 ? h5->valid_until() : 0.0);
     summary["note"] = "every file ends in a complete line; the time series and spikes are complete up to valid_until_t";
     if (root) write_json_after_error(summary_path, summary);  // the first error is the one reported
     throw;

@@ -17,6 +17,7 @@
 #include <toml++/toml.h>
 
 #include "izhinet/errors.hpp"
+#include "izhinet/output_hdf5.hpp"
 
 namespace izhinet {
 namespace {
@@ -27,8 +28,8 @@ const std::vector<std::string> k_population_keys = {"fraction", "eta_bar", "delt
                                                     "w_jump",   "I_ext",   "v_peak", "v_reset", "dimensional"};
 const std::vector<std::string> k_synapse_keys = {"g", "e_r", "tau_s", "s_jump", "dimensional"};
 const std::vector<std::string> k_run_keys = {
-    "t_end",         "dt",         "scheme",   "record_every", "rate_window",
-    "spike_neurons", "max_spikes", "t_end_ms", "dt_ms",        "rate_window_ms"};
+    "t_end",      "dt",       "scheme", "record_every",   "rate_window", "spike_neurons",
+    "max_spikes", "t_end_ms", "dt_ms",  "rate_window_ms", "format"};
 const std::vector<std::string> k_meanfield_keys = {"enabled",          "rtol",        "atol", "transient",
                                                    "slow_finite_peak", "transient_ms"};
 // The physical-units form (docs/units.md): units pF, nS, mV, ms, pA.
@@ -552,6 +553,13 @@ model_spec parse_table(const toml::table& root) {
     read_time(t, "run.", "rate_window", spec.units, spec.run.rate_window);
     read_int(t, "spike_neurons", "run.", spec.run.spike_neurons);
     read_int(t, "max_spikes", "run.", spec.run.max_spikes);
+    spec.run.format = read_string(t, "format", "run.", "csv");
+    if (spec.run.format != "csv" && spec.run.format != "hdf5")
+      throw config_error("run.format", "'" + shorten(spec.run.format) + "' is not one of csv, hdf5");
+    if (spec.run.format == "hdf5" && !hdf5_available())
+      throw config_error("run.format",
+                         "\"hdf5\" needs a build with HDF5 (Debian: libhdf5-dev, then configure again); this build "
+                         "writes csv only");
   }
   if (const toml::node* n = root.get("meanfield")) {
     const toml::table& t = as_table(*n, "meanfield");
@@ -790,6 +798,7 @@ std::string to_toml(const model_spec& spec) {
     << to_string(spec.run.scheme) << "\"\nrecord_every = " << spec.run.record_every
     << "\nrate_window = " << fmt(spec.run.rate_window) << "\nspike_neurons = " << spec.run.spike_neurons
     << "\nmax_spikes = " << spec.run.max_spikes << "\n";
+  if (spec.run.format != "csv") o << "format = \"" << spec.run.format << "\"\n";
   o << "\n[meanfield]\nenabled = " << (spec.meanfield.enabled ? "true" : "false")
     << "\nrtol = " << fmt(spec.meanfield.rtol) << "\natol = " << fmt(spec.meanfield.atol)
     << "\ntransient = " << fmt(spec.meanfield.transient)

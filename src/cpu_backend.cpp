@@ -4,29 +4,30 @@
 // and the exact scheme's spike weights are integers (weights in fixed point,
 // units of 2^-32), so results do not depend on the thread count. The floating
 // sums behind <v> and <w> are taken in fixed blocks of k_block neurons whose
-// partial sums are added in block order, whatever the thread count.
+// partial sums are added in block order, whatever the thread count. Over
+// several ranks (distribute()) every population is cut at multiples of
+// k_block (network_layout's partition), the per-step integers are summed over
+// the ranks and the blocks keep their global numbering, so the results are
+// also the same for every rank count.
 #include <omp.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <climits>
-
 #include <algorithm>
-#include <chrono>
-#include <limits>
-#include <map>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <fstream>
-#include <thread>
+#include <limits>
+#include <map>
 #include <tuple>
+#include <type_traits>
 
 #include "izhinet/backend.hpp"
 #include "izhinet/errors.hpp"
-#include "izhinet/neuron.hpp"
+#include "izhinet/network_layout.hpp"
 #include "izhinet/partition.hpp"
-#include "izhinet/recording.hpp"
-#include "izhinet/sampling.hpp"
+#include "izhinet/scheme.hpp"
 #include "step_barrier.hpp"
 
 namespace izhinet {
@@ -34,26 +35,18 @@ namespace {
 
 constexpr int64_t k_block = 4096;
 
-/// A contiguous range of neurons of one population of one replica.
+/// A contiguous range of the flat arrays inside one (replica, population)
+/// segment of the layout: a whole segment, or a fixed-size moment block.
 struct segment {
   int64_t begin, end;  // in the flat arrays
   int replica, pop;
-  int64_t first = 0;  ///< global index (within the population) of the neuron at `begin`
-  size_t block0 = 0;  ///< global moment-block index of the block starting at `begin`
 };
 
 /// A thread's share of one segment.
 struct piece {
   int64_t begin, end;
   size_t seg;
-  size_t rec_begin, rec_end;  ///< the recorded neurons inside, as a range of recorded_
-};
-
-/// A neuron whose spikes are written.
-struct recorded_neuron {
-  int64_t flat;
-  int replica, pop;
-  int64_t local;
+  size_t rec_begin, rec_end;  ///< the recorded neurons inside, as a range of layout_.recorded
 };
 
 class cpu_backend final : public backend {
@@ -68,6 +61,15 @@ class cpu_backend final : public backend {
   }
 
   std::string name() const override { return "cpu"; }
+
+  backend_capabilities capabilities() const override {
+    backend_capabilities c;
+    c.host_threads = threads_;
+    c.batch_neuron_steps = 1e11;
+    c.stops_within_call = true;
+    c.distributes = true;
+    return c;
+  }
 
   void distribute(communicator* comm) override { comm_ = comm != nullptr && comm->size() > 1 ? comm : nullptr; }
 
@@ -86,80 +88,48 @@ class cpu_backend final : public backend {
   void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) override {
     spec_ = spec;
     replicas_ = replicas;
-    R_ = static_cast<int>(replicas.size());
-    P_ = spec.num_populations();
-    exact_ = spec.run.scheme == scheme_kind::exact;
+    // This rank's slice of every population, cut at moment blocks (the whole
+    // population in one process).
+    const partition_spec part =
+        comm_ ? partition_spec::ranks_of(comm_->rank(), comm_->size(), k_block) : partition_spec{};
+    layout_ = network_layout::build(spec, replicas, 1, part);
+    const network_layout& L = layout_;
+    R_ = L.R;
+    P_ = L.P;
     segs_.clear();
-    pop_n_.assign(static_cast<size_t>(R_) * P_, 0);
-    kg_.assign(static_cast<size_t>(R_) * P_ * P_, 0.0);
-    int64_t total = 0;
-    size_t global_blocks = 0;
-    const int rank = comm_ ? comm_->rank() : 0, ranks = comm_ ? comm_->size() : 1;
-    for (int r = 0; r < R_; ++r) {
-      const auto sizes = population_sizes(spec, replicas[r].n);
-      for (int i = 0; i < P_; ++i) {
-        // This rank's slice, cut at moment blocks (partition.hpp): the whole population in one process.
-        const population_slice sl = slice_of(sizes[i], rank, ranks, k_block);
-        segs_.push_back(
-            {total, total + sl.count, r, i, sl.first, global_blocks + static_cast<size_t>(sl.first / k_block)});
-        pop_n_[r * P_ + i] = sizes[i];
-        total += sl.count;
-        global_blocks += static_cast<size_t>((sizes[i] + k_block - 1) / k_block);
-      }
-      for (int i = 0; i < P_; ++i)
-        for (int j = 0; j < P_; ++j)
-          kg_[(static_cast<size_t>(r) * P_ + i) * P_ + j] =
-              static_cast<double>(sizes[j]) / static_cast<double>(replicas[r].n) * spec.synapse.g[i][j];
-    }
+    for (const layout_segment& g : L.segments) segs_.push_back({g.offset, g.offset + g.count, g.replica, g.pop});
+    const int64_t total = L.extent;
     total_ = total;
     // Three doubles per neuron (v or theta, w, eta): refuse before allocating
     // what the machine does not have, naming the key.
     const double need = 3.0 * sizeof(double) * static_cast<double>(total);
     const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
     if (have > 0 && need > 0.9 * have)
-      throw config_error("network.n",
-                         std::to_string(total) + " neurons (all replicas) need " + std::to_string(need / (1 << 30)) +
-                             " GiB on the CPU backend; this machine has " + std::to_string(have / (1 << 30)) + " GiB");
+      throw memory_error("network.n", std::to_string(total) + " neurons (all replicas) on the CPU backend", need,
+                         0.9 * have, "90 % of this machine's memory");
     x_.assign(total, 0.0);
     w_.assign(total, 0.0);
     eta_.resize(total);
     s_.assign(static_cast<size_t>(R_) * P_, 0.0);
     s_prev_.assign(static_cast<size_t>(R_) * P_, 0.0);
-    const bool random = spec.network.sampling == sampling_kind::random;
-    for (const segment& g : segs_) {
-      const auto& p = spec.populations[g.pop];
-      const uint64_t seed = replicas[g.replica].seed;
-      const int64_t n = pop_n_[static_cast<size_t>(g.replica) * P_ + g.pop];
-      fill_eta(random, p.eta_bar, p.delta, seed, n, static_cast<uint32_t>(g.pop), g.first, g.end - g.begin,
-               eta_.data() + g.begin);
-    }
+    for (size_t si = 0; si < L.segments.size(); ++si)
+      L.fill_eta(si, 0, L.segments[si].count, &eta_[L.segments[si].offset]);
     // Moment blocks: fixed-size pieces of each segment, numbered over the
     // whole network (all ranks): partial_ has a slot for every block, and this
     // rank fills its own (the others stay zero for the sum over ranks).
     blocks_.clear();
     block_id_.clear();
-    for (size_t si = 0; si < segs_.size(); ++si)
+    global_block_seg_.clear();
+    for (size_t si = 0; si < segs_.size(); ++si) {
+      const layout_segment& g = L.segments[si];
+      const size_t block0 = global_block_seg_.size() + static_cast<size_t>(g.first / k_block);
       for (int64_t b = segs_[si].begin; b < segs_[si].end; b += k_block) {
-        block_id_.push_back(segs_[si].block0 + static_cast<size_t>((b - segs_[si].begin) / k_block));
+        block_id_.push_back(block0 + static_cast<size_t>((b - segs_[si].begin) / k_block));
         blocks_.push_back({b, std::min(b + k_block, segs_[si].end), segs_[si].replica, segs_[si].pop});
       }
-    global_block_seg_.clear();
-    for (int r = 0; r < R_; ++r)
-      for (int i = 0; i < P_; ++i)
-        global_block_seg_.resize(
-            global_block_seg_.size() +
-                static_cast<size_t>((pop_n_[static_cast<size_t>(r) * P_ + i] + k_block - 1) / k_block),
-            static_cast<size_t>(r) * P_ + i);
-    partial_.assign(global_block_seg_.size(), pop_moments{});
-    // Recorded neurons (spike output), in flat indices; chosen by global index.
-    recorded_.clear();
-    if (spec.run.spike_neurons > 0)
-      for (const segment& g : segs_) {
-        const int64_t n = pop_n_[static_cast<size_t>(g.replica) * P_ + g.pop];
-        for (int64_t k = 0; k < g.end - g.begin; ++k)
-          if (is_recorded(g.first + k, n, spec.run.spike_neurons))
-            recorded_.push_back({g.begin + k, g.replica, g.pop, g.first + k});
-      }
+      global_block_seg_.resize(global_block_seg_.size() + static_cast<size_t>((g.n + k_block - 1) / k_block), si);
+    }
+    partial_.assign(global_block_seg_.size(), moment_zero());
     pieces_.clear();
     for (int nt : candidates_) pieces_[nt] = split(nt);
     calls_ = 0;
@@ -168,7 +138,7 @@ class cpu_backend final : public backend {
 
   void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out,
                const std::atomic<bool>* stop) override {
-    const int64_t spr = spec_.run.record_every;
+    const int64_t spr = layout_.record_every;
     const int64_t steps = records * spr;
     if (static_cast<int64_t>(input.size()) < steps * P_) throw internal_error("cpu_backend::advance: input too short");
     const size_t RP = static_cast<size_t>(R_) * P_;
@@ -183,14 +153,10 @@ class cpu_backend final : public backend {
     // counts every step do not share lines.
     stride_ = (nseg + 7) / 8 * 8;
     counts_.assign(2 * static_cast<size_t>(threads_) * stride_, 0);
-    weights_.assign(2 * static_cast<size_t>(threads_) * stride_, 0);
+    weights_.assign(counts_.size(), 0);
     coeffs_.resize(static_cast<size_t>(threads_) * nseg);
     ecoeffs_.resize(static_cast<size_t>(threads_) * nseg);
     s_local_.resize(static_cast<size_t>(threads_) * 2 * RP);
-    decay_.resize(P_);
-    for (int j = 0; j < P_; ++j) decay_[j] = std::exp(-spec_.run.dt / spec_.synapse.tau_s[j]);
-    inv_n_.resize(RP);
-    for (size_t idx = 0; idx < RP; ++idx) inv_n_[idx] = 1.0 / static_cast<double>(pop_n_[idx]);
     thread_spikes_.assign(threads_, {});
     global_counts_.assign(2 * RP + 2, 0);
 
@@ -236,7 +202,8 @@ class cpu_backend final : public backend {
   std::vector<double> get_s(int replica) override {
     return std::vector<double>(s_.begin() + replica * P_, s_.begin() + (replica + 1) * P_);
   }
-  // The flat arrays are already in the global order of backend_state.
+  // The flat arrays (alignment 1) are already in the global order of
+  // backend_state; over several ranks they hold this rank's slice only.
   void get_state(backend_state& out) override {
     out = state_layout(spec_);
     for (auto& a : out.arrays) {
@@ -246,6 +213,8 @@ class cpu_backend final : public backend {
   }
   void set_state(const backend_state& in) override {
     check_state(in, spec_, replicas_);
+    if (static_cast<int64_t>(x_.size()) != state_length(state_array::extent::per_neuron, spec_, replicas_))
+      throw internal_error("cpu_backend::set_state: the state of one rank's slice cannot be set");
     x_ = in.find(state_x_name(spec_))->values;
     w_ = in.find("w")->values;
     s_ = in.find("s")->values;
@@ -263,51 +232,55 @@ class cpu_backend final : public backend {
   /// (then *stopped). Returns the step reached.
   ///
   /// One barrier per step: every thread updates its share, publishes its
-  /// integer spike counts (double buffered by step parity), meets the others,
-  /// then sums the counts and updates its own copy of s (exact scheme: also
-  /// of s at the previous step, for the drive at mid-step
-  /// s + (s - s_prev)/2, and s decays from each spike's own time). The copies agree bit
-  /// for bit (same integers, same arithmetic), so no serial section is needed
-  /// between steps. A second barrier is taken only at recording times, before
-  /// the moment blocks are combined. One thread: no OpenMP region at all.
+  /// integer spike counts and, for a weighted scheme, spike weights (double
+  /// buffered by step parity), meets the others, then sums them and updates
+  /// its own copy of s (and of s one step earlier, for a scheme whose drive
+  /// is taken at mid-step). The copies agree bit for bit (same integers, same
+  /// arithmetic), so no serial section is needed between steps. Over ranks
+  /// thread 0 sums the integers over the ranks first (one more barrier). A second barrier is taken only at recording
+  /// times, before the moment blocks are combined. One thread: no OpenMP region at all.
   int64_t run_region(int nt, int64_t m0, int64_t steps, double budget, int64_t first_step,
                      const std::vector<double>& input, chunk_result& out, const std::atomic<bool>* stop,
                      bool* stopped) {
+    return with_scheme(layout_.scheme, [&](auto scheme) {
+      return run_region_as<decltype(scheme)>(nt, m0, steps, budget, first_step, input, out, stop, stopped);
+    });
+  }
+
+  template <class S>
+  int64_t run_region_as(int nt, int64_t m0, int64_t steps, double budget, int64_t first_step,
+                        const std::vector<double>& input, chunk_result& out, const std::atomic<bool>* stop,
+                        bool* stopped) {
     nt_ = nt;
+    const network_layout& L = layout_;
     const auto& thread_pieces = pieces_.at(nt);
-    const int64_t spr = spec_.run.record_every;
+    const int64_t spr = L.record_every;
     const size_t RP = static_cast<size_t>(R_) * P_;
     const size_t nseg = segs_.size();
     const auto start = std::chrono::steady_clock::now();
     int leave_at[2] = {0, 0};  // 0: go on; 1: budget spent; 2: stop requested
     int64_t reached = m0;
     detail::step_barrier barrier(nt);
+    using coeffs = typename S::coeffs;
     auto run = [&](int t) {
       double* s = &s_local_[static_cast<size_t>(t) * 2 * RP];
       double* s_prev = s + RP;
       std::copy(s_.begin(), s_.end(), s);
       std::copy(s_prev_.begin(), s_prev_.end(), s_prev);
-      step_coeffs* co = &coeffs_[static_cast<size_t>(t) * nseg];
-      exact_coeffs* eco = &ecoeffs_[static_cast<size_t>(t) * nseg];
+      coeffs* co = coeff_rows<S>() + static_cast<size_t>(t) * nseg;
       for (int64_t m = m0; m < steps; ++m) {
         const int par = static_cast<int>(m & 1);
         for (const piece& pc : thread_pieces[t]) {
           const segment& g = segs_[pc.seg];
-          const auto& p = spec_.populations[g.pop];
+          const segment_params& p = L.params[pc.seg];
           const size_t r0 = static_cast<size_t>(g.replica) * P_;
           double G, E;
-          if (exact_)  // the drive at mid-step, s + (s - s_prev)/2
-            synaptic_drive_mid(P_, g.pop, &kg_[r0 * P_], spec_.synapse.e_r.data(), &s[r0], &s_prev[r0], G, E);
-          else
-            synaptic_drive(P_, g.pop, &kg_[r0 * P_], spec_.synapse.e_r.data(), &s[r0], G, E);
-          co[pc.seg] = step_coeffs{p.alpha + G, input[m * P_ + g.pop] + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset,
-                                   spec_.run.dt};
-          if (exact_) eco[pc.seg] = make_exact_coeffs(co[pc.seg], spec_.synapse.tau_s[g.pop]);
+          S::drive(P_, g.pop, &L.kg[r0 * P_], L.e_r.data(), &s[r0], &s_prev[r0], G, E);
+          const double I = p.fixed_input ? p.input_value : input[m * P_ + g.pop];
+          co[pc.seg] = S::make_coeffs(step_coeffs{p.alpha + G, I + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset, L.dt},
+                                      L.tau_s[g.pop]);
         }
-        if (exact_)
-          step_range_exact(thread_pieces[t], t, par, first_step + m, eco);
-        else
-          step_range<false>(thread_pieces[t], t, par, first_step + m, co);
+        step_range<S>(thread_pieces[t], t, par, first_step + m, co);
         if (t == 0) {
           if (stop != nullptr && stop->load(std::memory_order_relaxed))
             leave_at[par] = 2;
@@ -319,22 +292,26 @@ class cpu_backend final : public backend {
         // after the next barrier, which every thread reaches only after
         // reading it here.
         const int64_t* cnt = &counts_[static_cast<size_t>(par) * nt * stride_];
-        const int64_t* wgt = &weights_[static_cast<size_t>(par) * nt * stride_];
+        const int64_t* wgt = S::weighted ? &weights_[static_cast<size_t>(par) * nt * stride_] : cnt;
+        // This rank's count and weight of segment idx (integers: order-free).
+        auto local_sums = [&](size_t idx, int64_t& c, int64_t& wsum) {
+          c = 0;
+          wsum = 0;
+          for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];
+          if constexpr (S::weighted) {
+            for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
+          } else {
+            wsum = c;  // every spike weighs one unit
+          }
+        };
         if (comm_) {
-          // Over ranks: thread 0 adds this rank's counts (exact scheme: and
-          // spike weights) and its leave flags and sums them over the ranks
-          // (one integer all-reduce per step: exact, so every rank continues
-          // with the same numbers); the flags make every rank leave after the
-          // same step. Layout: counts [0, RP), weights [RP, 2 RP), flags.
+          // Over ranks: thread 0 sums this rank's counts, weights and leave
+          // flags over the ranks (one integer all-reduce per step: exact, so
+          // every rank continues with the same numbers); the flags make every
+          // rank leave after the same step. Layout: counts [0, RP), weights
+          // [RP, 2 RP), the two flags.
           if (t == 0) {
-            for (size_t idx = 0; idx < RP; ++idx) {
-              int64_t c = 0, wsum = 0;
-              for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];
-              if (exact_)
-                for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
-              global_counts_[idx] = c;
-              global_counts_[RP + idx] = wsum;
-            }
+            for (size_t idx = 0; idx < RP; ++idx) local_sums(idx, global_counts_[idx], global_counts_[RP + idx]);
             global_counts_[2 * RP] = leave_at[par] == 1;
             global_counts_[2 * RP + 1] = leave_at[par] == 2;
             comm_->sum(global_counts_.data(), 2 * RP + 2);
@@ -343,25 +320,20 @@ class cpu_backend final : public backend {
           if (nt > 1) barrier.wait();
         }
         for (size_t idx = 0; idx < RP; ++idx) {
-          int64_t c = 0, wsum = 0;
+          int64_t c, wsum;
           if (comm_) {
             c = global_counts_[idx];
             wsum = global_counts_[RP + idx];
           } else {
-            for (int u = 0; u < nt; ++u) c += cnt[static_cast<size_t>(u) * stride_ + idx];  // integers: order-free
-            if (exact_)
-              for (int u = 0; u < nt; ++u) wsum += wgt[static_cast<size_t>(u) * stride_ + idx];
+            local_sums(idx, c, wsum);
           }
           const int j = static_cast<int>(idx % P_);
-          // exact: the spikes' weights (fixed point); paper: the count.
-          const double jumps = exact_ ? static_cast<double>(wsum) * k_weight_unit : static_cast<double>(c);
           s_prev[idx] = s[idx];
-          s[idx] = gating_step(exact_, s[idx], spec_.run.dt, spec_.synapse.tau_s[j], decay_[j], spec_.synapse.s_jump[j],
-                               jumps, inv_n_[idx]);
+          s[idx] = S::gating(s[idx], L.dt, L.tau_s[j], L.decay[j], L.s_jump[j], wsum, L.inv_n[idx]);
           if (t == 0) out.step_spikes[static_cast<size_t>(m) * RP + idx] = static_cast<uint32_t>(c);
         }
         if ((m + 1) % spr == 0) {
-          moment_blocks(t);
+          moment_blocks<S>(t);
           if (nt > 1) barrier.wait();
           if (t == 0) combine_moments(&out.moments[static_cast<size_t>((m + 1) / spr - 1) * RP], s);
         }
@@ -387,89 +359,80 @@ class cpu_backend final : public backend {
   }
 
   /// Neuron update of thread t's static share of the flat arrays, writing
-  /// its spike count per segment into the parity-`par` slot. Recorded
-  /// neurons take the same step one at a time, so that their spike comes
-  /// from the step function itself; the vectorised loop runs between them.
-  template <bool Exact>
-  void step_range(const std::vector<piece>& my_pieces, int t, int par, int64_t global_step, const step_coeffs* co) {
+  /// its spike count (and, for a weighted scheme, its gating weight) per
+  /// segment into the parity-`par` slot. Recorded neurons take the same step
+  /// one at a time, so that their spike comes from the step function itself;
+  /// the vectorised loop runs between them.
+  template <class S>
+  void step_range(const std::vector<piece>& my_pieces, int t, int par, int64_t global_step,
+                  const typename S::coeffs* co) {
     double* __restrict x = x_.data();
     double* __restrict w = w_.data();
     const double* __restrict eta = eta_.data();
-    int64_t* my = &counts_[(static_cast<size_t>(par) * nt_ + t) * stride_];
+    const size_t row = (static_cast<size_t>(par) * nt_ + t) * stride_;
+    int64_t* my = &counts_[row];
+    int64_t* my_w = S::weighted ? &weights_[row] : nullptr;
     for (size_t q = 0; q < segs_.size(); ++q) my[q] = 0;
+    if (my_w)
+      for (size_t q = 0; q < segs_.size(); ++q) my_w[q] = 0;
+    const std::vector<layout_recorded>& rec = layout_.recorded;
     for (const piece& pc : my_pieces) {
-      const step_coeffs k = co[pc.seg];
-      int64_t c = 0, i = pc.begin;
+      const typename S::coeffs k = co[pc.seg];
+      int64_t c = 0, wsum = 0, i = pc.begin;
       for (size_t q = pc.rec_begin; q < pc.rec_end; ++q) {
-        const recorded_neuron& rn = recorded_[q];
-        c += step_run<Exact>(x, w, eta, i, rn.flat, k);
-        const int spiked = paper_step(x[rn.flat], w[rn.flat], eta[rn.flat], k);
-        c += spiked;
-        if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local});
-        i = rn.flat + 1;
-      }
-      c += step_run<Exact>(x, w, eta, i, pc.end, k);
-      my[pc.seg] = c;
-    }
-  }
-
-  /// The exact scheme's step_range: spike counts and spike weights (fixed
-  /// point, exact_step) per segment; recorded neurons' spikes with their
-  /// time inside the step.
-  void step_range_exact(const std::vector<piece>& my_pieces, int t, int par, int64_t global_step,
-                        const exact_coeffs* co) {
-    double* __restrict x = x_.data();
-    double* __restrict w = w_.data();
-    const double* __restrict eta = eta_.data();
-    int64_t* my = &counts_[(static_cast<size_t>(par) * nt_ + t) * stride_];
-    int64_t* my_w = &weights_[(static_cast<size_t>(par) * nt_ + t) * stride_];
-    for (size_t q = 0; q < segs_.size(); ++q) my[q] = my_w[q] = 0;
-    for (const piece& pc : my_pieces) {
-      const exact_coeffs k = co[pc.seg];
-      int64_t c = 0, ws = 0, i = pc.begin;
-      for (size_t q = pc.rec_begin; q < pc.rec_end; ++q) {
-        const recorded_neuron& rn = recorded_[q];
-        exact_run(x, w, eta, i, rn.flat, k, c, ws);
+        const layout_recorded& rn = rec[q];
+        c += step_run<S>(x, w, eta, i, rn.flat, k, wsum);
         int64_t wt;
         double f;
-        const int spiked = exact_step(x[rn.flat], w[rn.flat], eta[rn.flat], k, wt, f);
+        const int spiked = S::step(x[rn.flat], w[rn.flat], eta[rn.flat], k, wt, f);
         c += spiked;
-        ws += wt;
+        wsum += wt;
         if (spiked) thread_spikes_[t].push_back({global_step, rn.replica, rn.pop, rn.local, f});
         i = rn.flat + 1;
       }
-      exact_run(x, w, eta, i, pc.end, k, c, ws);
+      c += step_run<S>(x, w, eta, i, pc.end, k, wsum);
       my[pc.seg] = c;
-      my_w[pc.seg] = ws;
+      if (my_w) my_w[pc.seg] = wsum;
     }
   }
 
-  static void exact_run(double* __restrict x, double* __restrict w, const double* __restrict eta, int64_t begin,
-                        int64_t end, const exact_coeffs& k, int64_t& count, int64_t& weight) {
-    int64_t c = 0, ws = 0;
-#pragma omp simd reduction(+ : c, ws)
-    for (int64_t i = begin; i < end; ++i) {
-      int64_t wt;
-      double f;
-      c += exact_step(x[i], w[i], eta[i], k, wt, f);
-      ws += wt;
-    }
-    count += c;
-    weight += ws;
-  }
-
-  template <bool Exact>
+  /// Steps neurons [begin, end); returns their spikes and adds their gating
+  /// weight to `wsum` (weighted schemes only; unweighted ones use the count).
+  /// Both schemes' steps are branch-free and the loops vectorise (the integer
+  /// reductions are order-free).
+  template <class S>
   static int64_t step_run(double* __restrict x, double* __restrict w, const double* __restrict eta, int64_t begin,
-                          int64_t end, const step_coeffs& k) {
-    static_assert(!Exact, "the exact scheme runs step_range_exact");
+                          int64_t end, const typename S::coeffs& k, int64_t& wsum) {
     int64_t c = 0;
+    if constexpr (S::weighted) {
+      int64_t ws = 0;
+#pragma omp simd reduction(+ : c, ws)
+      for (int64_t i = begin; i < end; ++i) {
+        int64_t wt;
+        double f;
+        c += S::step(x[i], w[i], eta[i], k, wt, f);
+        ws += wt;
+      }
+      wsum += ws;
+    } else {
 #pragma omp simd reduction(+ : c)
-    for (int64_t i = begin; i < end; ++i) c += paper_step(x[i], w[i], eta[i], k);
+      for (int64_t i = begin; i < end; ++i) c += S::step(x[i], w[i], eta[i], k);
+    }
     return c;
+  }
+
+  /// The per-thread, per-segment coefficient rows of scheme S.
+  template <class S>
+  typename S::coeffs* coeff_rows() {
+    if constexpr (std::is_same_v<typename S::coeffs, exact_coeffs>)
+      return ecoeffs_.data();
+    else
+      return coeffs_.data();
   }
 
   /// Partial sums of fixed blocks, blocks dealt round-robin-free in a static
   /// split (which thread sums a block does not change the result).
+  template <class S>
   void moment_blocks(int t) {
     const double* x = x_.data();
     const double* w = w_.data();
@@ -477,87 +440,76 @@ class cpu_backend final : public backend {
     const size_t lo = nb * t / nt_, hi = nb * (t + 1) / nt_;
     for (size_t bi = lo; bi < hi; ++bi) {
       const segment& b = blocks_[bi];
-      const auto& p = spec_.populations[b.pop];
-      pop_moments m;
-      if (!exact_) {
-        // Branch-free and vectorised: a scalar pass here every record_every
-        // steps cost 10-12 % of the paper scheme at record_every = 10
-        // (BENCHMARKS-cpu.md). The simd lanes split each fixed block the
-        // same way whatever the thread count, so results stay
-        // thread-count independent; excluded neurons add exact zeros.
-        double sw = 0, sva = 0, svi = 0, swi = 0, ni = 0;
-        const double lo_v = p.v_reset, hi_v = p.v_peak;
-#pragma omp simd reduction(+ : sw, sva, svi, swi, ni)
+      const segment_params& p = layout_.params[static_cast<size_t>(b.replica) * P_ + b.pop];
+      moment_sums m = moment_zero();
+      if constexpr (S::kind == scheme_kind::paper) {
+        // Vectorised: the simd lanes split each fixed block the same way
+        // whatever the thread count, so results stay thread-count
+        // independent; neurons outside the window add exact zeros.
+        double sw = 0, sx = 0, svi = 0, swi = 0, ni = 0;
+#pragma omp simd reduction(+ : sw, sx, svi, swi, ni)
         for (int64_t i = b.begin; i < b.end; ++i) {
-          const double xi = x[i], wi = w[i];
-          const bool in = xi >= lo_v && xi <= hi_v;
-          sw += wi;
-          sva += xi;
-          svi += in ? xi : 0.0;
-          swi += in ? wi : 0.0;
-          ni += in ? 1.0 : 0.0;
+          moment_sums e = moment_zero();
+          S::accumulate(e, x[i], w[i], p.v_reset, p.v_peak);
+          sw += e.w;
+          sx += e.x_all;
+          svi += e.v_in;
+          swi += e.w_in;
+          ni += e.n_in;
         }
-        m.sum_w = sw;
-        m.sum_v_all = sva;
-        m.sum_v_in = svi;
-        m.sum_w_in = swi;
+        m.w = sw;
+        m.x_all = sx;
+        m.v_in = svi;
+        m.w_in = swi;
         m.n_in = ni;
-        partial_[block_id_[bi]] = m;
-        continue;
+      } else {
+        // exact: cos and sin rationally from p (p_cos_sin), vectorised like
+        // the paper's sums, same fixed blocks.
+        double sw = 0, sx = 0, sc = 0, ss = 0;
+#pragma omp simd reduction(+ : sw, sx, sc, ss)
+        for (int64_t i = b.begin; i < b.end; ++i) {
+          moment_sums e = moment_zero();
+          S::accumulate(e, x[i], w[i], p.v_reset, p.v_peak);
+          sw += e.w;
+          sx += e.x_all;
+          sc += e.cos;
+          ss += e.sin;
+        }
+        m.w = sw;
+        m.x_all = sx;
+        m.cos = sc;
+        m.sin = ss;
       }
-      // exact: cos and sin of the phase, rationally from p (p_cos_sin);
-      // vectorised like the paper's sums, same fixed blocks.
-      double sw = 0, sva = 0, sc = 0, ss = 0;
-#pragma omp simd reduction(+ : sw, sva, sc, ss)
-      for (int64_t i = b.begin; i < b.end; ++i) {
-        double ci, si;
-        p_cos_sin(x[i], ci, si);
-        sw += w[i];
-        sva += x[i];
-        sc += ci;
-        ss += si;
-      }
-      m.sum_w = sw;
-      m.sum_v_all = sva;
-      m.sum_cos = sc;
-      m.sum_sin = ss;
       partial_[block_id_[bi]] = m;
     }
   }
 
-  /// Block partial sums added in block order: independent of the thread count.
-  /// Over ranks, the block sums are first summed over the ranks: each block
-  /// lies on one rank and the others add zeros, so this is exact.
+  /// Block partial sums added in global block order: independent of the
+  /// thread count. Over ranks, the block sums are first summed over the
+  /// ranks: each block lies on one rank and the others add zeros, so this is
+  /// exact and independent of the rank count.
   void combine_moments(pop_moments* out, const double* s) {
-    static_assert(sizeof(pop_moments) == 8 * sizeof(double), "pop_moments is summed as doubles");
-    const pop_moments* blocks = partial_.data();
+    static_assert(sizeof(moment_sums) == 7 * sizeof(double), "moment_sums is summed as doubles");
+    const moment_sums* blocks = partial_.data();
     if (comm_) {
       reduced_ = partial_;
-      comm_->sum(reinterpret_cast<double*>(reduced_.data()), 8 * reduced_.size());
+      comm_->sum(reinterpret_cast<double*>(reduced_.data()), 7 * reduced_.size());
       blocks = reduced_.data();
     }
-    for (int r = 0; r < R_; ++r)
-      for (int i = 0; i < P_; ++i) out[r * P_ + i] = pop_moments{};
+    std::vector<moment_sums>& acc = combined_;
+    acc.assign(static_cast<size_t>(R_) * P_, moment_zero());
     for (size_t bi = 0; bi < global_block_seg_.size(); ++bi) {
-      pop_moments& o = out[global_block_seg_[bi]];
-      const pop_moments& m = blocks[bi];
-      o.sum_v_in += m.sum_v_in;
-      o.sum_w_in += m.sum_w_in;
-      o.n_in += m.n_in;
-      o.sum_w += m.sum_w;
-      o.sum_cos += m.sum_cos;
-      o.sum_sin += m.sum_sin;
-      o.sum_v_all += m.sum_v_all;
+      moment_sums& o = acc[global_block_seg_[bi]];
+      o = o + blocks[bi];
     }
-    for (int r = 0; r < R_; ++r)
-      for (int i = 0; i < P_; ++i) out[r * P_ + i].s = s[static_cast<size_t>(r) * P_ + i];
+    for (size_t idx = 0; idx < acc.size(); ++idx) out[idx] = to_pop_moments(acc[idx], s[idx]);
   }
 
+  network_layout layout_;
   model_spec spec_;
   std::vector<replica_spec> replicas_;
   int threads_;
   int R_ = 0, P_ = 0;
-  bool exact_ = false;
   int64_t total_ = 0;
   std::vector<segment> segs_, blocks_;
   /// Static split of the flat arrays for each thread count that may run.
@@ -602,9 +554,9 @@ class cpu_backend final : public backend {
         if (a < b) {
           auto lower = [&](int64_t f) {
             return static_cast<size_t>(
-                std::lower_bound(recorded_.begin(), recorded_.end(), f,
-                                 [](const recorded_neuron& rn, int64_t v) { return rn.flat < v; }) -
-                recorded_.begin());
+                std::lower_bound(layout_.recorded.begin(), layout_.recorded.end(), f,
+                                 [](const layout_recorded& rn, int64_t v) { return rn.flat < v; }) -
+                layout_.recorded.begin());
           };
           out[t].push_back({a, b, si, lower(a), lower(b)});
         }
@@ -612,22 +564,22 @@ class cpu_backend final : public backend {
     }
     return out;
   }
-  std::vector<step_coeffs> coeffs_;    ///< per thread, per segment
-  std::vector<exact_coeffs> ecoeffs_;  ///< exact scheme: per thread, per segment
+  std::vector<step_coeffs> coeffs_;    ///< paper: per thread, per segment
+  std::vector<exact_coeffs> ecoeffs_;  ///< exact: per thread, per segment
   size_t stride_ = 0;                  ///< per-thread row length of counts_
-  std::vector<int64_t> counts_;        ///< [parity][thread][segment]
-  std::vector<int64_t> weights_;       ///< exact: spike weights in units of 2^-32, [parity][thread][segment]
-  std::vector<double> decay_, inv_n_, s_local_;
+  std::vector<int64_t> counts_;        ///< [parity][thread][segment] spikes
+  std::vector<int64_t> weights_;       ///< [parity][thread][segment] gating weights (weighted schemes only)
+  std::vector<double> s_local_;
   std::vector<std::vector<spike_event>> thread_spikes_;
-  std::vector<int64_t> pop_n_;
-  std::vector<double> kg_, x_, w_, eta_, s_;
-  std::vector<double> s_prev_;                  ///< s one step earlier (exact scheme's mid-step drive)
-  std::vector<pop_moments> partial_, reduced_;  ///< per global block
-  std::vector<size_t> block_id_;                ///< global index of each of this rank's blocks
-  std::vector<size_t> global_block_seg_;        ///< segment (replica * P + pop) of each global block
-  communicator* comm_ = nullptr;                ///< set when one network spans several ranks
-  std::vector<int64_t> global_counts_;          ///< per-step counts over ranks, spike weights, the two leave flags
-  std::vector<recorded_neuron> recorded_;
+  std::vector<double> x_;  ///< v (paper) or p (exact, v = p/(1 - |p|)) of every owned neuron
+  std::vector<double> w_, eta_, s_;
+  std::vector<double> s_prev_;                  ///< s one step earlier (a mid-step drive's scheme)
+  std::vector<moment_sums> partial_, reduced_;  ///< per global block (all ranks)
+  std::vector<moment_sums> combined_;
+  std::vector<size_t> block_id_;          ///< global index of each of this rank's blocks
+  std::vector<size_t> global_block_seg_;  ///< segment (replica * P + pop) of each global block
+  communicator* comm_ = nullptr;          ///< set when one network spans several ranks
+  std::vector<int64_t> global_counts_;    ///< per-step counts over ranks, spike weights, the two leave flags
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "izhinet/errors.hpp"
 #include "izhinet/io.hpp"
+#include "izhinet/network_layout.hpp"
 #include "izhinet/recording.hpp"
 #include "izhinet/sampling.hpp"
 
@@ -18,7 +19,7 @@ std::vector<eta_entry> recorded_etas(const model_spec& spec, const std::vector<r
     const std::vector<int64_t> sizes = population_sizes(spec, replicas[r].n);
     for (int i = 0; i < spec.num_populations(); ++i) {
       const int64_t n = sizes[i];
-      const auto& p = spec.populations[i];
+      const population_params p = effective_population(spec, replicas[r], i);
       // The recorded neurons are k = floor(q n / m), q = 0..m-1 (all of them when m >= n).
       const int64_t count = m < n ? m : n;
       for (int64_t q = 0; q < count; ++q) {

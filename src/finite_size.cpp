@@ -385,8 +385,7 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
   // neuron-steps so that a killed study loses at most one batch of work.
   auto be = make_backend();
   spdlog::info("backend {}: {}", be->name(), be->device());
-  const bool gpu = be->name() != "cpu";
-  double batch_neuron_steps = gpu ? 3e12 : 1e11;
+  double batch_neuron_steps = be->capabilities().batch_neuron_steps;
   const double steps = static_cast<double>(spec.num_steps());
   if (ranks > 1) {
     // Enough batches for every rank: at most the pending work over the ranks each.

@@ -24,13 +24,6 @@ namespace fs = std::filesystem;
 
 namespace izhinet {
 
-std::string shorten(const std::string& text, size_t max) {
-  if (text.size() <= max || max < 12) return text;
-  const size_t keep = (max - 3) / 2;
-  return text.substr(0, keep) + "..." + text.substr(text.size() - keep) + " (" + std::to_string(text.size()) +
-         " characters)";
-}
-
 io_error::io_error(const std::string& path, int err, const std::string& action)
     : user_error("cannot " + action + " '" + path + "': " + std::strerror(err)), path_(path), err_(err) {}
 

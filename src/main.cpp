@@ -150,6 +150,9 @@ int run_guarded(const std::string& command, int argc, char** argv) {
   } catch (const numerical_error& e) {
     spdlog::error("{}", e.what());
     return exit_runtime;
+  } catch (const memory_error& e) {
+    spdlog::error("{}", e.what());
+    return exit_runtime;
   } catch (const device_error& e) {
     spdlog::error("{}", e.what());
     return exit_runtime;

@@ -201,6 +201,7 @@ json spec_to_json(const model_spec& spec) {
   run["rate_window"] = spec.run.rate_window;
   run["spike_neurons"] = spec.run.spike_neurons;
   run["max_spikes"] = spec.run.max_spikes;
+  run["format"] = spec.run.format;
   json mf;
   mf["enabled"] = spec.meanfield.enabled;
   mf["rtol"] = spec.meanfield.rtol;

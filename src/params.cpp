@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ostream>
 
 #include "izhinet/errors.hpp"
 
@@ -9,6 +10,9 @@ namespace izhinet {
 
 const char* to_string(scheme_kind s) { return s == scheme_kind::paper ? "paper" : "exact"; }
 const char* to_string(sampling_kind s) { return s == sampling_kind::quantiles ? "quantiles" : "random"; }
+
+std::ostream& operator<<(std::ostream& os, scheme_kind s) { return os << to_string(s); }
+std::ostream& operator<<(std::ostream& os, sampling_kind s) { return os << to_string(s); }
 
 double input_spec::at(double t) const {
   switch (type) {

@@ -1,6 +1,7 @@
 #include "izhinet/simulation.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +12,6 @@
 
 #include "izhinet/errors.hpp"
 #include "izhinet/io.hpp"
-#include "izhinet/sampling.hpp"
 
 namespace izhinet {
 
@@ -68,6 +68,36 @@ void moments_to_row(const model_spec& spec, const pop_moments* m, const std::vec
 
 namespace {
 
+/// The buffers simulate() needs at least (one recording interval per backend
+/// call, the sliding-window ring), estimated before anything is allocated and
+/// refused with the key that sizes them when above the limit.
+void check_memory(const model_spec& spec, int R, int64_t ring_len, bool windowed, const simulation_options& opts) {
+  double limit = opts.memory_limit_bytes;
+  std::string limit_name = "simulation_options.memory_limit_bytes";
+  if (limit <= 0) {
+    const double phys = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+    limit = phys > 0 ? 0.25 * phys : 4.0 * (1 << 30);
+    limit_name = "a quarter of this machine's memory";
+  }
+  const double P = spec.num_populations();
+  const double spr = static_cast<double>(spec.run.record_every);
+  // Per step: the input (P doubles) and the spike counts (R * P 32-bit counts)
+  // on the host, and again in the backend's own buffers.
+  const double per_record = 2.0 * spr * (P * sizeof(double) + R * P * sizeof(uint32_t));
+  if (per_record > limit)
+    throw memory_error("run.record_every",
+                       "one recording interval of " + std::to_string(spec.run.record_every) + " steps (" +
+                           std::to_string(R) + " replica(s) x " + std::to_string(spec.num_populations()) +
+                           " population(s)): its input and per-step spike counts",
+                       per_record, limit, limit_name);
+  const double ring = windowed ? static_cast<double>(ring_len) * R * P * sizeof(uint32_t) : 0.0;
+  if (ring > limit)
+    throw memory_error("run.rate_window",
+                       "a sliding window of " + std::to_string(ring_len) + " steps over " + std::to_string(R) +
+                           " replica(s) x " + std::to_string(spec.num_populations()) + " population(s)",
+                       ring, limit, limit_name);
+}
+
 /// Rank 0 gets every rank's spikes in the order of one process (step,
 /// replica, population, neuron); the other ranks are left none.
 void gather_spikes(communicator& comm, std::vector<spike_event>& spikes) {
@@ -92,7 +122,7 @@ void gather_spikes(communicator& comm, std::vector<spike_event>& spikes) {
 }
 
 bool finite_moments(const pop_moments& m) {
-  return std::isfinite(m.sum_w) && std::isfinite(m.sum_v_all) && std::isfinite(m.s);
+  return std::isfinite(m.sum_w) && std::isfinite(m.sum_state) && std::isfinite(m.s);
 }
 
 }  // namespace
@@ -111,9 +141,13 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     pop_n[r] = population_sizes(spec, replicas[r].n);
     neurons += replicas[r].n;
   }
-  // Sliding-window rate: ring buffer of per-step counts per (replica, population).
+  // Sliding-window rate: ring buffer of per-step counts per (replica,
+  // population). A window longer than the run needs no more slots than the
+  // run has steps: no slot is then overwritten, and the sum is the cumulative count.
   const int64_t window = spec.run.rate_window > 0 ? std::max<int64_t>(1, std::llround(spec.run.rate_window / dt)) : 0;
-  std::vector<uint32_t> ring(static_cast<size_t>(std::max<int64_t>(window, 1)) * R * P, 0u);
+  const int64_t ring_len = std::max<int64_t>(1, std::min<int64_t>(window, spec.num_steps()));
+  check_memory(spec, R, ring_len, window > 0, opts);
+  std::vector<uint32_t> ring(static_cast<size_t>(ring_len) * R * P, 0u);
   std::vector<uint64_t> ring_sum(static_cast<size_t>(R) * P, 0);
 
   simulation_result res;
@@ -210,7 +244,7 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
             const uint32_t c = cr.step_spikes[((static_cast<size_t>(rec) * spr + st) * R + r) * P + i];
             rows[r][rec].r[i] += c;
             if (window) {
-              uint32_t& slot = ring[(static_cast<size_t>(g % window) * R + r) * P + i];
+              uint32_t& slot = ring[(static_cast<size_t>(g % ring_len) * R + r) * P + i];
               ring_sum[r * P + i] += c;
               ring_sum[r * P + i] -= slot;
               slot = c;

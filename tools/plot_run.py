@@ -6,7 +6,8 @@
                               [--physical] [--title TEXT]
 
 DIR is the output folder of `izhinet run` (timeseries.csv, and when present
-spikes.csv, eta.csv, meanfield.csv, meanfield_slow.csv), one replica of it
+spikes.csv, eta.csv, meanfield.csv, meanfield_slow.csv; or run.h5 instead of
+the first three with run.format = "hdf5", read with h5py), one replica of it
 (DIR/replica_K, or DIR with --replica K), or the folder of `izhinet mf`
 (meanfield.csv and equilibria.json alone: the mean field with its
 equilibria). One column of panels per population.
@@ -53,6 +54,25 @@ def read_csv(path):
         for h, x in zip(header, row):
             cols[h].append(float(x) if x not in ("", "nan") else float("nan"))
     return cols
+
+
+def read_h5(path, replica):
+    """(time series, spikes, eta) of one replica from a run.h5 (run.format = "hdf5"),
+    as read_csv's column dicts; needs h5py."""
+    try:
+        import h5py
+    except ImportError:
+        sys.exit(f"plot_run: {path} needs h5py (Debian: python3-h5py; pip install h5py)")
+    with h5py.File(path, "r") as f:
+        ts = f["timeseries"]
+        cols = ts.attrs["columns"]
+        cols = (cols.decode() if isinstance(cols, bytes) else str(cols)).split(",")
+        if replica >= ts.shape[0]:
+            sys.exit(f"plot_run: --replica {replica}: {path} holds {ts.shape[0]} replica(s)")
+        data = ts[replica]
+        net = {h: list(data[:, j]) for j, h in enumerate(cols)}
+        groups = [{k: list(f[g][k][()]) for k in f[g]} if g in f else {} for g in ("spikes", "eta")]
+    return net, groups[0], groups[1]
 
 
 def read_json(path):
@@ -151,7 +171,11 @@ def main():
     a = ap.parse_args()
 
     series_dir, run_dir, replica = locate(a.dir, a.replica)
-    net = read_csv(os.path.join(series_dir, "timeseries.csv"))
+    h5 = os.path.join(run_dir, "run.h5")
+    if os.path.exists(h5):  # run.format = "hdf5": the series, spikes and eta in one file
+        net, spikes_h5, eta_h5 = read_h5(h5, replica)
+    else:
+        net = read_csv(os.path.join(series_dir, "timeseries.csv"))
     mf = read_csv(os.path.join(series_dir, "meanfield.csv"))
     slow = read_csv(os.path.join(series_dir, "meanfield_slow.csv"))
     if not mf and series_dir != run_dir:  # the mean field does not depend on the seed: replica 0 has it
@@ -159,8 +183,11 @@ def main():
         slow = read_csv(os.path.join(run_dir, "replica_0", "meanfield_slow.csv"))
     if not net and not mf:
         sys.exit(f"plot_run: neither timeseries.csv nor meanfield.csv in {a.dir}")
-    spikes = read_csv(os.path.join(run_dir, "spikes.csv")) if net else {}
-    eta = read_csv(os.path.join(run_dir, "eta.csv")) if net else {}
+    if os.path.exists(h5):
+        spikes, eta = spikes_h5, eta_h5
+    else:
+        spikes = read_csv(os.path.join(run_dir, "spikes.csv")) if net else {}
+        eta = read_csv(os.path.join(run_dir, "eta.csv")) if net else {}
     summary = read_json(os.path.join(run_dir, "summary.json"))
     equilibria = read_json(os.path.join(series_dir, "equilibria.json"))
     units = read_units(run_dir, summary)

@@ -3,17 +3,25 @@
 # Python and never assumes sudo:
 #
 # - Debian/Ubuntu with apt usable (root, or sudo without a password): the
-#   build packages below and Debian's python3-numpy/matplotlib/scipy.
+#   build packages below (HDF5 included) and Debian's Python packages
+#   (python3-dev, -venv, -numpy, -matplotlib, -scipy, -pytest, -h5py).
 # - Otherwise (an HPC login node, no root): nothing is installed system-wide.
 #   Missing build tools are listed with what to load instead (see
-#   docs/building.md); the Python packages for the figures go into a virtual
-#   environment, .venv/ in the repository (IZHINET_VENV to put it elsewhere),
-#   which tools/main_job.sh then uses.
+#   docs/building.md).
 #
-# Environment: IZHINET_NO_PYTHON=1 skips the Python packages (the test suite
-# needs none); IZHINET_NO_APT=1 never calls apt (as without root);
-# IZHINET_PYTHON is the interpreter to check (default python3); IZHINET_SLURM=1
-# also installs Debian's slurm-wlm and munge (only tools/slurm/selftest.sh needs them).
+# The Python module (docs/python.md) and its tests use a virtual environment,
+# .venv/ in the repository (IZHINET_VENV to put it elsewhere). With apt it is
+# made from Debian's /usr/bin/python3 with --system-site-packages, so that
+# Debian's numpy, scipy, matplotlib, pytest and h5py are used, and only the
+# build tools of the module come from PyPI (nanobind, scikit-build-core);
+# without apt every package goes into it from PyPI. tools/main_job.sh and
+# the test suite use it.
+#
+# Environment: IZHINET_NO_PYTHON=1 skips Python altogether (the C++ tests need
+# none; the Python tests then skip, saying why); IZHINET_NO_APT=1 never calls
+# apt (as without root); IZHINET_PYTHON is the interpreter the virtual
+# environment is made from (default: /usr/bin/python3 with apt, else python3);
+# IZHINET_SLURM=1 also installs Debian's slurm-wlm and munge (only tools/slurm/selftest.sh needs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,17 +44,22 @@ BUILD_PKGS=(
   libeigen3-dev
   libopenmpi-dev
   openmpi-bin
+  libhdf5-dev
 )
-# Figures and tools: numpy, matplotlib, scipy (Debian's own packages, not pip).
+# Figures, tools, the Python module and its tests (Debian's own packages, not pip).
 PYTHON_PKGS=(
   python3
+  python3-dev
   python3-venv
   python3-numpy
   python3-matplotlib
   python3-scipy
+  python3-pytest
+  python3-h5py
 )
-PY=${IZHINET_PYTHON:-python3}
 VENV=${IZHINET_VENV:-.venv}
+# Build tools of the Python module (PyPI only; pyproject.toml asks for the same).
+VENV_BUILD_PKGS=("nanobind>=2.0" "scikit-build-core>=0.10")
 
 # apt is usable when it exists and we are root or have password-less sudo.
 APT=""
@@ -103,28 +116,40 @@ if [ "${IZHINET_SLURM:-0}" = "1" ]; then
   fi
 fi
 
-# ---- Python packages for the figures -----------------------------------------
+# ---- Python: a virtual environment for the tools, the module and its tests ---
 if [ "${IZHINET_NO_PYTHON:-0}" != "1" ]; then
-  if "$PY" -c "import numpy, matplotlib, scipy" >/dev/null 2>&1; then
-    :
-  elif [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -c "import numpy, matplotlib, scipy" >/dev/null 2>&1; then
-    echo "setup: Python tools use $VENV/bin/python"
-  elif [ -n "$APT" ] && { ! command -v "$PY" >/dev/null 2>&1 ||
-    [ "$("$PY" -c 'import sys; print(sys.prefix)' 2>/dev/null)" = "/usr" ]; }; then
-    # Debian's own Python (or none yet): Debian's packages.
+  if [ -n "$APT" ]; then
     mapfile -t need < <(missing_debs "${PYTHON_PKGS[@]}")
     if [ ${#need[@]} -gt 0 ]; then apt_install "${need[@]}"; fi
+    PY=${IZHINET_PYTHON:-/usr/bin/python3}
+    SITE=(--system-site-packages)  # Debian's numpy, scipy, matplotlib, pytest, h5py
+    VENV_PKGS=("${VENV_BUILD_PKGS[@]}")
   else
-    # Not the Debian system Python, or no apt: a virtual environment, never the system site-packages.
-    echo "setup: installing numpy, matplotlib, scipy into the virtual environment $VENV"
-    if ! "$PY" -m venv "$VENV" >/dev/null 2>&1; then
+    PY=${IZHINET_PYTHON:-python3}
+    SITE=()
+    VENV_PKGS=(numpy matplotlib scipy pytest h5py "${VENV_BUILD_PKGS[@]}")
+  fi
+  if [ ! -x "$VENV/bin/python" ]; then
+    echo "setup: creating the virtual environment $VENV from $PY"
+    if ! "$PY" -m venv "${SITE[@]}" "$VENV" >/dev/null 2>&1; then
       echo "setup: '$PY -m venv' failed (on Debian it needs python3-venv). Without root: load a Python module"
-      echo "setup: that provides venv (e.g. 'module load python'), or set IZHINET_PYTHON to a Python that has"
-      echo "setup: numpy, matplotlib and scipy, then rerun. The simulator itself needs no Python."
+      echo "setup: that provides venv (e.g. 'module load python'), or set IZHINET_PYTHON to one, then rerun."
+      echo "setup: The simulator itself needs no Python; without the environment the Python tests skip."
       exit 1
     fi
-    "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q numpy matplotlib scipy
-    echo "setup: Python tools use $VENV/bin/python"
+  fi
+  # What the environment lacks (import names: nanobind, scikit_build_core, ...).
+  missing_py=()
+  for spec in "${VENV_PKGS[@]}"; do
+    mod=${spec%%[<>=]*}
+    mod=${mod//-/_}
+    "$VENV/bin/python" -c "import $mod" >/dev/null 2>&1 || missing_py+=("$spec")
+  done
+  if [ ${#missing_py[@]} -gt 0 ]; then
+    echo "setup: installing ${missing_py[*]} into $VENV (pip, PyPI)"
+    if ! "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${missing_py[@]}"; then
+      echo "setup: pip could not install ${missing_py[*]} into $VENV; the Python module is not built and its"
+      echo "setup: tests skip (the C++ build and tests do not need it)."
+    fi
   fi
 fi

@@ -3,7 +3,7 @@
 # GPU tests (label gpu) skip with a message where there is no GPU.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-IZHINET_NO_PYTHON=${IZHINET_NO_PYTHON:-1} bash tools/setup.sh
+bash tools/setup.sh
 # Style: clang-format on every .hpp/.cpp/.cu/.cuh (docs/development.md, .clang-format).
 if command -v clang-format >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1; then
   if ! git ls-files '*.hpp' '*.cpp' '*.cu' '*.cuh' | xargs clang-format --dry-run -Werror 2>/tmp/izhinet_format.log; then

@@ -10,28 +10,37 @@
 
 #include "izhinet/communicator.hpp"
 #include "izhinet/errors.hpp"
+#include "izhinet/network_layout.hpp"
 #include "izhinet/params.hpp"
+#include "izhinet/scheme.hpp"
 
 namespace izhinet {
 
-/// One independent network advanced by a backend. All replicas share the
-/// model (populations, synapses, scheme, dt) and may differ in size and seed.
-struct replica_spec {
-  int64_t n = 0;
-  uint64_t seed = 1;
-};
-
-/// Per-population sums at one recording time, reduced where the neurons live.
+/// Per-population sums at one recording time, reduced where the neurons live
+/// (the moment_sums of scheme.hpp, and s).
 struct pop_moments {
   double s = 0;          ///< gating variable s_i after the step
   double sum_v_in = 0;   ///< paper: sum of v over neurons with v_reset <= v <= v_peak
   double sum_w_in = 0;   ///< paper: sum of w over the same neurons
   double n_in = 0;       ///< paper: how many neurons that is
   double sum_w = 0;      ///< sum of w over all neurons (also the non-finite sentinel)
-  double sum_cos = 0;    ///< exact: sum of cos(theta)
-  double sum_sin = 0;    ///< exact: sum of sin(theta)
-  double sum_v_all = 0;  ///< sum of v over all neurons (non-finite sentinel for v)
+  double sum_cos = 0;    ///< exact: sum of cos(theta) (from p, p_cos_sin)
+  double sum_sin = 0;    ///< exact: sum of sin(theta) (from p)
+  double sum_state = 0;  ///< sum of the state variable (v, or p) over all neurons: the non-finite sentinel
 };
+
+inline pop_moments to_pop_moments(const moment_sums& m, double s) {
+  pop_moments p;
+  p.s = s;
+  p.sum_v_in = m.v_in;
+  p.sum_w_in = m.w_in;
+  p.n_in = m.n_in;
+  p.sum_w = m.w;
+  p.sum_cos = m.cos;
+  p.sum_sin = m.sin;
+  p.sum_state = m.x_all;
+  return p;
+}
 
 struct spike_event {
   int64_t step;  ///< global step index (spike during step `step`, at time (step + frac) * dt)
@@ -51,6 +60,16 @@ struct chunk_result {
   std::vector<pop_moments> moments;
   /// spikes of the recorded neurons (backend appends; caller caps)
   std::vector<spike_event> spikes;
+};
+
+/// What a backend supports, so that callers ask instead of testing names.
+struct backend_capabilities {
+  int host_threads = 0;  ///< CPU threads the backend computes with (0: it computes on a device)
+  /// Work per advance() batch (neuron-steps) that amortises the backend's
+  /// fixed costs; studies size batches of replicas by it.
+  double batch_neuron_steps = 1e11;
+  bool stops_within_call = false;  ///< advance() returns early when `stop` is set
+  bool distributes = false;        ///< distribute() takes a communicator of several ranks (one network over them)
 };
 
 /// One named array of a backend's dynamic state (see backend_state).
@@ -96,6 +115,7 @@ class backend {
  public:
   virtual ~backend() = default;
   virtual std::string name() const = 0;
+  virtual backend_capabilities capabilities() const = 0;
   /// Human-readable device description (CPU model and threads, GPU name).
   virtual std::string device() const = 0;
   /// One network over the ranks of `comm` (docs/mpi.md); call before setup().
@@ -107,11 +127,13 @@ class backend {
   /// (simulate() gathers them), and get_eta/get_state give this rank's slice.
   /// nullptr or a one-rank communicator: the whole network (the default).
   virtual void distribute(communicator* comm) {
-    if (comm != nullptr && comm->size() > 1)
+    if (comm != nullptr && comm->size() > 1 && !capabilities().distributes)
       throw config_error("--backend",
                          "the " + name() + " backend cannot split one network over ranks yet; use --backend cpu");
   }
   /// Allocate and initialise: eta from the Lorentzian, v(0) = 0, w(0) = 0, s(0) = 0.
+  /// Lowers the model with network_layout::build (the same lowering on every backend).
+  /// Throws memory_error when the state does not fit.
   virtual void setup(const model_spec& spec, const std::vector<replica_spec>& replicas) = 0;
   /// Advance `records * spec.run.record_every` steps starting at global step
   /// `first_step`. `input` holds I_ext for every step and population,

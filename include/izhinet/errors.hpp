@@ -46,6 +46,22 @@ class device_error : public user_error {
   using user_error::user_error;
 };
 
+/// Not enough memory (host or device) for what was asked: names the key that
+/// sizes it, what it needs and the limit. The same kind on every backend.
+class memory_error : public user_error {
+ public:
+  memory_error(const std::string& key, const std::string& what, double need_bytes, double limit_bytes,
+               const std::string& limit_name);
+  const std::string& key() const { return key_; }
+  double need_bytes, limit_bytes;
+
+ private:
+  std::string key_;
+};
+
+/// Human-readable byte count ("1.5 GiB", "12 MiB", "800 B").
+std::string format_bytes(double bytes);
+
 /// A state that became non-finite during a run.
 class numerical_error : public user_error {
  public:

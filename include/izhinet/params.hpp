@@ -4,6 +4,7 @@
 /// All quantities dimensionless (docs/model.md section 2); `dimensional_params`
 /// converts from and to the physical units (pF, nS, mV, ms, pA).
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,9 @@ enum class sampling_kind { quantiles, random };
 
 const char* to_string(scheme_kind s);
 const char* to_string(sampling_kind s);
+/// The names above, so that GoogleTest parameters and logs print readably.
+std::ostream& operator<<(std::ostream& os, scheme_kind s);
+std::ostream& operator<<(std::ostream& os, sampling_kind s);
 
 /// External input I(t) of one population (dimensionless).
 /// - constant: `value` at all times;
@@ -65,6 +69,7 @@ struct run_params {
   double rate_window = 0.0;      ///< 0: r over the recording interval; > 0: sliding window of this width
   int64_t spike_neurons = 0;     ///< neurons per population whose spikes are written (0 = none)
   int64_t max_spikes = 1000000;  ///< cap on written spike events
+  std::string format = "csv";    ///< outputs of `izhinet run`: "csv" or "hdf5" (one run.h5, output_hdf5.hpp)
 };
 
 struct meanfield_params {

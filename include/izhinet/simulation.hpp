@@ -37,6 +37,10 @@ struct simulation_options {
   const std::atomic<bool>* stop = nullptr;      ///< set asynchronously to end the run early
   std::string label;                            ///< prefix for log lines
   std::function<std::string()> progress_extra;  ///< appended to progress lines (e.g. the validator's)
+  /// Upper bound on the loop's own buffers (one recording interval's input and
+  /// spike counts, the sliding-window ring); <= 0: a quarter of the machine's
+  /// memory. Above it, simulate() throws memory_error naming the key before allocating.
+  double memory_limit_bytes = 0;
   /// Continue a checkpointed run from here (the caller has restored the
   /// backend's state and cut the outputs back); simulate takes the step
   /// index, the sliding-window state and the spike count from it.

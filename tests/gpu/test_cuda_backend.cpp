@@ -85,7 +85,7 @@ void expect_moments_near(const std::vector<pop_moments>& gpu, const std::vector<
     };
     check("s", g.s, c.s);
     check("sum_w", g.sum_w, c.sum_w);
-    check("sum_v_all", g.sum_v_all, c.sum_v_all);
+    check("sum_state", g.sum_state, c.sum_state);
     if (exact) {
       check("sum_cos", g.sum_cos, c.sum_cos);
       check("sum_sin", g.sum_sin, c.sum_sin);

@@ -1,0 +1,148 @@
+#pragma once
+/// \file scheme.hpp
+/// Scheme traits: everything a backend needs to know about one integration
+/// scheme, in one type, so that backends are templated on the scheme instead
+/// of threading a flag through their loops. Adding a scheme means one more
+/// type here (its per-neuron arithmetic in neuron.hpp) and its tests.
+///
+/// A scheme type S provides (all usable on the host and the device):
+/// - `S::kind`: the scheme_kind it implements, `S::state_name` the name of
+///   its per-neuron state x in a checkpoint ("v", or "p" with v = p/(1 - |p|));
+/// - `S::coeffs` and `S::make_coeffs(k, tau_s)`: the per-(replica, population)
+///   constants of one step, derived once per step from step_coeffs;
+/// - `S::mid_drive`: the synaptic drive is taken at mid-step from s and s one
+///   step earlier (`S::drive`), so backends keep s_prev;
+/// - `S::step(x, w, eta, k)` -> 1 when the neuron spiked in this step, else 0
+///   (unweighted schemes), and `S::step(x, w, eta, k, weight, frac)`, which
+///   also sets the spike's gating weight and its time inside the step;
+/// - `S::weighted`: a spike of a weighted scheme feeds only a fraction of its
+///   jump into this step's gating update (the exact scheme: the spike decays
+///   from its own time inside the step); the fraction is `weight`, a fixed-
+///   point integer in units of `S::weight_unit` spikes (a power of two, so
+///   that sums of weights are integers: order-free, identical for every thread
+///   count, every rank count and on every backend). For an unweighted scheme
+///   every spike weighs exactly one unit and backends use the spike counts;
+/// - `S::gating(s, dt, tau_s, decay, s_jump, weight, inv_n)`: the gating
+///   variable of presynaptic population j after a step whose spikes weigh
+///   `weight` units in total;
+/// - `S::accumulate(m, x, w, v_reset, v_peak)`: adds one neuron to the moment
+///   sums that become the recorded observables (simulation.hpp says which).
+#include <cmath>
+#include <cstdint>
+
+#include "izhinet/hd.hpp"
+#include "izhinet/neuron.hpp"
+#include "izhinet/params.hpp"
+
+namespace izhinet {
+
+/// Sums over the neurons of one segment, one record (the per-scheme
+/// observables are formed from them in moments_to_row).
+struct moment_sums {
+  double v_in;   ///< paper: sum of v over neurons with v_reset <= v <= v_peak
+  double w_in;   ///< paper: sum of w over the same neurons
+  double n_in;   ///< paper: how many neurons that is
+  double w;      ///< sum of w over all neurons (also the non-finite sentinel)
+  double x_all;  ///< sum of the state variable (v or p) over all neurons: the non-finite sentinel
+  double cos;    ///< exact: sum of cos(theta), theta the phase of p
+  double sin;    ///< exact: sum of sin(theta)
+};
+
+IZH_HD IZH_FORCEINLINE moment_sums moment_zero() { return moment_sums{0, 0, 0, 0, 0, 0, 0}; }
+
+IZH_HD IZH_FORCEINLINE moment_sums operator+(const moment_sums& a, const moment_sums& b) {
+  return {a.v_in + b.v_in,   a.w_in + b.w_in, a.n_in + b.n_in, a.w + b.w,
+          a.x_all + b.x_all, a.cos + b.cos,   a.sin + b.sin};
+}
+
+/// The paper's scheme: forward Euler with a finite peak and reset (paper_step).
+struct paper_scheme {
+  static constexpr scheme_kind kind = scheme_kind::paper;
+  static constexpr const char* state_name = "v";
+  static constexpr bool weighted = false;
+  static constexpr bool mid_drive = false;
+  static constexpr double weight_unit = 1.0;
+  using coeffs = step_coeffs;
+
+  IZH_HD IZH_FORCEINLINE static coeffs make_coeffs(const step_coeffs& k, double /*tau_s*/) { return k; }
+  IZH_HD IZH_FORCEINLINE static void drive(int P, int i, const double* kg, const double* e_r, const double* s,
+                                           const double* /*s_prev*/, double& G, double& E) {
+    synaptic_drive(P, i, kg, e_r, s, G, E);
+  }
+  IZH_HD IZH_FORCEINLINE static int step(double& v, double& w, double eta, const coeffs& k) {
+    return paper_step(v, w, eta, k);
+  }
+  /// A spike weighs one unit and happens at the step's end (frac = 1).
+  IZH_HD IZH_FORCEINLINE static int step(double& v, double& w, double eta, const coeffs& k, int64_t& weight,
+                                         double& frac) {
+    const int s = paper_step(v, w, eta, k);
+    weight = s;
+    frac = 1.0;
+    return s;
+  }
+  IZH_HD IZH_FORCEINLINE static double gating(double s, double dt, double tau_s, double decay, double s_jump,
+                                              int64_t weight, double inv_n) {
+    return gating_step(false, s, dt, tau_s, decay, s_jump, static_cast<double>(weight), inv_n);
+  }
+  /// The window v_reset <= v <= v_peak, branch-free (a NaN fails the window
+  /// test but not the all-neuron sums, which is what finds a blow-up).
+  IZH_HD IZH_FORCEINLINE static void accumulate(moment_sums& m, double v, double w, double v_reset, double v_peak) {
+    const bool in = v >= v_reset && v <= v_peak;
+    m.w += w;
+    m.x_all += v;
+    m.v_in += in ? v : 0.0;
+    m.w_in += in ? w : 0.0;
+    m.n_in += in ? 1.0 : 0.0;
+  }
+};
+
+/// The exact scheme (docs/model.md section 4): the state p in [-1, 1] with
+/// v = p/(1 - |p|), a Cayley step of the Riccati flow through infinity with
+/// the drive at mid-step (exact_step), and spikes weighted by their decay from
+/// their own time inside the step, in fixed point (2^-32).
+struct exact_scheme {
+  static constexpr scheme_kind kind = scheme_kind::exact;
+  static constexpr const char* state_name = "p";
+  static constexpr bool weighted = true;
+  static constexpr bool mid_drive = true;
+  static constexpr double weight_unit = k_weight_unit;
+  using coeffs = exact_coeffs;
+
+  IZH_HD IZH_FORCEINLINE static coeffs make_coeffs(const step_coeffs& k, double tau_s) {
+    return make_exact_coeffs(k, tau_s);
+  }
+  /// The drive at mid-step, s + (s - s_prev)/2.
+  IZH_HD IZH_FORCEINLINE static void drive(int P, int i, const double* kg, const double* e_r, const double* s,
+                                           const double* s_prev, double& G, double& E) {
+    synaptic_drive_mid(P, i, kg, e_r, s, s_prev, G, E);
+  }
+  IZH_HD IZH_FORCEINLINE static int step(double& p, double& w, double eta, const coeffs& k, int64_t& weight,
+                                         double& frac) {
+    return exact_step(p, w, eta, k, weight, frac);
+  }
+  IZH_HD IZH_FORCEINLINE static double gating(double s, double dt, double tau_s, double decay, double s_jump,
+                                              int64_t weight, double inv_n) {
+    return gating_step(true, s, dt, tau_s, decay, s_jump, static_cast<double>(weight) * weight_unit, inv_n);
+  }
+  /// cos and sin of the phase rationally from p (p_cos_sin): branch-free, so
+  /// the CPU loop vectorises.
+  IZH_HD IZH_FORCEINLINE static void accumulate(moment_sums& m, double p, double w, double /*v_reset*/,
+                                                double /*v_peak*/) {
+    double c, sn;
+    p_cos_sin(p, c, sn);
+    m.w += w;
+    m.x_all += p;
+    m.cos += c;
+    m.sin += sn;
+  }
+};
+
+/// Calls `f(S{})` with the scheme type of `kind`: the one place a run-time
+/// scheme choice becomes a compile-time type.
+template <class F>
+decltype(auto) with_scheme(scheme_kind kind, F&& f) {
+  if (kind == scheme_kind::exact) return f(exact_scheme{});
+  return f(paper_scheme{});
+}
+
+}  // namespace izhinet
