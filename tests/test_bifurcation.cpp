@@ -297,3 +297,42 @@ TEST(BifurcationCli, BadKeysAndIntervalsGiveOneErrorLine) {
   EXPECT_NE(read_text(dir / "o" / "special_points.json").find("\"first_lyapunov_coefficient\""), std::string::npos);
   std::filesystem::remove_all(dir);
 }
+
+TEST(Bifurcation, OnePopulationHopfCurveInEtaAndWjumpHasPurelyImaginaryPairs) {
+  const model_spec spec = paper_one_population(0.12);
+  bif_options o = one_param("population.0.eta_bar", 0.0, 0.3, false);
+  o.keys.push_back("population.0.w_jump");
+  o.from2 = 0.0;
+  o.to2 = 0.05;
+  const bif_result r = run_bifurcation(spec, o);
+  parametrized_meanfield sys(
+      spec, {bind_parameter(spec, "population.0.eta_bar"), bind_parameter(spec, "population.0.w_jump")});
+  int checked = 0;
+  for (const auto& b : r.points) {
+    if (b.kind != "H-curve" || b.period <= 0) continue;
+    // independent: the eigenvalues (Eigen) at the curve's point have a pair on the imaginary axis
+    sys.set(b.params.data());
+    Eigen::EigenSolver<Eigen::MatrixXd> es(sys.jac(b.mean), false);
+    double closest = 1e300;
+    for (int i = 0; i < es.eigenvalues().size(); ++i)
+      if (std::fabs(es.eigenvalues()[i].imag()) > 1e-9)
+        closest = std::min(closest, std::fabs(es.eigenvalues()[i].real()));
+    EXPECT_LT(closest, 1e-8) << b.params[0] << ", " << b.params[1];
+    EXPECT_LT(sys.f(b.mean).lpNorm<Eigen::Infinity>(), 1e-9);
+    ++checked;
+  }
+  EXPECT_GT(checked, 20);
+  // a Bautin point: the first Lyapunov coefficient changes sign along the curve through it
+  const auto gh = of_type(r, "GH");
+  ASSERT_GE(gh.size(), 1u);
+  double lmin = 1e300, lmax = -1e300;
+  for (const auto& b : r.points) {
+    if (b.kind != "H-curve" || b.period <= 0 || std::fabs(b.params[1] - gh[0].params[1]) > 5e-3) continue;
+    sys.set(b.params.data());
+    const double l1 = first_lyapunov(sys, b.mean, nullptr);
+    lmin = std::min(lmin, l1);
+    lmax = std::max(lmax, l1);
+  }
+  EXPECT_LT(lmin, 0);
+  EXPECT_GT(lmax, 0);
+}
