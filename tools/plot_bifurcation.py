@@ -98,6 +98,17 @@ def main():
             ax.plot([s[key]], [y], "o", ms=4, color="tab:red" if s["type"] in ("H", "LP", "BP") else "tab:green")
             ax.annotate(s["type"], (s[key], y), textcoords="offset points", xytext=(4, 4), fontsize=8)
         ax.set_ylabel(a.var)
+        # legend: one proxy per kind of line and point drawn
+        from matplotlib.lines import Line2D
+        handles = [Line2D([], [], color="black", lw=1.4, label="equilibrium, stable"),
+                   Line2D([], [], color="black", lw=1.4, ls="--", label="equilibrium, unstable")]
+        if any(r["kind"] == "PO" for r in rows):
+            handles += [Line2D([], [], color="tab:blue", lw=1.1, label="orbit min/max, stable"),
+                        Line2D([], [], color="tab:blue", lw=1.1, ls="--", label="orbit min/max, unstable")]
+        if any(s["type"] in ("H", "LP", "BP") for s in special):
+            handles.append(Line2D([], [], color="tab:red", marker="o", ls="", ms=4, label="H / LP / BP"))
+        if any(s["type"] not in ("H", "LP", "BP") for s in special):
+            handles.append(Line2D([], [], color="tab:green", marker="o", ls="", ms=4, label="LPC / PD / NS / UZ"))
         if a.sweep:
             _, sw = read_rows(os.path.join(a.sweep, "sweep.csv"))
             for r in sw:
@@ -108,6 +119,21 @@ def main():
                             ms=4)
                 else:
                     ax.plot([x], [float(r[a.var + "_mean"])], mark, color="tab:orange", ms=4)
+            n = ""
+            cfg = os.path.join(a.sweep, "sweep.txt")
+            if os.path.exists(cfg):
+                with open(cfg) as f:
+                    for line in f:
+                        if line.strip().startswith("n =") and not n:
+                            n = " (N = " + line.split("=", 1)[1].strip() + ")"
+            for d, mark in (("none", "o"), ("up", "^"), ("down", "v")):
+                if any(r.get("direction") == d for r in sw):
+                    what = {"none": "", "up": ", swept up", "down": ", swept down"}[d]
+                    handles.append(Line2D([], [], color="tab:orange", marker=mark, ls="", ms=4,
+                                          label=f"network{n}{what}: equilibrium, or min/max"))
+        ax.legend(handles=handles, fontsize=7, loc="best")
+        if not a.title:
+            a.title = "Mean field: bifurcation diagram in " + key + (" with networks" if a.sweep else "")
     else:
         key2 = keys[1]
         done = set()
