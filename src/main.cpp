@@ -124,8 +124,6 @@ int run_guarded(const std::string& command, int argc, char** argv) {
       return mf_command(argc - 1, argv + 1, g_stop);
     }
     if (command == "sweep") {
-      if (world().size() > 1)
-        throw config_error("sweep", "runs as one process (its values run one after another); start it without mpirun");
       return sweep_command(argc - 1, argv + 1, g_stop);
     }
     if (command == "bif") {

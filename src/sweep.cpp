@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "izhinet/communicator.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/io.hpp"
@@ -258,7 +259,7 @@ struct pending_run {
 int run_sweep(const std::string& config_text, const std::string& config_source,
               const std::vector<std::string>& overrides, const sweep_params& sw, const std::string& out_dir,
               const std::function<std::unique_ptr<backend>()>& make_backend, const std::atomic<bool>* stop,
-              double progress_seconds, bool overwrite) {
+              double progress_seconds, bool overwrite, communicator* comm_in) {
   using clock = std::chrono::steady_clock;
   if (sw.values.empty()) throw config_error("--values", "empty: give A:B:K or a list a,b,c");
   if (sw.key.empty()) throw config_error("--param", "missing: give the configuration key to sweep");
@@ -306,55 +307,80 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
                            "sweeps need a constant input I_ext (the regime at each value is compared "
                            "with the mean field's attractors)");
 
-  const output_folder folder(out_dir, overwrite ? output_folder::existing::overwrite : output_folder::existing::resume);
+  // Over MPI ranks (docs/mpi.md): rank 0 owns the folder and is the only writer; the values are dealt
+  // to the ranks in batches, and rank 0 appends every round's finished rows in the values' order.
+  communicator& comm = comm_in != nullptr ? *comm_in : world();
+  const bool root = comm.root();
+  const int ranks = comm.size();
+  if (ranks > 1 && sw.direction != sweep_direction::none)
+    throw config_error("--direction", std::string(to_string(sw.direction)) +
+                                          ": a carried sweep is sequential (each value starts from the previous "
+                                          "value's final state) and runs as one process; start it without mpirun, "
+                                          "or use --direction none over MPI ranks");
+  std::unique_ptr<output_folder> folder;
+  if (root)
+    folder = std::make_unique<output_folder>(
+        out_dir, overwrite ? output_folder::existing::overwrite : output_folder::existing::resume);
   const std::string id_path = (fs::path(out_dir) / "sweep.txt").string();
   const std::string csv_path = (fs::path(out_dir) / "sweep.csv").string();
   std::string identity = "izhinet sweep\nkey = " + sw.key + "\ndirection = " + to_string(sw.direction) + "\nvalues =";
   for (double v : sw.values) identity += " " + format_number(v);
   identity += "\n\n" + to_toml(base);
-  std::error_code ec;
-  if (fs::exists(fs::symlink_status(id_path, ec))) {
-    if (!fs::is_regular_file(id_path, ec) || read_text(id_path) != identity)
-      throw config_error("--out", "folder '" + shorten(out_dir, 200) +
-                                      "' holds a sweep with other parameters (sweep.txt); use another --out, the same "
-                                      "arguments to resume it, or --overwrite");
-  } else {
-    for (const auto& e : fs::directory_iterator(out_dir, ec))
-      if (e.path().filename() != output_folder::lock_name)
-        throw config_error("--out", "folder '" + shorten(out_dir, 200) + "' holds '" +
-                                        shorten(e.path().filename().string(), 60) +
-                                        "' but no sweep.txt (not a sweep); use another --out, or --overwrite");
-    write_file_atomic(id_path, identity);
-  }
   const std::string header = sweep_csv_header(sw.key, P);
   std::set<std::string> done;
-  if (fs::exists(csv_path) && fs::file_size(csv_path) > 0) {
-    std::string text = read_text(csv_path);
-    if (text.back() != '\n') {  // a sweep killed in the middle of a write leaves a torn last line: cut it
-      const auto keep = text.find_last_of('\n');
-      fs::resize_file(csv_path, keep == std::string::npos ? 0 : keep + 1, ec);
-      if (ec) throw io_error(csv_path, ec.value(), "truncate");
-      text.resize(keep == std::string::npos ? 0 : keep + 1);
-      spdlog::warn("sweep: dropped a partly written last line of {}", csv_path);
+  std::error_code ec;
+  if (root) {
+    if (fs::exists(fs::symlink_status(id_path, ec))) {
+      if (!fs::is_regular_file(id_path, ec) || read_text(id_path) != identity)
+        throw config_error("--out",
+                           "folder '" + shorten(out_dir, 200) +
+                               "' holds a sweep with other parameters (sweep.txt); use another --out, the same "
+                               "arguments to resume it, or --overwrite");
+    } else {
+      for (const auto& e : fs::directory_iterator(out_dir, ec))
+        if (e.path().filename() != output_folder::lock_name)
+          throw config_error("--out", "folder '" + shorten(out_dir, 200) + "' holds '" +
+                                          shorten(e.path().filename().string(), 60) +
+                                          "' but no sweep.txt (not a sweep); use another --out, or --overwrite");
+      write_file_atomic(id_path, identity);
     }
-    std::stringstream ss(text);
-    std::string line;
-    size_t ln = 0;
-    while (std::getline(ss, line)) {
-      ++ln;
-      if (ln == 1) {
-        if (line != header)
-          throw config_error("--out", "'" + shorten(csv_path, 200) + "' line 1 is not the sweep's header");
-        continue;
+    if (fs::exists(csv_path) && fs::file_size(csv_path) > 0) {
+      std::string text = read_text(csv_path);
+      if (text.back() != '\n') {  // a sweep killed in the middle of a write leaves a torn last line: cut it
+        const auto keep = text.find_last_of('\n');
+        fs::resize_file(csv_path, keep == std::string::npos ? 0 : keep + 1, ec);
+        if (ec) throw io_error(csv_path, ec.value(), "truncate");
+        text.resize(keep == std::string::npos ? 0 : keep + 1);
+        spdlog::warn("sweep: dropped a partly written last line of {}", csv_path);
       }
-      const auto c1 = line.find(','), c2 = line.find(',', c1 + 1);
-      if (c1 == std::string::npos || c2 == std::string::npos)
-        throw config_error("--out", "'" + shorten(csv_path, 200) + "' line " + std::to_string(ln) +
-                                        " is not a sweep row; fix or delete it (a deleted value is redone)");
-      done.insert(row_key(line.substr(c1 + 1, c2 - c1 - 1), line.substr(0, c1)));
+      std::stringstream ss(text);
+      std::string line;
+      size_t ln = 0;
+      while (std::getline(ss, line)) {
+        ++ln;
+        if (ln == 1) {
+          if (line != header)
+            throw config_error("--out", "'" + shorten(csv_path, 200) + "' line 1 is not the sweep's header");
+          continue;
+        }
+        const auto c1 = line.find(','), c2 = line.find(',', c1 + 1);
+        if (c1 == std::string::npos || c2 == std::string::npos)
+          throw config_error("--out", "'" + shorten(csv_path, 200) + "' line " + std::to_string(ln) +
+                                          " is not a sweep row; fix or delete it (a deleted value is redone)");
+        done.insert(row_key(line.substr(c1 + 1, c2 - c1 - 1), line.substr(0, c1)));
+      }
     }
+    if (!fs::exists(csv_path) || fs::file_size(csv_path) == 0) append_line(csv_path, header);
   }
-  if (!fs::exists(csv_path) || fs::file_size(csv_path) == 0) append_line(csv_path, header);
+  if (ranks > 1) {
+    // Every rank needs the list of finished values to build the same work list.
+    std::string keys;
+    for (const auto& k : done) keys += k + "\n";
+    comm.broadcast(keys);
+    done.clear();
+    std::istringstream in(keys);
+    for (std::string k; std::getline(in, k);) done.insert(k);
+  }
 
   // The runs, in order.
   std::vector<double> up = sw.values, down = sw.values;
@@ -412,11 +438,11 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
   const auto t0 = clock::now();
   size_t finished = 0;
 
-  // One finished network: its row (and, carried, the state the next value starts from).
-  auto write_up = [&](const pending_run& r, const simulation_result& res, const validation_report& report,
+  // One finished network: its row of sweep.csv, and what the log says of it.
+  auto make_row = [&](const pending_run& r, const simulation_result& res, const validation_report& report,
                       double wall) {
-    const std::string dir = to_string(r.dir), vtext = format_number(r.value);
-    std::string line = vtext + "," + dir;
+    const std::string vtext = format_number(r.value);
+    std::string line = vtext + "," + to_string(r.dir);
     const window_analysis& net = report.network;
     const bool diverged = res.state == simulation_result::status::diverged;
     line += "," + (diverged ? std::string("diverged") : net.regime);
@@ -457,6 +483,17 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
     line += "," + (diverged ? std::string("no verdict") : c.outcome);
     csv_append(line, static_cast<int64_t>(atts.size()));
     csv_append(line, wall);
+    if (diverged) spdlog::warn("{} = {}: {}", sw.key, vtext, res.message);
+    const std::string note =
+        fmt::format("network {}{}, mean field {}{} ({})", diverged ? "diverged" : net.regime,
+                    net.regime == "oscillation" ? " period " + short_number(net.period) : "", mf_regime,
+                    mf_regime == "oscillation" ? " period " + short_number(mf_period) : "", c.outcome);
+    return std::make_pair(line, note);
+  };
+
+  // Writes one finished network's row (and, carried, first the state the next value starts from).
+  auto write_up = [&](const std::string& dir, const std::string& vtext, const std::string& line,
+                      const std::string& note) {
     if (carried) {  // the next value starts here; written before the row, so a row always has its state
       be->get_state(state);
       have_state = true;
@@ -471,67 +508,123 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
       }
     ++finished;
     const double el = std::chrono::duration<double>(clock::now() - t0).count();
-    spdlog::info("sweep: {} = {}{}: network {}{}, mean field {}{} ({}); {}/{} done, about {:.0f} s left", sw.key, vtext,
-                 carried ? " (" + dir + ")" : "", diverged ? "diverged" : net.regime,
-                 net.regime == "oscillation" ? " period " + short_number(net.period) : "", mf_regime,
-                 mf_regime == "oscillation" ? " period " + short_number(mf_period) : "", c.outcome, finished, pending,
+    spdlog::info("sweep: {} = {}{}: {}; {}/{} done, about {:.0f} s left", sw.key, vtext,
+                 carried ? " (" + dir + ")" : "", note, finished, pending,
                  el / static_cast<double>(finished) * static_cast<double>(pending - finished));
-    if (diverged) spdlog::warn("{} = {}: {}", sw.key, vtext, res.message);
   };
 
   std::vector<pending_run> todo;
   for (const auto& r : runs)
     if (!done.count(row_key(to_string(r.dir), format_number(r.value)))) todo.push_back(r);
 
-  // Independent values of a per-population parameter that replicas may override
-  // (network_layout.hpp): all values run together as replicas of one backend
-  // (one launch per step on a GPU), in batches bounded in neuron-steps so that
-  // a killed sweep loses at most one batch. Bit for bit the same networks as
-  // one run per value.
-  const std::string field = override_field(sw.key, P);
-  if (!carried && !field.empty()) {
-    const double batch_neuron_steps = be->capabilities().batch_neuron_steps;
+  bool stopped = false;
+  if (!carried) {
+    // Independent values in batches. A per-population parameter that replicas may override
+    // (network_layout.hpp): the values of a batch run together as replicas of one backend (one
+    // launch per step on a GPU), bit for bit the same networks as one run per value; a batch is
+    // bounded in neuron-steps so that a killed sweep loses at most one batch. Any other key: one
+    // value per batch (a model of its own). Over MPI ranks the batches are also bounded by the
+    // pending values over the ranks, and dealt in turn: round k runs batches kK..kK+K-1 on ranks
+    // 0..K-1, and rank 0 appends their rows in that order, which is the values' order.
+    const std::string field = override_field(sw.key, P);
+    double batch_neuron_steps = be->capabilities().batch_neuron_steps;
     const double steps = static_cast<double>(base.num_steps());
-    size_t at = 0;
-    while (at < todo.size() && !(stop && stop->load())) {
+    if (ranks > 1)
+      batch_neuron_steps =
+          std::min(batch_neuron_steps,
+                   std::max(1.0, std::ceil(static_cast<double>(todo.size()) / ranks) * static_cast<double>(n) * steps));
+    std::vector<std::vector<pending_run>> batches;
+    for (size_t at = 0; at < todo.size();) {
       std::vector<pending_run> batch;
-      std::vector<replica_spec> reps;
-      while (at < todo.size() &&
-             (batch.empty() ||
-              static_cast<double>(reps.size() + 1) * static_cast<double>(n) * steps <= batch_neuron_steps)) {
-        batch.push_back(todo[at]);
-        reps.push_back(with_override(base, field, sw.key, todo[at].value));
-        ++at;
+      while (at < todo.size() && (batch.empty() || (!field.empty() && static_cast<double>(batch.size() + 1) *
+                                                                              static_cast<double>(n) * steps <=
+                                                                          batch_neuron_steps)))
+        batch.push_back(todo[at++]);
+      batches.push_back(std::move(batch));
+    }
+    const size_t K = static_cast<size_t>(ranks);
+    const size_t rounds = (batches.size() + K - 1) / K;
+    if (ranks > 1)
+      spdlog::info("sweep: {} value(s) in {} batch(es) over {} MPI ranks, {} round(s)", todo.size(), batches.size(),
+                   ranks, rounds);
+    for (size_t round = 0; round < rounds && !stopped; ++round) {
+      bool stop_now = stop && stop->load();
+      if (ranks > 1) {
+        int64_t any = stop_now ? 1 : 0;
+        comm.sum(&any, 1);
+        stop_now = any > 0;
       }
-      be->setup(base, reps);
-      std::vector<std::unique_ptr<validator>> vals;
-      for (size_t k = 0; k < batch.size(); ++k) {
-        validator_options vo;
-        vo.stop = stop;
-        vo.replica = reps[k];
-        // many replicas validated at once share one memory budget (at least 8192 blocks each)
-        vo.max_blocks = std::max<int64_t>(8192, criteria::max_blocks / static_cast<int64_t>(batch.size()));
-        vals.push_back(std::make_unique<validator>(models.at(batch[k].value), vo));
+      if (stop_now) {
+        stopped = true;
+        break;
       }
-      std::vector<validator*> raw;
-      for (auto& v : vals) raw.push_back(v.get());
-      validating_sink sink(raw);
-      simulation_options so;
-      so.progress_seconds = progress_seconds;
-      so.stop = stop;
-      so.label = sw.key + " = " + format_number(batch.front().value) + ".." + format_number(batch.back().value) + " (" +
-                 std::to_string(batch.size()) + " networks): ";
-      const auto bt = clock::now();
-      const simulation_result res = simulate(base, *be, reps, sink, so);
-      const double wall = std::chrono::duration<double>(clock::now() - bt).count();
-      if (res.state == simulation_result::status::interrupted || (stop && stop->load())) {
-        for (auto& v : vals) v->finish(outcome_of(res));
-        break;  // the batch's values are redone on resume
+      // This rank's batch of the round: its rows with their log notes, and whether it was interrupted.
+      std::string out;
+      bool interrupted = false;
+      const size_t k = round * K + static_cast<size_t>(comm.rank());
+      if (k < batches.size()) {
+        const std::vector<pending_run>& batch = batches[k];
+        const model_spec& m = field.empty() ? models.at(batch.front().value) : base;
+        std::vector<replica_spec> reps;
+        for (const auto& r : batch)
+          reps.push_back(field.empty() ? replica_spec{m.network.n, m.network.seed}
+                                       : with_override(base, field, sw.key, r.value));
+        be->setup(m, reps);
+        std::vector<std::unique_ptr<validator>> vals;
+        for (size_t j = 0; j < batch.size(); ++j) {
+          validator_options vo;
+          vo.stop = stop;
+          vo.replica = reps[j];
+          // many replicas validated at once share one memory budget (at least 8192 blocks each)
+          vo.max_blocks = std::max<int64_t>(8192, criteria::max_blocks / static_cast<int64_t>(batch.size()));
+          vals.push_back(std::make_unique<validator>(models.at(batch[j].value), vo));
+        }
+        std::vector<validator*> raw;
+        for (auto& v : vals) raw.push_back(v.get());
+        validating_sink sink(raw);
+        simulation_options so;
+        so.progress_seconds = progress_seconds;
+        so.stop = stop;
+        so.label = batch.size() == 1
+                       ? sw.key + " = " + format_number(batch.front().value) + ": "
+                       : sw.key + " = " + format_number(batch.front().value) + ".." +
+                             format_number(batch.back().value) + " (" + std::to_string(batch.size()) + " networks): ";
+        const auto bt = clock::now();
+        const simulation_result res = simulate(m, *be, reps, sink, so);
+        const double wall = std::chrono::duration<double>(clock::now() - bt).count();
+        if (res.state == simulation_result::status::interrupted || (stop && stop->load())) {
+          for (auto& v : vals) v->finish(outcome_of(res));
+          interrupted = true;  // the batch's values are redone on resume
+        } else {
+          for (size_t j = 0; j < batch.size(); ++j) {
+            const validation_report report = vals[j]->finish(outcome_of(res));
+            const auto row = make_row(batch[j], res, report, wall / static_cast<double>(batch.size()));
+            out += row.first + '\x1f' + row.second + '\x1e';
+          }
+        }
       }
-      for (size_t k = 0; k < batch.size(); ++k) {
-        if (stop && stop->load()) break;  // the values not yet written up are redone on resume
-        const validation_report report = vals[k]->finish(outcome_of(res));
-        write_up(batch[k], res, report, wall / static_cast<double>(batch.size()));
+      out = std::string(interrupted ? "I" : "C") + out;
+      const std::vector<std::string> parts = ranks > 1 ? comm.gather_text(out) : std::vector<std::string>{out};
+      // Rank 0 writes up the round's rows (an io_error here leaves the value not done).
+      for (size_t r = 0; r < parts.size() && root && !stopped; ++r) {
+        if (parts[r][0] == 'I') stopped = true;
+        std::istringstream recs(parts[r].substr(1));
+        for (std::string rec; std::getline(recs, rec, '\x1e');) {
+          if (stop && stop->load()) {  // the values not yet written up are redone on resume
+            stopped = true;
+            break;
+          }
+          const auto a = rec.find('\x1f');
+          const std::string line = rec.substr(0, a);
+          write_up("none", line.substr(0, line.find(',')), line, rec.substr(a + 1));
+        }
+      }
+      if (ranks > 1) {
+        int64_t any = stopped || interrupted ? 1 : 0;
+        comm.sum(&any, 1);
+        stopped = any > 0;
+      } else {
+        stopped = stopped || interrupted;
       }
     }
     todo.clear();
@@ -558,9 +651,11 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
     const double wall = std::chrono::duration<double>(clock::now() - bt).count();
     const validation_report report = val.finish(outcome_of(res));
     if (res.state == simulation_result::status::interrupted || (stop && stop->load())) break;
-    write_up(r, res, report, wall);
+    const auto row = make_row(r, res, report, wall);
+    write_up(dir, vtext, row.first, row.second);
   }
-  if (stop && stop->load()) {
+  if (!root) return stopped || (stop && stop->load()) ? exit_interrupted : exit_ok;
+  if (stopped || (stop && stop->load())) {
     spdlog::warn("sweep interrupted; {} value(s) kept in {} (rerun the same command to resume)",
                  runs.size() - pending + finished, csv_path);
     return exit_interrupted;

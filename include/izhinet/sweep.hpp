@@ -71,9 +71,18 @@ std::string sweep_csv_header(const std::string& key, int P);
 /// value being run is redone on resume). Throws config_error for a key the
 /// configuration does not have or that is not numeric, io_error when a file
 /// cannot be written.
+///
+/// Over the ranks of `comm` (default: world(); docs/mpi.md) every rank calls
+/// run_sweep with the same arguments. `--direction none`: rank 0 owns the
+/// folder and is the only writer; the pending values are dealt to the ranks
+/// in batches, each rank runs whole networks (one per value) with their
+/// validators, and rank 0 appends the rows in the values' order, so that the
+/// rows equal those of one process (wall_seconds aside) and a sweep resumes
+/// over any number of ranks. Carried directions (up, down, both) are
+/// sequential: over several ranks they are refused (config_error("--direction")).
 int run_sweep(const std::string& config_text, const std::string& config_source,
               const std::vector<std::string>& overrides, const sweep_params& sweep, const std::string& out_dir,
               const std::function<std::unique_ptr<backend>()>& make_backend, const std::atomic<bool>* stop,
-              double progress_seconds = 10.0, bool overwrite = false);
+              double progress_seconds = 10.0, bool overwrite = false, communicator* comm = nullptr);
 
 }  // namespace izhinet

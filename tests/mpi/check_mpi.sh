@@ -2,8 +2,9 @@
 # MPI checks (docs/mpi.md), run by CTest: one network over K = 1, 2, 3 ranks
 # gives byte-identical timeseries.csv and spikes.csv (both schemes, population
 # sizes that do not divide by K, and ranks holding no neuron of a population);
-# more ranks than neurons is refused. In a build without MPI: asking for MPI
-# is refused with a message naming the build. Exit 77 (skipped) when the build
+# more ranks than neurons is refused; a finite-size study and a sweep over
+# ranks equal the one-process ones (also resumed with another K). In a build
+# without MPI: asking for MPI is refused with a message naming the build. Exit 77 (skipped) when the build
 # has MPI but mpirun is missing.
 set -uo pipefail
 BIN=$1
@@ -107,3 +108,40 @@ head -n 6 "$TMP/s2/finite_size.csv" >"$TMP/cut" && mv "$TMP/cut" "$TMP/s2/finite
 "${MPIRUN[@]}" 3 "$BIN" "${study[@]}" -o "$TMP/s2" || fail "study resumed over 3 ranks"
 compare_studies "$TMP/s1" "$TMP/s2"
 echo "finite-size study resumed over 3 ranks after losing runs: the same as one process"
+
+# A sweep (--direction none) over ranks equals the one-process sweep: the same sweep.csv, rows in the
+# values' order, the wall_seconds column aside. Then a sweep over 2 ranks that lost a row (the middle
+# value) resumed over 3 ranks: the same rows again. A carried direction over ranks is refused.
+# (0.1: an oscillating network, 0.2 and 0.3: equilibria, in the values' order 0.1, 0.3, 0.2)
+sweep=(sweep -c "$SRC/configs/fig1c_sweep.toml" -s run.t_end=900 -s meanfield.transient=300 -s run.dt=0.05
+  --param population.0.eta_bar --values 0.1,0.3,0.2 --n 500 -b cpu -t 1 -q)
+compare_sweeps() {  # folder, folder, "ordered" or "sorted"
+  python3 - "$1" "$2" "$3" <<'PY' || fail "sweeps differ: $1 vs $2"
+import csv, sys
+def rows(d):
+    with open(d + "/sweep.csv") as f:
+        r = list(csv.reader(f))
+    w = r[0].index("wall_seconds")
+    body = [tuple(x for i, x in enumerate(row) if i != w) for row in r[1:]]
+    return r[0], (body if sys.argv[3] == "ordered" else sorted(body))
+a, b = rows(sys.argv[1]), rows(sys.argv[2])
+assert a == b, "sweep.csv rows differ:\n%s\n%s" % (a, b)
+assert [x[0] for x in a[1]] == (["0.1", "0.3", "0.2"] if sys.argv[3] == "ordered" else ["0.1", "0.2", "0.3"]), a[1]
+assert {x[2] for x in a[1]} == {"oscillation", "equilibrium"}, "expected both regimes: %s" % (a[1],)
+PY
+}
+"$BIN" "${sweep[@]}" -o "$TMP/w1" || fail "sweep, one process"
+"${MPIRUN[@]}" 2 "$BIN" "${sweep[@]}" -o "$TMP/w2" || fail "sweep, 2 ranks"
+compare_sweeps "$TMP/w1" "$TMP/w2" ordered
+echo "sweep over 2 ranks: the same sweep.csv as one process (wall_seconds aside)"
+sed -i '3d' "$TMP/w2/sweep.csv" # lose the row of 0.3
+[ "$(wc -l <"$TMP/w2/sweep.csv")" -eq 3 ] || fail "sweep.csv of 2 ranks: expected 3 lines before the resume"
+"${MPIRUN[@]}" 3 "$BIN" "${sweep[@]}" -o "$TMP/w2" || fail "sweep resumed over 3 ranks"
+compare_sweeps "$TMP/w1" "$TMP/w2" sorted
+echo "sweep resumed over 3 ranks after losing a row: the same rows as one process"
+out=$("${MPIRUN[@]}" 2 "$BIN" "${sweep[@]}" --direction up -o "$TMP/wup" 2>&1)
+rc=$?
+[ $rc -eq 2 ] || fail "carried sweep over 2 ranks: exit status $rc, expected 2"
+echo "$out" | grep -q 'direction: up: a carried sweep is sequential' || fail "carried sweep over ranks: no clear message: $out"
+[ ! -e "$TMP/wup" ] || fail "carried sweep over 2 ranks created the output folder"
+echo "carried sweep over 2 ranks: refused (exit status $rc)"
