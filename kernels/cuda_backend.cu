@@ -413,7 +413,7 @@ class cuda_backend final : public backend {
     const network_layout& L = layout_;
     P_ = L.P;
     R_ = L.R;
-    RP_ = L.RP();
+    segments_ = L.RP();
     spr_ = L.record_every;
 
     // Segments, replica-major so that segment id == replica * P + pop.
@@ -437,7 +437,7 @@ class cuda_backend final : public backend {
       throw device_error("izhinet cuda: network too large for one grid (" + std::to_string(blocks) + " blocks)");
     blocks_ = static_cast<int>(blocks);
     std::vector<int> block_seg(blocks_);
-    for (int g = 0; g < RP_; ++g)
+    for (int g = 0; g < segments_; ++g)
       std::fill(block_seg.begin() + segs[g].first_block,
                 block_seg.begin() + segs[g].first_block + std::max<int64_t>(1, (segs[g].n + tile - 1) / tile), g);
 
@@ -469,10 +469,10 @@ class cuda_backend final : public backend {
     upload(d_e_r_, L.e_r, device_bytes_, stream_);
     upload(d_gc_, gc, device_bytes_, stream_);
     upload(d_inv_n_, L.inv_n, device_bytes_, stream_);
-    d_s_.allocate(2 * static_cast<size_t>(RP_), device_bytes_);  // s, then s one step earlier
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_s_.get(), 0, 2 * static_cast<size_t>(RP_) * sizeof(double), stream_));
-    d_wacc_.allocate(RP_, device_bytes_);
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_wacc_.get(), 0, RP_ * sizeof(unsigned long long), stream_));
+    d_s_.allocate(2 * static_cast<size_t>(segments_), device_bytes_);  // s, then s one step earlier
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_s_.get(), 0, 2 * static_cast<size_t>(segments_) * sizeof(double), stream_));
+    d_wacc_.allocate(segments_, device_bytes_);
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_wacc_.get(), 0, segments_ * sizeof(unsigned long long), stream_));
     d_ctl_.allocate(1, device_bytes_);
     IZH_CUDA_CHECK(cudaMemsetAsync(d_ctl_.get(), 0, sizeof(control), stream_));
     spike_cap_ = L.spike_neurons > 0 ? static_cast<size_t>(std::max<int64_t>(spec.run.max_spikes, 0)) : 0;
@@ -486,9 +486,9 @@ class cuda_backend final : public backend {
     seg_host_ = segs;
     view_ = net_view{d_x_.get(),   d_w_.get(),   d_eta_.get(), d_seg_.get(),   d_block_seg_.get(),
                      d_kg_.get(),  d_e_r_.get(), d_gc_.get(),  d_inv_n_.get(), d_s_.get(),
-                     d_ctl_.get(), P_,           RP_,          sweeps_,        L.spike_neurons,
+                     d_ctl_.get(), P_,           segments_,    sweeps_,        L.spike_neurons,
                      L.dt,         nullptr,      nullptr};
-    view_.s_prev = d_s_.get() + RP_;
+    view_.s_prev = d_s_.get() + segments_;
     view_.wacc = d_wacc_.get();
 
     // eta is computed on the host by the CPU backend's own function and
@@ -528,19 +528,19 @@ class cuda_backend final : public backend {
                            " values, needs steps * P = " + std::to_string(steps * P_));
     out.records = records;
     out.steps_per_record = spr_;
-    out.step_spikes.assign(static_cast<size_t>(steps) * RP_, 0u);
-    out.moments.assign(static_cast<size_t>(records) * RP_, pop_moments{});
+    out.step_spikes.assign(static_cast<size_t>(steps) * segments_, 0u);
+    out.moments.assign(static_cast<size_t>(records) * segments_, pop_moments{});
     out.spikes.clear();  // as the CPU backend: the spikes of this chunk only
     if (records == 0) return;
 
     // Chunk buffers grow on demand (their addresses reach the kernels through
     // `control`, so the graphs stay valid).
     d_input_.reserve(steps * P_, device_bytes_);
-    d_step_spikes_.reserve(steps * RP_, device_bytes_);
-    d_moments_.reserve(static_cast<size_t>(records) * RP_, device_bytes_);
+    d_step_spikes_.reserve(steps * segments_, device_bytes_);
+    d_moments_.reserve(static_cast<size_t>(records) * segments_, device_bytes_);
     h_input_.reserve(steps * P_);
-    h_step_spikes_.reserve(steps * RP_);
-    h_moments_.reserve(static_cast<size_t>(records) * RP_);
+    h_step_spikes_.reserve(steps * segments_);
+    h_moments_.reserve(static_cast<size_t>(records) * segments_);
 
     std::memcpy(h_input_.get(), input.data(), steps * P_ * sizeof(double));
     control& c = *h_ctl_.get();
@@ -556,28 +556,28 @@ class cuda_backend final : public backend {
     IZH_CUDA_CHECK(
         cudaMemcpyAsync(d_input_.get(), h_input_.get(), steps * P_ * sizeof(double), cudaMemcpyHostToDevice, stream_));
     IZH_CUDA_CHECK(cudaMemcpyAsync(d_ctl_.get(), &c, sizeof(control), cudaMemcpyHostToDevice, stream_));
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_step_spikes_.get(), 0, steps * RP_ * sizeof(unsigned int), stream_));
+    IZH_CUDA_CHECK(cudaMemsetAsync(d_step_spikes_.get(), 0, steps * segments_ * sizeof(unsigned int), stream_));
     IZH_CUDA_CHECK(
-        cudaMemsetAsync(d_moments_.get(), 0, static_cast<size_t>(records) * RP_ * sizeof(pop_moments), stream_));
+        cudaMemsetAsync(d_moments_.get(), 0, static_cast<size_t>(records) * segments_ * sizeof(pop_moments), stream_));
 
     for (int rec = 0; rec < records; ++rec) {
       for (int64_t q = 0; q < spr_ / graph_steps_; ++q) IZH_CUDA_CHECK(cudaGraphLaunch(steps_graph_, stream_));
       if (moments_graph_) IZH_CUDA_CHECK(cudaGraphLaunch(moments_graph_, stream_));
     }
 
-    IZH_CUDA_CHECK(cudaMemcpyAsync(h_step_spikes_.get(), d_step_spikes_.get(), steps * RP_ * sizeof(unsigned int),
+    IZH_CUDA_CHECK(cudaMemcpyAsync(h_step_spikes_.get(), d_step_spikes_.get(), steps * segments_ * sizeof(unsigned int),
                                    cudaMemcpyDeviceToHost, stream_));
     IZH_CUDA_CHECK(cudaMemcpyAsync(h_moments_.get(), d_moments_.get(),
-                                   static_cast<size_t>(records) * RP_ * sizeof(pop_moments), cudaMemcpyDeviceToHost,
-                                   stream_));
+                                   static_cast<size_t>(records) * segments_ * sizeof(pop_moments),
+                                   cudaMemcpyDeviceToHost, stream_));
     IZH_CUDA_CHECK(cudaMemcpyAsync(&c, d_ctl_.get(), sizeof(control), cudaMemcpyDeviceToHost, stream_));
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     if (c.step != steps)
       throw internal_error("cuda backend: the device ran " + std::to_string(c.step) + " steps, expected " +
                            std::to_string(steps));
 
-    std::copy(h_step_spikes_.get(), h_step_spikes_.get() + steps * RP_, out.step_spikes.begin());
-    std::copy(h_moments_.get(), h_moments_.get() + static_cast<size_t>(records) * RP_, out.moments.begin());
+    std::copy(h_step_spikes_.get(), h_step_spikes_.get() + steps * segments_, out.step_spikes.begin());
+    std::copy(h_moments_.get(), h_moments_.get() + static_cast<size_t>(records) * segments_, out.moments.begin());
 
     if (c.n_spikes > 0 && spike_cap_ > 0) {
       // Second (rare) synchronisation: only the events that exist cross.
@@ -622,9 +622,9 @@ class cuda_backend final : public backend {
     out = state_layout(spec_);
     for (auto& a : out.arrays) {
       if (a.name == "s" || a.name == "s_prev") {  // d_s_ holds s, then s one step earlier
-        a.values.resize(RP_);
-        IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data(), d_s_.get() + (a.name == "s" ? 0 : RP_), RP_ * sizeof(double),
-                                       cudaMemcpyDeviceToHost, stream_));
+        a.values.resize(segments_);
+        IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data(), d_s_.get() + (a.name == "s" ? 0 : segments_),
+                                       segments_ * sizeof(double), cudaMemcpyDeviceToHost, stream_));
         continue;
       }
       const device_buffer<double>& d = a.name == "w" ? d_w_ : d_x_;
@@ -643,9 +643,11 @@ class cuda_backend final : public backend {
     check_replica(0);
     check_state(in, spec_, replicas_);
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    IZH_CUDA_CHECK(cudaMemcpy(d_s_.get(), in.find("s")->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
+    IZH_CUDA_CHECK(
+        cudaMemcpy(d_s_.get(), in.find("s")->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
     if (const state_array* sp = in.find("s_prev"))
-      IZH_CUDA_CHECK(cudaMemcpy(d_s_.get() + RP_, sp->values.data(), RP_ * sizeof(double), cudaMemcpyHostToDevice));
+      IZH_CUDA_CHECK(
+          cudaMemcpy(d_s_.get() + segments_, sp->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
     for (const char* name : {state_x_name(spec_), "w"}) {
       const std::vector<double>& h = in.find(name)->values;
       const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_x_;
@@ -750,7 +752,7 @@ class cuda_backend final : public backend {
   model_spec spec_;
   std::vector<replica_spec> replicas_;
   bool ready_ = false;
-  int P_ = 0, R_ = 0, RP_ = 0, blocks_ = 0;
+  int P_ = 0, R_ = 0, segments_ = 0, blocks_ = 0;
   int64_t spr_ = 1, sweeps_ = 1;
   size_t spike_cap_ = 0;
   std::vector<segment> seg_host_;

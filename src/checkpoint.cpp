@@ -287,8 +287,8 @@ void check_checkpoint(const checkpoint_data& c, const std::string& path, const m
   const size_t rp = replicas.size() * static_cast<size_t>(spec.num_populations());
   if (c.rate_ring.size() != static_cast<size_t>(std::max<int64_t>(window, 1)) * rp || c.rate_ring_sum.size() != rp)
     throw fail("its sliding-window state does not fit run.rate_window = " + format_number(spec.run.rate_window));
-  const int64_t spr = spec.run.record_every;
-  if (c.records_done < 0 || c.steps_done != c.records_done * spr || c.records_done > spec.num_records())
+  const int64_t steps_per_record = spec.run.record_every;
+  if (c.records_done < 0 || c.steps_done != c.records_done * steps_per_record || c.records_done > spec.num_records())
     throw fail("stopped at step " + std::to_string(c.steps_done) +
                ", beyond run.t_end = " + format_number(spec.run.t_end) + " (" + std::to_string(spec.num_steps()) +
                " steps): give a later run.t_end");

@@ -3,6 +3,7 @@
 /// branches of equilibria with their folds, Hopf and branch points, and the
 /// first Lyapunov coefficient (continuation.hpp, docs/meanfield.md section 5).
 #include "izhinet/continuation.hpp"
+#include "izhinet/hd.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -507,7 +508,7 @@ bool locate_hopf(parametrized_meanfield& sys, const Eigen::VectorXd& x, double p
   double omega = std::sqrt(kappa);
   out.lyapunov = first_lyapunov(sys, xh, &omega);
   out.frequency = omega;
-  out.period = 2 * M_PI / omega;
+  out.period = 2 * k_pi / omega;
   out.note = out.lyapunov < 0 ? "supercritical" : "subcritical";
   return true;
 }

@@ -138,13 +138,13 @@ class cpu_backend final : public backend {
 
   void advance(int records, int64_t first_step, const std::vector<double>& input, chunk_result& out,
                const std::atomic<bool>* stop) override {
-    const int64_t spr = layout_.record_every;
-    const int64_t steps = records * spr;
+    const int64_t steps_per_record = layout_.record_every;
+    const int64_t steps = records * steps_per_record;
     if (static_cast<int64_t>(input.size()) < steps * P_) throw internal_error("cpu_backend::advance: input too short");
     const size_t RP = static_cast<size_t>(R_) * P_;
     const size_t nseg = segs_.size();  // segment r * P + i is population i of replica r
     out.records = 0;
-    out.steps_per_record = spr;
+    out.steps_per_record = steps_per_record;
     out.step_spikes.assign(static_cast<size_t>(steps) * RP, 0u);
     out.moments.assign(static_cast<size_t>(records) * RP, pop_moments{});
     out.spikes.clear();
@@ -181,7 +181,7 @@ class cpu_backend final : public backend {
                         m - m0, wall, r);
       }
     }
-    out.records = static_cast<int>(m / spr);
+    out.records = static_cast<int>(m / steps_per_record);
     // Recorded spikes in the order (step, replica, population, neuron),
     // whichever thread saw them.
     for (auto& ts : thread_spikes_) out.spikes.insert(out.spikes.end(), ts.begin(), ts.end());
@@ -254,7 +254,7 @@ class cpu_backend final : public backend {
     nt_ = nt;
     const network_layout& L = layout_;
     const auto& thread_pieces = pieces_.at(nt);
-    const int64_t spr = L.record_every;
+    const int64_t steps_per_record = L.record_every;
     const size_t RP = static_cast<size_t>(R_) * P_;
     const size_t nseg = segs_.size();
     const auto start = std::chrono::steady_clock::now();
@@ -332,10 +332,10 @@ class cpu_backend final : public backend {
           s[idx] = S::gating(s[idx], L.dt, L.tau_s[j], L.decay[j], L.s_jump[j], wsum, L.inv_n[idx]);
           if (t == 0) out.step_spikes[static_cast<size_t>(m) * RP + idx] = static_cast<uint32_t>(c);
         }
-        if ((m + 1) % spr == 0) {
+        if ((m + 1) % steps_per_record == 0) {
           moment_blocks<S>(t);
           if (nt > 1) barrier.wait();
-          if (t == 0) combine_moments(&out.moments[static_cast<size_t>((m + 1) / spr - 1) * RP], s);
+          if (t == 0) combine_moments(&out.moments[static_cast<size_t>((m + 1) / steps_per_record - 1) * RP], s);
         }
         // Every thread reads the same flag: all leave after the same step.
         if (leave_at[par] != 0 || m + 1 == steps) {

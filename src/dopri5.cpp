@@ -40,7 +40,8 @@ namespace {
 
 /// e^{-1/5} for the step-size factor, e in (0, inf): exponent-field initial
 /// guess and four Newton steps on y^{-5} = e (relative error < 1e-11 for e in
-/// [1e-8, 1e8]; libm's pow took 15 % of a step). Only the step size depends on it.
+/// [1e-8, 1e8]; cheaper than libm's pow, see BENCHMARKS.md section 3). Only the
+/// step size depends on it.
 inline double inverse_fifth_root(double e) {
   int64_t i;
   std::memcpy(&i, &e, sizeof i);

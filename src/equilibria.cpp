@@ -5,14 +5,13 @@
 #include <cmath>
 
 #include "izhinet/equilibria.hpp"
+#include "izhinet/hd.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/linalg.hpp"
 
 namespace izhinet {
 
 namespace {
-
-constexpr double pi = 3.14159265358979323846;
 
 /// The equilibrium reduced to the rates r (see find_equilibria).
 class reduced_system {
@@ -39,7 +38,7 @@ class reduced_system {
       const auto& p = spec_.populations[i];
       double G = 0;
       for (int j = 0; j < P_; ++j) G += p_kappa(j) * spec_.synapse.g[i][j] * y[4 * j + 3];
-      const double v = ((p.alpha + G) * r[i] - p.delta / pi) / (2.0 * r[i]);
+      const double v = ((p.alpha + G) * r[i] - p.delta / k_pi) / (2.0 * r[i]);
       y[4 * i + 1] = v;
       y[4 * i + 2] = p.a != 0 ? p.b * v + p.w_jump * r[i] / p.a : 0.0;
     }
@@ -71,7 +70,7 @@ class reduced_system {
       for (int i = 0; i < P_; ++i) {
         const auto& p = spec_.populations[i];
         const double dG = p_kappa(k) * spec_.synapse.g[i][k] * spec_.synapse.tau_s[k] * spec_.synapse.s_jump[k];
-        const double dv = 0.5 * dG + (i == k ? p.delta / (2.0 * pi * r[i] * r[i]) : 0.0);
+        const double dv = 0.5 * dG + (i == k ? p.delta / (2.0 * k_pi * r[i] * r[i]) : 0.0);
         dy[(4 * i + 1) * P_ + k] = dv;
         dy[(4 * i + 2) * P_ + k] = p.a != 0 ? p.b * dv + (i == k ? p.w_jump / p.a : 0.0) : 0.0;
       }

@@ -6,13 +6,12 @@
 #include <sstream>
 
 #include "izhinet/errors.hpp"
+#include "izhinet/hd.hpp"
 #include "izhinet/meanfield_model.hpp"
 
 namespace izhinet {
 
 namespace {
-
-constexpr double pi = 3.14159265358979323846;
 
 void check_sizes(const model_spec& spec) {
   const size_t P = spec.populations.size();
@@ -53,20 +52,20 @@ exact_meanfield::exact_meanfield(const model_spec& spec) {
   s_jump_ = spec.synapse.s_jump;
   for (int i = 0; i < P_; ++i) {
     inv_tau_s_.push_back(1.0 / tau_s_[i]);
-    delta_over_pi_.push_back(delta_[i] / pi);
+    delta_over_pi_.push_back(delta_[i] / k_pi);
   }
   if (P_ == 1 && input_[0].type == input_spec::kind::constant) {
-    one_.valid = true;
-    one_.delta_over_pi = delta_over_pi_[0];
-    one_.alpha = alpha_[0];
-    one_.drive = eta_bar_[0] + input_[0].value;
-    one_.kg = kg_[0];
-    one_.e_r = e_r_[0];
-    one_.a = a_[0];
-    one_.ab = a_[0] * b_[0];
-    one_.w_jump = w_jump_[0];
-    one_.s_jump = s_jump_[0];
-    one_.inv_tau_s = inv_tau_s_[0];
+    one_population_.valid = true;
+    one_population_.delta_over_pi = delta_over_pi_[0];
+    one_population_.alpha = alpha_[0];
+    one_population_.drive = eta_bar_[0] + input_[0].value;
+    one_population_.kg = kg_[0];
+    one_population_.e_r = e_r_[0];
+    one_population_.a = a_[0];
+    one_population_.ab = a_[0] * b_[0];
+    one_population_.w_jump = w_jump_[0];
+    one_population_.s_jump = s_jump_[0];
+    one_population_.inv_tau_s = inv_tau_s_[0];
   }
 }
 
@@ -80,8 +79,8 @@ void exact_meanfield::rhs_general(double t, const double* y, double* dydt) const
     }
     const double r = y[4 * i], v = y[4 * i + 1], w = y[4 * i + 2], s = y[4 * i + 3];
     const double I = input_[i].type == input_spec::kind::constant ? input_[i].value : input_[i].at(t);
-    dydt[4 * i] = delta_[i] / pi + 2.0 * r * v - (alpha_[i] + G) * r;
-    dydt[4 * i + 1] = v * v - alpha_[i] * v - w + eta_bar_[i] + I + E - G * v - pi * pi * r * r;
+    dydt[4 * i] = delta_[i] / k_pi + 2.0 * r * v - (alpha_[i] + G) * r;
+    dydt[4 * i + 1] = v * v - alpha_[i] * v - w + eta_bar_[i] + I + E - G * v - k_pi * k_pi * r * r;
     dydt[4 * i + 2] = a_[i] * (b_[i] * v - w) + w_jump_[i] * r;
     dydt[4 * i + 3] = -s / tau_s_[i] + s_jump_[i] * r;
   }
@@ -99,7 +98,7 @@ void exact_meanfield::jacobian(double /*t*/, const double* y, double* J) const {
     J[ri * n + ri] = 2.0 * v - (alpha_[i] + G);
     J[ri * n + vi] = 2.0 * r;
     // v' = v^2 - alpha v - w + eta + I + E - G v - pi^2 r^2
-    J[vi * n + ri] = -2.0 * pi * pi * r;
+    J[vi * n + ri] = -2.0 * k_pi * k_pi * r;
     J[vi * n + vi] = 2.0 * v - alpha_[i] - G;
     J[vi * n + wi] = -1.0;
     // w' = a (b v - w) + w_jump r
@@ -128,7 +127,7 @@ void gauss_legendre(int n, std::vector<double>& x, std::vector<double>& w) {
   x.assign(n, 0.0);
   w.assign(n, 0.0);
   for (int i = 0; i < (n + 1) / 2; ++i) {
-    double z = std::cos(pi * (i + 0.75) / (n + 0.5)), dp = 0;
+    double z = std::cos(k_pi * (i + 0.75) / (n + 0.5)), dp = 0;
     for (int it = 0; it < 100; ++it) {
       double p0 = 1, p1 = 0;
       for (int k = 1; k <= n; ++k) {
@@ -166,15 +165,15 @@ slow_meanfield::slow_meanfield(const model_spec& spec, bool finite_peak, int qua
     for (int k = 0; k < quadrature_panels; ++k)
       for (int q = 0; q < 8; ++q) {
         const double x = h * (k + 0.5 * (gx[q] + 1.0));
-        const double sx = std::sin(0.5 * pi * x);
+        const double sx = std::sin(0.5 * k_pi * x);
         u.push_back(sx * sx);
-        u_weights_.push_back(0.5 * h * gw[q] * 0.5 * pi * std::sin(pi * x));
+        u_weights_.push_back(0.5 * h * gw[q] * 0.5 * k_pi * std::sin(k_pi * x));
       }
     for (int i = 0; i < base_.P_; ++i) {
       if (!(spec.populations[i].v_peak > spec.populations[i].v_reset))
         throw config_error("populations.v_peak", "must be > v_reset for the finite-peak slow mean field");
       std::vector<double> eta;
-      for (double uk : u) eta.push_back(base_.eta_bar_[i] + base_.delta_[i] * std::tan(pi * (uk - 0.5)));
+      for (double uk : u) eta.push_back(base_.eta_bar_[i] + base_.delta_[i] * std::tan(k_pi * (uk - 0.5)));
       eta_at_.push_back(std::move(eta));
     }
   }
@@ -195,7 +194,7 @@ void slow_meanfield::rates(double t, const double* y, double* R) const {
     // H(eta) = eta + I - w + E - A^2/4; the centre value:
     const double H0 = I - w + E - 0.25 * A * A;
     if (!finite_peak_) {
-      R[i] = std::sqrt(std::complex<double>(base_.eta_bar_[i] + H0, base_.delta_[i])).real() / pi;
+      R[i] = std::sqrt(std::complex<double>(base_.eta_bar_[i] + H0, base_.delta_[i])).real() / k_pi;
     } else {
       const double up = v_peak_[i] - 0.5 * A, lo = v_reset_[i] - 0.5 * A;
       double sum = 0;

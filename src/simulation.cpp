@@ -80,10 +80,10 @@ void check_memory(const model_spec& spec, int R, int64_t ring_len, bool windowed
     limit_name = "a quarter of this machine's memory";
   }
   const double P = spec.num_populations();
-  const double spr = static_cast<double>(spec.run.record_every);
+  const double steps_per_record = static_cast<double>(spec.run.record_every);
   // Per step: the input (P doubles) and the spike counts (R * P 32-bit counts)
   // on the host, and again in the backend's own buffers.
-  const double per_record = 2.0 * spr * (P * sizeof(double) + R * P * sizeof(uint32_t));
+  const double per_record = 2.0 * steps_per_record * (P * sizeof(double) + R * P * sizeof(uint32_t));
   if (per_record > limit)
     throw memory_error("run.record_every",
                        "one recording interval of " + std::to_string(spec.run.record_every) + " steps (" +
@@ -132,7 +132,7 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
   using clock = std::chrono::steady_clock;
   const int P = spec.num_populations();
   const int R = static_cast<int>(replicas.size());
-  const int64_t spr = spec.run.record_every;
+  const int64_t steps_per_record = spec.run.record_every;
   const int64_t total_records = spec.num_records();
   const double dt = spec.run.dt;
   std::vector<std::vector<int64_t>> pop_n(R);
@@ -164,14 +164,14 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     rec_done = c.records_done;
     res.spikes_written = c.spikes_written;
     res.spikes_capped = c.spikes_capped;
-    res.steps_done = rec_done * spr;
+    res.steps_done = rec_done * steps_per_record;
     res.t_reached = res.steps_done * dt;
   }
   const int64_t rec_start = rec_done;
   auto checkpoint = [&] {
     checkpoint_data c;
     c.records_done = rec_done;
-    c.steps_done = rec_done * spr;
+    c.steps_done = rec_done * steps_per_record;
     c.rate_ring = ring;
     c.rate_ring_sum = ring_sum;
     c.spikes_written = res.spikes_written;
@@ -198,18 +198,18 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     if (stop_now) {
       if (opts.checkpoint) checkpoint();
       res.state = simulation_result::status::interrupted;
-      res.message = "interrupted by signal at t = " + format_time(rec_done * spr * dt);
+      res.message = "interrupted by signal at t = " + format_time(rec_done * steps_per_record * dt);
       break;
     }
     int64_t upto = total_records;
     if (opts.checkpoint && opts.checkpoint_every > 0)
       upto = std::min(upto, (rec_done / opts.checkpoint_every + 1) * opts.checkpoint_every);
     const int records = static_cast<int>(std::min<int64_t>(chunk, upto - rec_done));
-    const int64_t first_step = rec_done * spr;
-    input.resize(static_cast<size_t>(records * spr) * P);
+    const int64_t first_step = rec_done * steps_per_record;
+    input.resize(static_cast<size_t>(records * steps_per_record) * P);
     // paper: I_ext at the start of each step; exact (second order): at mid-step.
     const double at = spec.run.scheme == scheme_kind::exact ? 0.5 : 0.0;
-    for (int64_t m = 0; m < records * spr; ++m)
+    for (int64_t m = 0; m < records * steps_per_record; ++m)
       for (int i = 0; i < P; ++i)
         input[m * P + i] = spec.populations[i].I_ext.at((static_cast<double>(first_step + m) + at) * dt);
     const auto c0 = clock::now();
@@ -230,18 +230,18 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     const int good = bad_record < 0 ? got : bad_record;
     for (int r = 0; r < R; ++r) rows[r].assign(good, record_row{});
     for (int rec = 0; rec < good; ++rec) {
-      const int64_t end_step = first_step + (rec + 1) * spr;
+      const int64_t end_step = first_step + (rec + 1) * steps_per_record;
       for (int r = 0; r < R; ++r) {
         record_row& row = rows[r][rec];
         moments_to_row(spec, &cr.moments[(static_cast<size_t>(rec) * R + r) * P], pop_n[r], end_step * dt, row);
         row.r.assign(P, 0.0);
       }
       // Rates from the per-step counts.
-      for (int64_t st = 0; st < spr; ++st) {
-        const int64_t g = first_step + rec * spr + st;  // global step
+      for (int64_t st = 0; st < steps_per_record; ++st) {
+        const int64_t g = first_step + rec * steps_per_record + st;  // global step
         for (int r = 0; r < R; ++r)
           for (int i = 0; i < P; ++i) {
-            const uint32_t c = cr.step_spikes[((static_cast<size_t>(rec) * spr + st) * R + r) * P + i];
+            const uint32_t c = cr.step_spikes[((static_cast<size_t>(rec) * steps_per_record + st) * R + r) * P + i];
             rows[r][rec].r[i] += c;
             if (window) {
               uint32_t& slot = ring[(static_cast<size_t>(g % ring_len) * R + r) * P + i];
@@ -258,7 +258,7 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
             const int64_t span = std::min<int64_t>(window, end_step);
             rows[r][rec].r[i] = static_cast<double>(ring_sum[r * P + i]) / (n * span * dt);
           } else {
-            rows[r][rec].r[i] /= n * spr * dt;
+            rows[r][rec].r[i] /= n * steps_per_record * dt;
           }
         }
     }
@@ -267,7 +267,7 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     if (comm) gather_spikes(*comm, cr.spikes);
     if (!cr.spikes.empty()) {
       std::vector<spike_event> keep;
-      const int64_t last_good_step = first_step + good * spr;
+      const int64_t last_good_step = first_step + good * steps_per_record;
       for (const auto& e : cr.spikes) {
         if (e.step >= last_good_step) continue;
         if (res.spikes_written >= spec.run.max_spikes) {
@@ -280,11 +280,11 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
       if (!keep.empty()) sink.on_spikes(keep);
     }
     rec_done += good;
-    res.steps_done = rec_done * spr;
+    res.steps_done = rec_done * steps_per_record;
     res.t_reached = res.steps_done * dt;
     if (bad_record >= 0) {
-      const double t_hi = (first_step + (bad_record + 1) * spr) * dt;
-      const double t_lo = std::max(0.0, t_hi - spr * dt);  // never "-0"
+      const double t_hi = (first_step + (bad_record + 1) * steps_per_record) * dt;
+      const double t_lo = std::max(0.0, t_hi - steps_per_record * dt);  // never "-0"
       res.state = simulation_result::status::diverged;
       res.message = "state became non-finite between t = " + format_time(t_lo) + " and t = " + format_time(t_hi) +
                     " in population " + std::to_string(bad_pop) +
@@ -312,14 +312,15 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
       const double el = std::chrono::duration<double>(now - t0).count();
       const double frac = static_cast<double>(rec_done - rec_start) / std::max<int64_t>(1, total_records - rec_start);
       spdlog::info("{}t = {:.1f} / {:.1f} ({:.0f} %), {:.3g} neuron-steps/s, about {:.0f} s left", opts.label,
-                   res.t_reached, total_records * spr * dt, 100.0 * static_cast<double>(rec_done) / total_records,
-                   neurons * static_cast<double>((rec_done - rec_start) * spr) / el,
+                   res.t_reached, total_records * steps_per_record * dt,
+                   100.0 * static_cast<double>(rec_done) / total_records,
+                   neurons * static_cast<double>((rec_done - rec_start) * steps_per_record) / el,
                    el * (1 - frac) / std::max(frac, 1e-9));
       if (opts.progress_extra) spdlog::info("{}{}", opts.label, opts.progress_extra());
     }
   }
   res.wall_seconds = std::chrono::duration<double>(clock::now() - t0).count();
-  res.steps_this_run = (rec_done - rec_start) * spr;
+  res.steps_this_run = (rec_done - rec_start) * steps_per_record;
   res.neuron_steps_per_second =
       res.wall_seconds > 0 ? static_cast<double>(neurons) * static_cast<double>(res.steps_this_run) / res.wall_seconds
                            : 0;

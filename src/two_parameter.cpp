@@ -19,6 +19,7 @@
 
 #include "bif_internal.hpp"
 #include "izhinet/continuation.hpp"
+#include "izhinet/hd.hpp"
 
 namespace izhinet {
 
@@ -186,7 +187,7 @@ void two_parameter_curves(parametrized_meanfield& sys, const bif_options& o, bif
       auto row = [&](const Eigen::VectorXd& Y) {
         done_h.push_back(Y.head(n + 2));
         const double kappa = Y[n + 2];
-        return curve_row(name, "H-curve", Y.head(n), Y[n], Y[n + 1], kappa > 0 ? 2 * M_PI / std::sqrt(kappa) : 0.0);
+        return curve_row(name, "H-curve", Y.head(n), Y[n], Y[n + 1], kappa > 0 ? 2 * k_pi / std::sqrt(kappa) : 0.0);
       };
       auto special = [&](const std::string& type, const Eigen::VectorXd& Y) {
         special_point s;
@@ -198,7 +199,7 @@ void two_parameter_curves(parametrized_meanfield& sys, const bif_options& o, bif
         s.eigenvalues = eig_of(sys.jac(s.state));
         if (Y[n + 2] > 0) {
           s.frequency = std::sqrt(Y[n + 2]);
-          s.period = 2 * M_PI / s.frequency;
+          s.period = 2 * k_pi / s.frequency;
           if (type == "GH") s.lyapunov = 0;
         }
         return s;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "izhinet/validation.hpp"
+#include "izhinet/hd.hpp"
 #include "izhinet/validation_criteria.hpp"
 
 namespace izhinet {
@@ -228,7 +229,7 @@ void judge_constant(const window_analysis& net, const mf_attractor& ref, compari
   for (const auto& z : ref.eigenvalues)
     if (std::fabs(z.imag()) > 1e-12 && (!lead || z.real() > lead->real())) lead = &z;
   if (!lead || !(lead->real() < 0)) return;
-  const double T_f = 2 * 3.14159265358979323846 / std::fabs(lead->imag()), tau = -1.0 / lead->real();
+  const double T_f = 2 * k_pi / std::fabs(lead->imag()), tau = -1.0 / lead->real();
   if (std::fabs(net.period / T_f - 1) > criteria::tol_period) return;
   const double W = net.t_to - net.t_from;
   std::ostringstream o;

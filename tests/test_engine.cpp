@@ -2,11 +2,13 @@
 // population equivalence, thread-count independence, published values.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
 #include "izhinet/backend.hpp"
 #include "izhinet/config.hpp"
+#include "izhinet/network_layout.hpp"
 #include "izhinet/neuron.hpp"
 #include "izhinet/params.hpp"
 #include "izhinet/sampling.hpp"
@@ -43,7 +45,7 @@ ref_result reference_paper(const model_spec& m) {
   for (int i = 0; i < P; ++i)
     for (long j = 1; j <= size[i]; ++j) {
       ref_neuron nr;
-      const double x = M_PI / 2 * (2.0 * j - size[i] - 1) / (size[i] + 1);
+      const double x = k_pi / 2 * (2.0 * j - size[i] - 1) / (size[i] + 1);
       nr.eta = m.populations[i].eta_bar + m.populations[i].delta * std::tan(x);
       nr.pop = i;
       net.push_back(nr);
@@ -238,7 +240,7 @@ TEST(Engine, ExactSchemeFiresAtTheAnalyticQifRate) {
     const double dt = 1e-2, t_end = 1000.0;
     model_spec m = single_qif(eta, scheme_kind::exact, dt, t_end);
     const double A = m.populations[0].alpha, H = eta - A * A / 4;
-    const double rate = 2 * std::atan(0.5 * dt * std::sqrt(H)) / (M_PI * dt);
+    const double rate = 2 * std::atan(0.5 * dt * std::sqrt(H)) / (k_pi * dt);
     auto be = make_cpu_backend(1);
     const auto reps = default_replicas(m);
     be->setup(m, reps);
@@ -255,9 +257,9 @@ TEST(Engine, ExactSchemeFiresAtTheAnalyticQifRate) {
     const double psi0 = std::atan((0.0 - A / 2) / std::sqrt(H));
     const double v_end = p_to_v(p[0]);
     const double psi1 = std::atan((v_end - A / 2) / std::sqrt(H));
-    const double measured = (std::round(spikes) + (psi1 - psi0) / M_PI) / t_end;
+    const double measured = (std::round(spikes) + (psi1 - psi0) / k_pi) / t_end;
     EXPECT_NEAR(measured / rate, 1.0, 1e-9) << "eta = " << eta << ", spikes " << spikes;
-    EXPECT_NEAR(rate / (std::sqrt(H) / M_PI), 1.0, 1e-4);
+    EXPECT_NEAR(rate / (std::sqrt(H) / k_pi), 1.0, 1e-4);
     EXPECT_GT(spikes, 30);
   }
 }
@@ -267,7 +269,7 @@ TEST(Engine, ExactSchemeSpikeCountMatchesRateOverLongRun) {
   const double eta = 0.5, dt = 5e-2, t_end = 5000.0;
   model_spec m = single_qif(eta, scheme_kind::exact, dt, t_end);
   const double A = m.populations[0].alpha;
-  const double rate = std::sqrt(eta - A * A / 4) / M_PI;
+  const double rate = std::sqrt(eta - A * A / 4) / k_pi;
   const auto rows = run_cpu(m);
   double spikes = 0;
   for (const auto& row : rows) spikes += row.r[0] * dt;
@@ -326,28 +328,57 @@ TEST(Engine, TwoIdenticalPopulationsMatchOneOfTheCombinedSizeStatistically) {
 }
 
 TEST(Engine, TwoIdenticalRandomPopulationsDrawDifferentEtas) {
-  // Random sampling: population i draws from Philox stream i, so a
-  // two-population network's eta multiset is known; check the combined
-  // network equals the single one whose neurons carry the same etas by
-  // comparing the population-summed rate with a 1-population run at the
-  // same n on the exact scheme (insensitive to eta order). Here we check the
-  // weaker, exact property: the combined rate equals the average of the two.
+  // Random sampling: population i draws from its own Philox stream, so two
+  // populations with identical parameters get different eta vectors, each a
+  // sample of the same Lorentzian L(eta_bar, delta).
   model_spec two = paper_two_populations(0.3, 0.5);
   two.populations[1] = two.populations[0];
   two.populations[1].fraction = 0.5;
-  two.network.n = 400;
+  two.network.n = 40000;
   two.network.sampling = sampling_kind::random;
-  two.run.t_end = 20;
-  two.run.record_every = 100;
-  const auto rows = run_cpu(two);
-  // Both populations see the same drive; their s differ only through their own spikes.
-  double diff = 0, mean = 0;
-  for (const auto& r : rows) {
-    diff += std::fabs(r.r[0] - r.r[1]);
-    mean += r.r[0];
+  const network_layout L = network_layout::build(two, {replica_spec{two.network.n, two.network.seed}});
+  ASSERT_EQ(L.segment(0, 0).n, L.segment(0, 1).n);
+  const int64_t n = L.segment(0, 0).n;
+  std::vector<double> e0(static_cast<size_t>(n)), e1(static_cast<size_t>(n));
+  L.fill_eta(0, 0, n, e0.data());
+  L.fill_eta(1, 0, n, e1.data());
+  int64_t equal = 0;
+  for (int64_t k = 0; k < n; ++k) equal += e0[k] == e1[k];
+  EXPECT_EQ(equal, 0) << "two independent continuous draws coincide with probability 0";
+  // Both follow the Lorentzian: median eta_bar, quartiles eta_bar -+ delta.
+  // The sample p-quantile has standard error sqrt(p (1 - p) / n) / f(q), f
+  // the density at q: pi delta / (2 sqrt(n)) at the median and
+  // pi delta sqrt(3 / n) / 2 at a quartile, i.e. 0.008 and 0.014 delta for
+  // n = 20000; the tolerance is five standard errors.
+  const double eta_bar = two.populations[0].eta_bar, delta = two.populations[0].delta;
+  const double se_median = k_pi * delta / (2 * std::sqrt(double(n)));
+  const double se_quartile = k_pi * delta * std::sqrt(3.0 / double(n)) / 2;
+  for (std::vector<double>* e : {&e0, &e1}) {
+    std::vector<double> s = *e;
+    std::sort(s.begin(), s.end());
+    EXPECT_NEAR(s[static_cast<size_t>(n / 2)], eta_bar, 5 * se_median);
+    EXPECT_NEAR(s[static_cast<size_t>(n / 4)], eta_bar - delta, 5 * se_quartile);
+    EXPECT_NEAR(s[static_cast<size_t>(3 * n / 4)], eta_bar + delta, 5 * se_quartile);
   }
-  EXPECT_GT(mean, 0);
-  EXPECT_GT(diff, 0) << "different random draws in the two populations should give different rates";
+  // The two draws are independent: their rank correlation is ~0 (standard
+  // error 1 / sqrt(n)).
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  auto ranks = [&](const std::vector<double>& e) {
+    std::vector<int64_t> o = order;
+    std::sort(o.begin(), o.end(), [&](int64_t a, int64_t b) { return e[a] < e[b]; });
+    std::vector<double> r(static_cast<size_t>(n));
+    for (int64_t k = 0; k < n; ++k) r[o[k]] = double(k);
+    return r;
+  };
+  const auto r0 = ranks(e0), r1 = ranks(e1);
+  const double mean_rank = (n - 1) / 2.0;
+  double cov = 0, var = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    cov += (r0[k] - mean_rank) * (r1[k] - mean_rank);
+    var += (r0[k] - mean_rank) * (r0[k] - mean_rank);
+  }
+  EXPECT_LT(std::fabs(cov / var), 5 / std::sqrt(double(n))) << "rank correlation of the two populations' etas";
 }
 
 TEST(Engine, ResultsDoNotDependOnTheThreadCount) {
@@ -421,7 +452,7 @@ TEST(Sampling, RandomSamplesPassKolmogorovSmirnovAgainstTheCauchyCdf) {
     std::sort(eta.begin(), eta.end());
     double d = 0;
     for (int64_t j = 0; j < n; ++j) {
-      const double F = 0.5 + std::atan((eta[j] - eta_bar) / delta) / M_PI;
+      const double F = 0.5 + std::atan((eta[j] - eta_bar) / delta) / k_pi;
       d = std::max({d, std::fabs(F - double(j) / n), std::fabs(F - double(j + 1) / n)});
     }
     // critical value at the 0.1 % level: 1.95 / sqrt(n)
@@ -433,7 +464,7 @@ TEST(Sampling, RandomSamplesPassKolmogorovSmirnovAgainstTheCauchyCdf) {
   std::sort(eta.begin(), eta.end());
   double d = 0;
   for (int64_t j = 0; j < n; ++j) {
-    const double F = 0.5 + std::atan((eta[j] - eta_bar) / delta) / M_PI;
+    const double F = 0.5 + std::atan((eta[j] - eta_bar) / delta) / k_pi;
     d = std::max(d, std::fabs(F - double(j + 1) / n));
   }
   EXPECT_GT(d, 1.95 / std::sqrt(double(n)));
@@ -484,7 +515,7 @@ TEST(Engine, ExactAndPaperSchemesAgreeAtTheTonicPoint) {
   // with s = tau_s s_jump r; the exact scheme must be the closer of the two.
   const double r_e = late_mean(exact, 200, r);
   const double s_e = 2.6 * 1.2308 * r_e;
-  const double v_mf = ((0.6215 + 1.2308 * s_e) * r_e - 0.02 / M_PI) / (2 * r_e);
+  const double v_mf = ((0.6215 + 1.2308 * s_e) * r_e - 0.02 / k_pi) / (2 * r_e);
   EXPECT_NEAR(late_mean(exact, 200, v), v_mf, 0.02);
   EXPECT_NEAR(late_mean(paper, 200, v), late_mean(exact, 200, v), 0.08);
 }

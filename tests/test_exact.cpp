@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "izhinet/backend.hpp"
+#include "izhinet/hd.hpp"
 #include "izhinet/neuron.hpp"
 #include "izhinet/params.hpp"
 #include "izhinet/simulation.hpp"
@@ -70,13 +71,13 @@ TEST(ExactScheme, UncoupledNeuronFiresAtTheCayleyRateWithSecondOrderError) {
   // error against the analytic sqrt(H)/pi is second order in dt.
   const double A = 0.6215;
   for (double H : {0.05, 0.4, 3.0}) {
-    const double B = H + A * A / 4, rate = std::sqrt(H) / M_PI;
+    const double B = H + A * A / 4, rate = std::sqrt(H) / k_pi;
     std::vector<double> err;
     for (double dt : {0.04, 0.02, 0.01}) {
       const auto t = spike_times(A, B, dt, 3000.0 / rate * dt / 0.01);
       ASSERT_GT(t.size(), 1000u);
       const double measured = static_cast<double>(t.size() - 1) / (t.back() - t.front());
-      const double x = dt * std::sqrt(H), cayley = 2 * std::atan(x / 2) / (M_PI * dt);
+      const double x = dt * std::sqrt(H), cayley = 2 * std::atan(x / 2) / (k_pi * dt);
       EXPECT_NEAR(measured / cayley, 1.0, 1e-9) << "H = " << H << ", dt = " << dt;
       err.push_back(std::fabs(measured / rate - 1));
     }
@@ -89,7 +90,7 @@ TEST(ExactScheme, FirstSpikeTimeIsSecondOrderInsideTheStep) {
   // From v = 0 the first spike comes at (pi/2 - atan(-A/(2 sqrt H)))/sqrt H;
   // the step resolves it inside the step, with a second-order error.
   const double A = 0.6215, H = 0.3, B = H + A * A / 4;
-  const double t_star = (M_PI / 2 - std::atan(-A / (2 * std::sqrt(H)))) / std::sqrt(H);
+  const double t_star = (k_pi / 2 - std::atan(-A / (2 * std::sqrt(H)))) / std::sqrt(H);
   std::vector<double> err;
   for (double dt : {0.08, 0.04, 0.02, 0.01}) err.push_back(std::fabs(spike_times(A, B, dt, 2 * t_star)[0] - t_star));
   for (size_t i = 0; i + 1 < err.size(); ++i) EXPECT_GE(order(err[i], err[i + 1]), 1.9) << i;

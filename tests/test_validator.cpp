@@ -16,6 +16,7 @@
 #include <string>
 
 #include "izhinet/attractors.hpp"
+#include "izhinet/hd.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/meanfield.hpp"
 #include "izhinet/params.hpp"
@@ -27,8 +28,6 @@
 using namespace izhinet;
 
 namespace {
-
-constexpr double pi = 3.14159265358979323846;
 
 std::string temp_dir(const std::string& name) {
   auto d = std::filesystem::temp_directory_path() / ("izhinet_test_" + name);
@@ -193,7 +192,7 @@ TEST(SeriesAnalysis, NoisyEquilibriumIsNotAnOscillation) {
   EXPECT_EQ(a.regime, "equilibrium") << a.reason;
   EXPECT_NEAR(a.pops[0][var_w].mean, 0.117, 1e-3);
   // a sine of period 40 plus the same noise is an oscillation of period 40
-  for (size_t k = 0; k < x.size(); ++k) x[k] += 0.05 * std::sin(2 * pi * 0.01 * static_cast<double>(k) / 40);
+  for (size_t k = 0; k < x.size(); ++k) x[k] += 0.05 * std::sin(2 * k_pi * 0.01 * static_cast<double>(k) / 40);
   const auto b = analyse_window(window_of(x, 0.01), {var_w}, 0);
   EXPECT_EQ(b.regime, "oscillation") << b.reason;
   EXPECT_NEAR(b.period, 40, 0.2);

@@ -9,3 +9,8 @@
 #define IZH_HD
 #define IZH_FORCEINLINE inline __attribute__((always_inline))
 #endif
+
+namespace izhinet {
+/// pi, the one spelling used everywhere (host and device code).
+constexpr double k_pi = 3.14159265358979323846;
+}  // namespace izhinet

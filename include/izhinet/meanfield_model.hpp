@@ -10,6 +10,7 @@
 #include <complex>
 #include <vector>
 
+#include "izhinet/hd.hpp"
 #include "izhinet/params.hpp"
 
 namespace izhinet {
@@ -29,13 +30,14 @@ class exact_meanfield {
   int dimension() const { return 4 * P_; }
   /// dy/dt at time t (y and dydt hold dimension() numbers; must not alias).
   void rhs(double t, const double* y, double* dydt) const {
-    if (one_.valid) {  // one population, constant input: the same equations, inlined
+    if (one_population_.valid) {  // one population, constant input: the same equations, inlined
       const double r = y[0], v = y[1], w = y[2], s = y[3];
-      const double G = one_.kg * s;
-      dydt[0] = one_.delta_over_pi + r * (2.0 * v - one_.alpha - G);
-      dydt[1] = v * (v - one_.alpha - G) - w + one_.drive + G * one_.e_r - 9.869604401089358 * r * r;
-      dydt[2] = one_.ab * v - one_.a * w + one_.w_jump * r;
-      dydt[3] = one_.s_jump * r - s * one_.inv_tau_s;
+      const double G = one_population_.kg * s;
+      dydt[0] = one_population_.delta_over_pi + r * (2.0 * v - one_population_.alpha - G);
+      dydt[1] = v * (v - one_population_.alpha - G) - w + one_population_.drive + G * one_population_.e_r -
+                k_pi * k_pi * r * r;
+      dydt[2] = one_population_.ab * v - one_population_.a * w + one_population_.w_jump * r;
+      dydt[3] = one_population_.s_jump * r - s * one_population_.inv_tau_s;
       return;
     }
     rhs_general(t, y, dydt);
@@ -54,12 +56,12 @@ class exact_meanfield {
   std::vector<double> kg_;  ///< kappa_j g_ij, row-major P x P
   std::vector<double> e_r_, tau_s_, s_jump_;
   std::vector<double> inv_tau_s_, delta_over_pi_;  ///< precomputed 1/tau_s, Delta/pi
-  /// Scalars of the one-population, constant-input case (drive = eta_bar + I, ab = a b; 9.8696... = pi^2).
+  /// Scalars of the one-population, constant-input case (drive = eta_bar + I, ab = a b).
   struct one_population {
     bool valid = false;
     double delta_over_pi = 0, alpha = 0, drive = 0, kg = 0, e_r = 0, a = 0, ab = 0, w_jump = 0, s_jump = 0,
            inv_tau_s = 0;
-  } one_;
+  } one_population_;
 };
 
 /// Slow-adaptation mean field of Nicola & Campbell (2013), docs/meanfield.md section 2.

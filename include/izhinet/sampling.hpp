@@ -10,8 +10,6 @@
 
 namespace izhinet {
 
-constexpr double k_pi = 3.14159265358979323846;
-
 /// Deterministic quantile j (1-based) of N:
 /// \f$ \eta_j = \bar\eta + \Delta \tan(\frac{\pi}{2}\frac{2j-N-1}{N+1}) \f$.
 IZH_HD inline double lorentz_quantile(double eta_bar, double delta, int64_t j, int64_t n) {
