@@ -174,6 +174,55 @@ std::unique_ptr<backend> choose_backend(const std::string& which, int threads, b
   throw config_error("--backend", "'" + which + "' is not one of cpu, cuda, auto");
 }
 
+namespace {
+
+/// --backend, --threads and --progress of a command that runs many networks (studies, sweeps).
+void add_batch_backend_options(cxxopts::Options& o) {
+  o.add_options()("b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
+      "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
+      cxxopts::value<std::string>()->default_value("0"))("progress", "seconds between progress lines (0: none)",
+                                                         cxxopts::value<std::string>()->default_value("30"));
+}
+
+/// argv with the documented --n spelled --sizes (cxxopts takes one-letter names as short options).
+std::vector<std::string> with_sizes_alias(int argc, char** argv) {
+  std::vector<std::string> args(argv, argv + argc);
+  for (auto& x : args) {
+    if (x == "--n") x = "--sizes";
+    if (x.rfind("--n=", 0) == 0) x = "--sizes=" + x.substr(4);
+  }
+  return args;
+}
+
+/// The options of add_batch_backend_options, checked; make() builds one backend (and names its device).
+struct batch_backend {
+  std::string which;
+  int threads_asked = 0, threads = 0;
+  double progress = 0;
+  explicit batch_backend(const cxxopts::ParseResult& a)
+      : which(a["backend"].as<std::string>()),
+        threads_asked(static_cast<int>(int_option(a, "threads", 0, 4096))),
+        progress(number_option(a, "progress", 0, 1e9)) {
+    if (which != "cpu" && which != "cuda" && which != "auto")
+      throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
+  }
+  /// Resolves the thread count and checks that a requested GPU is there (before any work).
+  void prepare() {
+    threads = resolve_threads(threads_asked);
+    if (which == "cuda") {
+      std::string why;
+      if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
+    }
+  }
+  std::unique_ptr<backend> make() const {
+    auto be = choose_backend(which, threads, threads_asked == 0);
+    set_device(be->name(), be->device());
+    return be;
+  }
+};
+
+}  // namespace
+
 int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   cxxopts::Options o("izhinet run", "Simulate an all-to-all Izhikevich network (and its mean fields).");
   add_common(o);
@@ -461,19 +510,10 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
       "seeds", "seeds per (N, random sampling), in [1, 100000]: network.seed .. + K-1",
       cxxopts::value<std::string>()->default_value("5"))(
       "sampling", "random,quantiles (or one of them)",
-      cxxopts::value<std::string>()->default_value("random,quantiles"))(
-      "b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
-      "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
-      cxxopts::value<std::string>()->default_value("0"))("progress", "seconds between progress lines (0: none)",
-                                                         cxxopts::value<std::string>()->default_value("30"));
+      cxxopts::value<std::string>()->default_value("random,quantiles"));
+  add_batch_backend_options(o);
   add_mpi_option(o);
-  // cxxopts takes one-letter names as short options: spell the documented --n as --sizes.
-  std::vector<std::string> args(argv, argv + argc);
-  for (auto& x : args) {
-    if (x == "--n") x = "--sizes";
-    if (x.rfind("--n=", 0) == 0) x = "--sizes=" + x.substr(4);
-  }
-  const parsed_args p = parse(o, argc, argv, args);
+  const parsed_args p = parse(o, argc, argv, with_sizes_alias(argc, argv));
   const auto& a = p.a;
   if (a.count("help")) {
     std::cout << o.help() << "\nOutputs: finite_size.csv, finite_size.json, study.txt, runs/*.json (see README.md).\n";
@@ -486,25 +526,11 @@ int finite_size_command(int argc, char** argv, const std::atomic<bool>& stop) {
   st.n = parse_n_list(a["sizes"].as<std::string>());
   st.seeds = static_cast<int>(int_option(a, "seeds", 1, 100000));
   st.sampling = parse_sampling_list(a["sampling"].as<std::string>());
-  const int threads_asked = static_cast<int>(int_option(a, "threads", 0, 4096));
-  const double progress = number_option(a, "progress", 0, 1e9);
-  const std::string which = a["backend"].as<std::string>();
-  if (which != "cpu" && which != "cuda" && which != "auto")
-    throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
+  batch_backend bb(a);
   const model_spec spec = load_from(p);
-  const int threads = resolve_threads(threads_asked);
-  if (which == "cuda") {
-    std::string why;
-    if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
-  }
+  bb.prepare();
   return run_study(
-      spec, st, a["out"].as<std::string>(),
-      [&] {
-        auto be = choose_backend(which, threads, threads_asked == 0);
-        set_device(be->name(), be->device());
-        return be;
-      },
-      &stop, progress, a.count("overwrite") > 0);
+      spec, st, a["out"].as<std::string>(), [&] { return bb.make(); }, &stop, bb.progress, a.count("overwrite") > 0);
 }
 
 int sweep_command(int argc, char** argv, const std::atomic<bool>& stop) {
@@ -519,17 +545,10 @@ int sweep_command(int argc, char** argv, const std::atomic<bool>& stop) {
       "none (every value from the initial state) | up | down | both (each value from the previous one's final "
       "state; both: up then down)",
       cxxopts::value<std::string>()->default_value("none"))("sizes", "(--n) network size (default: network.n)",
-                                                            cxxopts::value<std::string>())(
-      "b,backend", "cpu | cuda | auto", cxxopts::value<std::string>()->default_value("auto"))(
-      "t,threads", "CPU threads in [0, 4096] (0: up to all cores, fewer while fewer are measured faster)",
-      cxxopts::value<std::string>()->default_value("0"))("progress", "seconds between progress lines (0: none)",
-                                                         cxxopts::value<std::string>()->default_value("30"));
-  std::vector<std::string> args(argv, argv + argc);
-  for (auto& x : args) {
-    if (x == "--n") x = "--sizes";
-    if (x.rfind("--n=", 0) == 0) x = "--sizes=" + x.substr(4);
-  }
-  const parsed_args p = parse(o, argc, argv, args);
+                                                            cxxopts::value<std::string>());
+  add_batch_backend_options(o);
+  add_mpi_option(o);
+  const parsed_args p = parse(o, argc, argv, with_sizes_alias(argc, argv));
   const auto& a = p.a;
   if (a.count("help")) {
     std::cout << o.help() << "\nOutputs: sweep.csv (one row per value and direction), sweep.txt (see README.md).\n";
@@ -550,27 +569,14 @@ int sweep_command(int argc, char** argv, const std::atomic<bool>& stop) {
     if (ns.size() != 1) throw config_error("--n", "one network size per sweep");
     sw.n = ns.front();
   }
-  const int threads_asked = static_cast<int>(int_option(a, "threads", 0, 4096));
-  const double progress = number_option(a, "progress", 0, 1e9);
-  const std::string which = a["backend"].as<std::string>();
-  if (which != "cpu" && which != "cuda" && which != "auto")
-    throw config_error("--backend", "'" + shorten(which) + "' is not one of cpu, cuda, auto");
+  batch_backend bb(a);
   const std::string path = a["config"].as<std::string>();
   const std::string text = read_config_file(path);
   set_config_source(path, text);
-  const int threads = resolve_threads(threads_asked);
-  if (which == "cuda") {
-    std::string why;
-    if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
-  }
+  bb.prepare();
   return run_sweep(
-      text, path, p.sets, sw, a["out"].as<std::string>(),
-      [&] {
-        auto be = choose_backend(which, threads, threads_asked == 0);
-        set_device(be->name(), be->device());
-        return be;
-      },
-      &stop, progress, a.count("overwrite") > 0);
+      text, path, p.sets, sw, a["out"].as<std::string>(), [&] { return bb.make(); }, &stop, bb.progress,
+      a.count("overwrite") > 0);
 }
 
 int bif_command(int argc, char** argv, const std::atomic<bool>& stop) {
