@@ -105,7 +105,7 @@ struct net_view {
   int64_t sweeps;         ///< sweeps of k_sweep neurons per block
   int64_t spike_neurons;  ///< run.spike_neurons (0: none)
   double dt;
-  double* s_prev;            ///< [R * P] s one step earlier (a scheme with the drive at mid-step)
+  double* s_drive;           ///< [R * P] the next step's drive value (a scheme with drive_state)
   unsigned long long* wacc;  ///< [R * P] this step's spike weights (weighted schemes), units of S::weight_unit
 };
 
@@ -162,7 +162,7 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   const segment_params& pc = sg.p;
   double G, E;
   S::drive(P, sg.pop, nv.kg + static_cast<int64_t>(sg.replica) * P * P, nv.e_r,
-           nv.s + static_cast<int64_t>(sg.replica) * P, nv.s_prev + static_cast<int64_t>(sg.replica) * P, G, E);
+           nv.s + static_cast<int64_t>(sg.replica) * P, nv.s_drive + static_cast<int64_t>(sg.replica) * P, G, E);
   const double I = pc.fixed_input ? pc.input_value : ctl->input[row * P + sg.pop];
   const typename S::coeffs k = S::make_coeffs(
       step_coeffs{pc.alpha + G, I + E, pc.a, pc.b, pc.w_jump, pc.v_peak, pc.v_reset, nv.dt}, nv.gc[sg.pop].tau_s);
@@ -236,8 +236,11 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
       weight = static_cast<int64_t>(__ldcg(&nv.wacc[g]));
       nv.wacc[g] = 0;
     }
-    if constexpr (S::mid_drive) nv.s_prev[g] = nv.s[g];
-    nv.s[g] = S::gating(nv.s[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump, weight, nv.inv_n[g]);
+    const double s_old = nv.s[g];
+    nv.s[g] = S::gating(s_old, nv.dt, pj.tau_s, pj.decay, pj.s_jump, weight, nv.inv_n[g]);
+    if constexpr (S::drive_state)
+      nv.s_drive[g] = S::next_drive(s_old, nv.s[g], nv.s_drive[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump,
+                                    static_cast<int64_t>(c), weight, nv.inv_n[g]);
   }
   if (threadIdx.x == 0) {
     ctl->ticket = 0;
@@ -469,7 +472,7 @@ class cuda_backend final : public backend {
     upload(d_e_r_, L.e_r, device_bytes_, stream_);
     upload(d_gc_, gc, device_bytes_, stream_);
     upload(d_inv_n_, L.inv_n, device_bytes_, stream_);
-    d_s_.allocate(2 * static_cast<size_t>(segments_), device_bytes_);  // s, then s one step earlier
+    d_s_.allocate(2 * static_cast<size_t>(segments_), device_bytes_);  // s, then the next step's drive value (s_drive)
     IZH_CUDA_CHECK(cudaMemsetAsync(d_s_.get(), 0, 2 * static_cast<size_t>(segments_) * sizeof(double), stream_));
     d_wacc_.allocate(segments_, device_bytes_);
     IZH_CUDA_CHECK(cudaMemsetAsync(d_wacc_.get(), 0, segments_ * sizeof(unsigned long long), stream_));
@@ -488,7 +491,7 @@ class cuda_backend final : public backend {
                      d_kg_.get(),  d_e_r_.get(), d_gc_.get(),  d_inv_n_.get(), d_s_.get(),
                      d_ctl_.get(), P_,           segments_,    sweeps_,        L.spike_neurons,
                      L.dt,         nullptr,      nullptr};
-    view_.s_prev = d_s_.get() + segments_;
+    view_.s_drive = d_s_.get() + segments_;
     view_.wacc = d_wacc_.get();
 
     // eta is computed on the host by the CPU backend's own function and
@@ -621,7 +624,7 @@ class cuda_backend final : public backend {
     check_replica(0);
     out = state_layout(spec_);
     for (auto& a : out.arrays) {
-      if (a.name == "s" || a.name == "s_prev") {  // d_s_ holds s, then s one step earlier
+      if (a.name == "s" || a.name == "s_drive") {  // d_s_ holds s, then the next step's drive value
         a.values.resize(segments_);
         IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data(), d_s_.get() + (a.name == "s" ? 0 : segments_),
                                        segments_ * sizeof(double), cudaMemcpyDeviceToHost, stream_));
@@ -645,7 +648,7 @@ class cuda_backend final : public backend {
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     IZH_CUDA_CHECK(
         cudaMemcpy(d_s_.get(), in.find("s")->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
-    if (const state_array* sp = in.find("s_prev"))
+    if (const state_array* sp = in.find("s_drive"))
       IZH_CUDA_CHECK(
           cudaMemcpy(d_s_.get() + segments_, sp->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
     for (const char* name : {state_x_name(spec_), "w"}) {

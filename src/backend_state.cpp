@@ -13,8 +13,8 @@ backend_state state_layout(const model_spec& spec) {
   st.arrays.push_back({state_x_name(spec), state_array::extent::per_neuron, {}});
   st.arrays.push_back({"w", state_array::extent::per_neuron, {}});
   st.arrays.push_back({"s", state_array::extent::per_population, {}});
-  // exact scheme: s one step earlier (its drive is taken at mid-step, s + (s - s_prev)/2)
-  if (spec.run.scheme == scheme_kind::exact) st.arrays.push_back({"s_prev", state_array::extent::per_population, {}});
+  // exact scheme: the drive value of the next step (exact_next_drive)
+  if (spec.run.scheme == scheme_kind::exact) st.arrays.push_back({"s_drive", state_array::extent::per_population, {}});
   return st;
 }
 
@@ -29,6 +29,10 @@ void check_state(const backend_state& state, const model_spec& spec, const std::
   const backend_state layout = state_layout(spec);
   for (const auto& want : layout.arrays) {
     const state_array* have = state.find(want.name);
+    if (!have && want.name == "s_drive" && state.find("s_prev"))
+      throw user_error(
+          "backend state: array 's_drive' is missing; this state has 's_prev', written before the "
+          "exact scheme's drive correction: resume it with the izhinet that wrote it");
     if (!have) throw user_error("backend state: array '" + want.name + "' is missing");
     const int64_t n = state_length(want.per, spec, replicas);
     if (have->per != want.per || static_cast<int64_t>(have->values.size()) != n)

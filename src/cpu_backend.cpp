@@ -111,7 +111,7 @@ class cpu_backend final : public backend {
     w_.assign(total, 0.0);
     eta_.resize(total);
     s_.assign(static_cast<size_t>(R_) * P_, 0.0);
-    s_prev_.assign(static_cast<size_t>(R_) * P_, 0.0);
+    s_drive_.assign(static_cast<size_t>(R_) * P_, 0.0);
     for (size_t si = 0; si < L.segments.size(); ++si)
       L.fill_eta(si, 0, L.segments[si].count, &eta_[L.segments[si].offset]);
     // Moment blocks: fixed-size pieces of each segment, numbered over the
@@ -207,7 +207,7 @@ class cpu_backend final : public backend {
   void get_state(backend_state& out) override {
     out = state_layout(spec_);
     for (auto& a : out.arrays) {
-      const std::vector<double>& from = a.name == "w" ? w_ : a.name == "s" ? s_ : a.name == "s_prev" ? s_prev_ : x_;
+      const std::vector<double>& from = a.name == "w" ? w_ : a.name == "s" ? s_ : a.name == "s_drive" ? s_drive_ : x_;
       a.values = from;
     }
   }
@@ -218,7 +218,7 @@ class cpu_backend final : public backend {
     x_ = in.find(state_x_name(spec_))->values;
     w_ = in.find("w")->values;
     s_ = in.find("s")->values;
-    if (const state_array* sp = in.find("s_prev")) s_prev_ = sp->values;
+    if (const state_array* sd = in.find("s_drive")) s_drive_ = sd->values;
   }
 
  private:
@@ -264,9 +264,9 @@ class cpu_backend final : public backend {
     using coeffs = typename S::coeffs;
     auto run = [&](int t) {
       double* s = &s_local_[static_cast<size_t>(t) * 2 * RP];
-      double* s_prev = s + RP;
+      double* s_drive = s + RP;
       std::copy(s_.begin(), s_.end(), s);
-      std::copy(s_prev_.begin(), s_prev_.end(), s_prev);
+      std::copy(s_drive_.begin(), s_drive_.end(), s_drive);
       coeffs* co = coeff_rows<S>() + static_cast<size_t>(t) * nseg;
       for (int64_t m = m0; m < steps; ++m) {
         const int par = static_cast<int>(m & 1);
@@ -275,7 +275,7 @@ class cpu_backend final : public backend {
           const segment_params& p = L.params[pc.seg];
           const size_t r0 = static_cast<size_t>(g.replica) * P_;
           double G, E;
-          S::drive(P_, g.pop, &L.kg[r0 * P_], L.e_r.data(), &s[r0], &s_prev[r0], G, E);
+          S::drive(P_, g.pop, &L.kg[r0 * P_], L.e_r.data(), &s[r0], &s_drive[r0], G, E);
           const double I = p.fixed_input ? p.input_value : input[m * P_ + g.pop];
           co[pc.seg] = S::make_coeffs(step_coeffs{p.alpha + G, I + E, p.a, p.b, p.w_jump, p.v_peak, p.v_reset, L.dt},
                                       L.tau_s[g.pop]);
@@ -328,8 +328,11 @@ class cpu_backend final : public backend {
             local_sums(idx, c, wsum);
           }
           const int j = static_cast<int>(idx % P_);
-          s_prev[idx] = s[idx];
-          s[idx] = S::gating(s[idx], L.dt, L.tau_s[j], L.decay[j], L.s_jump[j], wsum, L.inv_n[idx]);
+          const double s_old = s[idx];
+          s[idx] = S::gating(s_old, L.dt, L.tau_s[j], L.decay[j], L.s_jump[j], wsum, L.inv_n[idx]);
+          if constexpr (S::drive_state)
+            s_drive[idx] = S::next_drive(s_old, s[idx], s_drive[idx], L.dt, L.tau_s[j], L.decay[j], L.s_jump[j], c,
+                                         wsum, L.inv_n[idx]);
           if (t == 0) out.step_spikes[static_cast<size_t>(m) * RP + idx] = static_cast<uint32_t>(c);
         }
         if ((m + 1) % steps_per_record == 0) {
@@ -343,7 +346,7 @@ class cpu_backend final : public backend {
             reached = m + 1;
             *stopped = leave_at[par] == 2;
             std::copy(s, s + RP, s_.begin());
-            std::copy(s_prev, s_prev + RP, s_prev_.begin());
+            std::copy(s_drive, s_drive + RP, s_drive_.begin());
           }
           break;
         }
@@ -573,7 +576,7 @@ class cpu_backend final : public backend {
   std::vector<std::vector<spike_event>> thread_spikes_;
   std::vector<double> x_;  ///< v (paper) or p (exact, v = p/(1 - |p|)) of every owned neuron
   std::vector<double> w_, eta_, s_;
-  std::vector<double> s_prev_;                  ///< s one step earlier (a mid-step drive's scheme)
+  std::vector<double> s_drive_;                 ///< the next step's drive value (a scheme with drive_state)
   std::vector<moment_sums> partial_, reduced_;  ///< per global block (all ranks)
   std::vector<moment_sums> combined_;
   std::vector<size_t> block_id_;          ///< global index of each of this rank's blocks

@@ -78,7 +78,7 @@ struct state_array {
     per_neuron,     ///< one value per neuron of every replica: total neurons
     per_population  ///< one value per (replica, population): R * P
   };
-  std::string name;  ///< "v" (paper scheme) or "p" (exact scheme), "w", "s", "s_prev" (exact), ...
+  std::string name;  ///< "v" (paper scheme) or "p" (exact scheme), "w", "s", "s_drive" (exact), ...
   extent per = extent::per_neuron;
   std::vector<double> values;
 };
@@ -100,7 +100,7 @@ struct backend_state {
 };
 
 /// The arrays (names and extents, values empty) that a backend exchanges
-/// through get_state / set_state: x ("v" or "p", state_x_name), "w", "s", and for the exact scheme "s_prev".
+/// through get_state / set_state: x ("v" or "p", state_x_name), "w", "s", and for the exact scheme "s_drive".
 backend_state state_layout(const model_spec& spec);
 /// "v" for the paper scheme, "p" (v = p/(1 - |p|)) for the exact one.
 const char* state_x_name(const model_spec& spec);

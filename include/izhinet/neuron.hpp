@@ -253,17 +253,30 @@ IZH_HD IZH_FORCEINLINE void synaptic_drive(int P, int i, const double* kg, const
   }
 }
 
-/// The drive of synaptic_drive with s at mid-step, s + (s - s_prev)/2 (the
-/// exact scheme; s_prev is s one step earlier).
-IZH_HD IZH_FORCEINLINE void synaptic_drive_mid(int P, int i, const double* kg, const double* e_r, const double* s,
-                                               const double* s_prev, double& G, double& E) {
-  G = 0.0;
-  E = 0.0;
-  for (int j = 0; j < P; ++j) {
-    const double gs = kg[i * P + j] * (s[j] + 0.5 * (s[j] - s_prev[j]));
-    G += gs;
-    E += gs * e_r[j];
-  }
+/// The exact scheme's gating value for the drive of the next step (docs/model.md
+/// section 4): the mean of s over that step, so that the drive integrated
+/// over the steps is the integral of s, each spike's contribution from its own
+/// time on (second order pathwise, not only in the mean). After a step that
+/// started at s (now s_new) and used the drive value `used`, with `count`
+/// spikes of total weight `weight` (units of spikes, sum of e^{-(1-f) dt/tau_s}):
+/// - the step's true mean of s: s phi + inside, phi = (1 - e^{-dt/tau_s}) tau_s/dt
+///   the mean of the decay over a step, and inside = (s_jump/n)(count - weight) tau_s/dt
+///   the mean of this step's spikes from their own times on
+///   (sum of (1 - e^{-(1-f) dt/tau_s}) tau_s/dt);
+/// - the next step's mean is predicted as s_new phi + inside (the same spikes
+///   inside it as in this one), and the difference between this step's true
+///   mean and `used` is added: the part of a spike's effect that a step could
+///   not know (the spikes inside it) is delivered one step later, in full, so
+///   that the sum of the drives over the steps is exact and a spike's effect
+///   is misplaced in time by at most one step, O(dt^2) per spike instead of
+///   the O(dt) of a predictor alone.
+/// \return the drive value of the next step.
+IZH_HD IZH_FORCEINLINE double exact_next_drive(double s, double s_new, double used, double dt, double tau_s,
+                                               double decay, double s_jump, double count, double weight, double inv_n) {
+  const double tau_h = tau_s / dt;
+  const double phi = (1.0 - decay) * tau_h;
+  const double inside = s_jump * inv_n * (count - weight) * tau_h;
+  return s_new * phi + inside + (s * phi + inside - used);
 }
 
 /// Gating update of presynaptic population j after a step with `count`

@@ -10,8 +10,10 @@
 ///   its per-neuron state x in a checkpoint ("v", or "p" with v = p/(1 - |p|));
 /// - `S::coeffs` and `S::make_coeffs(k, tau_s)`: the per-(replica, population)
 ///   constants of one step, derived once per step from step_coeffs;
-/// - `S::mid_drive`: the synaptic drive is taken at mid-step from s and s one
-///   step earlier (`S::drive`), so backends keep s_prev;
+/// - `S::drive_state`: the synaptic drive of a step is taken from a second
+///   per-population value, s_drive, which the scheme updates after every step
+///   (`S::next_drive`), so backends keep it next to s ("s_drive" in the
+///   state); otherwise the drive is taken from s and s_drive is unused;
 /// - `S::step(x, w, eta, k)` -> 1 when the neuron spiked in this step, else 0
 ///   (unweighted schemes), and `S::step(x, w, eta, k, weight, frac)`, which
 ///   also sets the spike's gating weight and its time inside the step;
@@ -24,7 +26,8 @@
 ///   every spike weighs exactly one unit and backends use the spike counts;
 /// - `S::gating(s, dt, tau_s, decay, s_jump, weight, inv_n)`: the gating
 ///   variable of presynaptic population j after a step whose spikes weigh
-///   `weight` units in total;
+///   `weight` units in total; `S::next_drive(s, s_new, s_drive, dt, tau_s,
+///   decay, s_jump, count, weight, inv_n)`: s_drive for the next step;
 /// - `S::accumulate(m, x, w, v_reset, v_peak)`: adds one neuron to the moment
 ///   sums that become the recorded observables (simulation.hpp says which).
 #include <cmath>
@@ -60,13 +63,13 @@ struct paper_scheme {
   static constexpr scheme_kind kind = scheme_kind::paper;
   static constexpr const char* state_name = "v";
   static constexpr bool weighted = false;
-  static constexpr bool mid_drive = false;
+  static constexpr bool drive_state = false;
   static constexpr double weight_unit = 1.0;
   using coeffs = step_coeffs;
 
   IZH_HD IZH_FORCEINLINE static coeffs make_coeffs(const step_coeffs& k, double /*tau_s*/) { return k; }
   IZH_HD IZH_FORCEINLINE static void drive(int P, int i, const double* kg, const double* e_r, const double* s,
-                                           const double* /*s_prev*/, double& G, double& E) {
+                                           const double* /*s_drive*/, double& G, double& E) {
     synaptic_drive(P, i, kg, e_r, s, G, E);
   }
   IZH_HD IZH_FORCEINLINE static int step(double& v, double& w, double eta, const coeffs& k) {
@@ -83,6 +86,10 @@ struct paper_scheme {
   IZH_HD IZH_FORCEINLINE static double gating(double s, double dt, double tau_s, double decay, double s_jump,
                                               int64_t weight, double inv_n) {
     return gating_step(false, s, dt, tau_s, decay, s_jump, static_cast<double>(weight), inv_n);
+  }
+  IZH_HD IZH_FORCEINLINE static double next_drive(double, double, double s_drive, double, double, double, double,
+                                                  int64_t, int64_t, double) {
+    return s_drive;
   }
   /// The window v_reset <= v <= v_peak, branch-free (a NaN fails the window
   /// test but not the all-neuron sums, which is what finds a blow-up).
@@ -104,17 +111,18 @@ struct exact_scheme {
   static constexpr scheme_kind kind = scheme_kind::exact;
   static constexpr const char* state_name = "p";
   static constexpr bool weighted = true;
-  static constexpr bool mid_drive = true;
+  static constexpr bool drive_state = true;
   static constexpr double weight_unit = k_weight_unit;
   using coeffs = exact_coeffs;
 
   IZH_HD IZH_FORCEINLINE static coeffs make_coeffs(const step_coeffs& k, double tau_s) {
     return make_exact_coeffs(k, tau_s);
   }
-  /// The drive at mid-step, s + (s - s_prev)/2.
-  IZH_HD IZH_FORCEINLINE static void drive(int P, int i, const double* kg, const double* e_r, const double* s,
-                                           const double* s_prev, double& G, double& E) {
-    synaptic_drive_mid(P, i, kg, e_r, s, s_prev, G, E);
+  /// The drive from s_drive, the mean of s over the step as far as it is
+  /// known before the step, plus what the previous step missed (exact_next_drive).
+  IZH_HD IZH_FORCEINLINE static void drive(int P, int i, const double* kg, const double* e_r, const double* /*s*/,
+                                           const double* s_drive, double& G, double& E) {
+    synaptic_drive(P, i, kg, e_r, s_drive, G, E);
   }
   IZH_HD IZH_FORCEINLINE static int step(double& p, double& w, double eta, const coeffs& k, int64_t& weight,
                                          double& frac) {
@@ -123,6 +131,12 @@ struct exact_scheme {
   IZH_HD IZH_FORCEINLINE static double gating(double s, double dt, double tau_s, double decay, double s_jump,
                                               int64_t weight, double inv_n) {
     return gating_step(true, s, dt, tau_s, decay, s_jump, static_cast<double>(weight) * weight_unit, inv_n);
+  }
+  IZH_HD IZH_FORCEINLINE static double next_drive(double s, double s_new, double s_drive, double dt, double tau_s,
+                                                  double decay, double s_jump, int64_t count, int64_t weight,
+                                                  double inv_n) {
+    return exact_next_drive(s, s_new, s_drive, dt, tau_s, decay, s_jump, static_cast<double>(count),
+                            static_cast<double>(weight) * weight_unit, inv_n);
   }
   /// cos and sin of the phase rationally from p (p_cos_sin): branch-free, so
   /// the CPU loop vectorises.
