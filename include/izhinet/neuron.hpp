@@ -173,8 +173,54 @@ IZH_HD IZH_FORCEINLINE exact_coeffs make_exact_coeffs(const step_coeffs& k, doub
   return e;
 }
 
-/// One step of the `exact` scheme: second order in dt, the spike passes
-/// through infinity exactly, and its time is resolved inside the step.
+/// The Cayley step of exact_step without the normalisation: the start (x0, y0)
+/// of state p, q = H h^2/4 and the image (x1, y1). Shared by exact_quiet and
+/// exact_step_full, so that both decide a spike (y1 < 0) from the same bits.
+IZH_HD IZH_FORCEINLINE void exact_cayley(double p, double w, double eta, const exact_coeffs& k, double& x0, double& y0,
+                                         double& q, double& x1, double& y1) {
+  x0 = p;
+  y0 = 1.0 - fabs(p);
+  const double B = eta + k.c - w * k.wfac;
+  q = (B - k.qA) * k.qh;
+  x1 = (k.m11 - q) * x0 + k.h * B * y0;
+  y1 = (k.m22 - q) * y0 - k.h * x0;
+}
+
+/// The range |z| <= k_quiet_z of exact_quiet's series for the logarithm.
+constexpr double k_quiet_z = 0.09;
+
+/// The common case of exact_step, cheaper: a neuron that does not spike in
+/// this step and whose log argument rho = y1/(y0 (1 + q)) is near 1. Then
+/// ln rho = 2 atanh(z), z = (rho - 1)/(rho + 1) = (y1 - y0 (1 + q))/(y1 + y0 (1 + q)),
+/// and for |z| <= k_quiet_z = 0.09 the odd series through z^9 is within
+/// 2 |z|^11/(11 (1 - z^2)) < 6e-13 of it (exact_step_full's bit-level log:
+/// 5e-13): the same step to rounding, without the exponent and mantissa
+/// reduction, the spike time and the spike's weight. The denominator
+/// y1 + y0 (1 + q) = y0 (2 + h A/2) - h x0 depends on p alone, so its division
+/// starts before the rest of the step is ready (the loop is latency-bound).
+/// \return 0 and the stepped p, w when the neuron is quiet; else 1 with p, w
+/// unchanged, and exact_step_full takes the step. Branch-free (the CPU loop
+/// vectorises it and steps the few others afterwards, exact_step on a GPU
+/// calls both).
+IZH_HD IZH_FORCEINLINE int exact_quiet(double& p, double& w, double eta, const exact_coeffs& k) {
+  double x0, y0, q, x1, y1;
+  exact_cayley(p, w, eta, k, x0, y0, q, x1, y1);
+  const double hx0 = k.h * x0;
+  const double z = (y0 * (k.hA2 - 2.0 * q) - hx0) / (y0 * (2.0 + k.hA2) - hx0);
+  const double t = z * z, t2 = t * t;
+  const double poly = (1.0 + t * (1.0 / 3.0)) + t2 * ((1.0 / 5.0 + t * (1.0 / 7.0)) + t2 * (1.0 / 9.0));
+  const double int_v = k.hA2 - 2.0 * z * poly;
+  // y1 > 0: no spike (and the norm is |x1| + y1); |z| <= k_quiet_z also fails for a NaN.
+  const bool quiet = y1 > 0.0 && fabs(z) <= k_quiet_z;
+  const double pn = x1 / (fabs(x1) + y1);
+  const double wn = k.e1 * w + k.e2b * int_v;
+  p = quiet ? pn : p;
+  w = quiet ? wn : w;
+  return quiet ? 0 : 1;
+}
+
+/// One step of the `exact` scheme for any neuron (exact_step: the common case first): second order in dt, the spike
+/// passes through infinity exactly, and its time is resolved inside the step.
 ///
 /// State: p in [-1, 1] with v = p/(1 - |p|), i.e. the homogeneous coordinates
 /// (x, y) = (p, 1 - |p|) of v = x/y scaled so that |x| + y = 1 and y >= 0. p = +-1
@@ -201,13 +247,10 @@ IZH_HD IZH_FORCEINLINE exact_coeffs make_exact_coeffs(const step_coeffs& k, doub
 /// contribution to the gating variable at the end of the step in units of
 /// 2^-32 (round(2^32 e^{-(1-f) h/tau_s}), 0 without a spike); `frac` is f
 /// (meaningful only for a spike). One division per neuron.
-IZH_HD IZH_FORCEINLINE int exact_step(double& p, double& w, double eta, const exact_coeffs& k, int64_t& weight,
-                                      double& frac) {
-  const double x0 = p, y0 = 1.0 - fabs(p);
-  const double B = eta + k.c - w * k.wfac;
-  const double q = (B - k.qA) * k.qh;
-  const double x1 = (k.m11 - q) * x0 + k.h * B * y0;
-  const double y1 = (k.m22 - q) * y0 - k.h * x0;
+IZH_HD IZH_FORCEINLINE int exact_step_full(double& p, double& w, double eta, const exact_coeffs& k, int64_t& weight,
+                                           double& frac) {
+  double x0, y0, q, x1, y1;
+  exact_cayley(p, w, eta, k, x0, y0, q, x1, y1);
   const bool spike = y1 < 0.0;
   const double ay1 = fabs(y1);
   const double norm = fabs(x1) + ay1;  // > 0: M is invertible unless q = -1 exactly
@@ -234,6 +277,19 @@ IZH_HD IZH_FORCEINLINE int exact_step(double& p, double& w, double eta, const ex
   weight = spike ? wq : 0;
   frac = f;
   return spike ? 1 : 0;
+}
+
+/// One step of the `exact` scheme (see exact_step_full): exact_quiet for the
+/// common case, exact_step_full for the others (spikes, and v far from its
+/// step's mean rate). `weight` is 0 and `frac` 0 without a spike.
+IZH_HD IZH_FORCEINLINE int exact_step(double& p, double& w, double eta, const exact_coeffs& k, int64_t& weight,
+                                      double& frac) {
+  if (exact_quiet(p, w, eta, k) == 0) {
+    weight = 0;
+    frac = 0.0;
+    return 0;
+  }
+  return exact_step_full(p, w, eta, k, weight, frac);
 }
 
 }  // namespace izhinet

@@ -24,6 +24,10 @@
 ///   that sums of weights are integers: order-free, identical for every thread
 ///   count, every rank count and on every backend). For an unweighted scheme
 ///   every spike weighs exactly one unit and backends use the spike counts;
+/// - `S::split_step`: step is also offered in two parts, `S::step_common(x,
+///   w, eta, k)` (branch-free, the common case; returns 1 when it left the
+///   neuron unstepped) and `S::step_rest(x, w, eta, k, weight, frac)` for
+///   those; step is the one, then the other where needed;
 /// - `S::gating(s, dt, tau_s, decay, s_jump, weight, inv_n)`: the gating
 ///   variable of presynaptic population j after a step whose spikes weigh
 ///   `weight` units in total; `S::next_drive(s, s_new, s_drive, dt, tau_s,
@@ -64,6 +68,7 @@ struct paper_scheme {
   static constexpr const char* state_name = "v";
   static constexpr bool weighted = false;
   static constexpr bool drive_state = false;
+  static constexpr bool split_step = false;
   static constexpr double weight_unit = 1.0;
   using coeffs = step_coeffs;
 
@@ -112,6 +117,7 @@ struct exact_scheme {
   static constexpr const char* state_name = "p";
   static constexpr bool weighted = true;
   static constexpr bool drive_state = true;
+  static constexpr bool split_step = true;
   static constexpr double weight_unit = k_weight_unit;
   using coeffs = exact_coeffs;
 
@@ -127,6 +133,15 @@ struct exact_scheme {
   IZH_HD IZH_FORCEINLINE static int step(double& p, double& w, double eta, const coeffs& k, int64_t& weight,
                                          double& frac) {
     return exact_step(p, w, eta, k, weight, frac);
+  }
+  /// The two parts of step, for a loop that runs the first over all neurons
+  /// and the second over the few it leaves (exact_quiet: 1 = not stepped).
+  IZH_HD IZH_FORCEINLINE static int step_common(double& p, double& w, double eta, const coeffs& k) {
+    return exact_quiet(p, w, eta, k);
+  }
+  IZH_HD IZH_FORCEINLINE static int step_rest(double& p, double& w, double eta, const coeffs& k, int64_t& weight,
+                                              double& frac) {
+    return exact_step_full(p, w, eta, k, weight, frac);
   }
   IZH_HD IZH_FORCEINLINE static double gating(double s, double dt, double tau_s, double decay, double s_jump,
                                               int64_t weight, double inv_n) {
