@@ -52,6 +52,42 @@ TEST(ExactScheme, LogRatioAgreesWithTheLibraryLog) {
   EXPECT_NEAR(log_ratio(3.0, 3.0), 0.0, 1e-12);
 }
 
+TEST(ExactScheme, CommonCaseStepAgreesWithTheFullStep) {
+  // Two implementations of one step: exact_quiet (series on z, no bit-level
+  // reduction) where it takes the step, exact_step_full everywhere. Random
+  // states over the whole phase circle, drives and steps; where the quiet
+  // part declines, it leaves the state untouched.
+  std::mt19937_64 g(11);
+  std::uniform_real_distribution<double> up(-1.0, 1.0), uw(-0.5, 0.5), ueta(-1.0, 2.0), uA(0.0, 2.0);
+  const double dts[] = {0.005, 0.02, 0.1, 0.3};
+  int quiet = 0, declined = 0;
+  double worst_p = 0, worst_w = 0;
+  for (int i = 0; i < 200000; ++i) {
+    const step_coeffs k{uA(g), 0.1, 0.0077, -0.0062, 0.0189, 0.0, 0.0, dts[i % 4]};
+    const exact_coeffs e = make_exact_coeffs(k, 2.6);
+    const double p0 = up(g), w0 = uw(g), eta = ueta(g);
+    double pq = p0, wq = w0, pf = p0, wf = w0, frac;
+    int64_t weight;
+    const int left = exact_quiet(pq, wq, eta, e);
+    const int spike = exact_step_full(pf, wf, eta, e, weight, frac);
+    if (left) {
+      ++declined;
+      ASSERT_EQ(pq, p0);
+      ASSERT_EQ(wq, w0);
+      continue;
+    }
+    ++quiet;
+    ASSERT_EQ(spike, 0) << "p = " << p0 << ", dt = " << k.dt;
+    worst_p = std::max(worst_p, std::fabs(pq - pf));
+    worst_w = std::max(worst_w, std::fabs(wq - wf));
+  }
+  EXPECT_GT(quiet, 50000);
+  EXPECT_GT(declined, 10000);
+  EXPECT_LT(worst_p, 1e-14);
+  EXPECT_LT(worst_w, 1e-15);
+  std::printf("quiet %d, declined %d, largest differences: p %.3g, w %.3g\n", quiet, declined, worst_p, worst_w);
+}
+
 TEST(ExactScheme, StateMapsToVoltageAndPhase) {
   for (double v : {-1e6, -3.0, -0.5, 0.0, 0.25, 7.0, 1e9}) {
     // p resolves the phase uniformly (to ~1e-16), not v's relative digits near infinity.
