@@ -426,10 +426,21 @@ class cpu_backend final : public backend {
           n_left += l;
         }
         if (n_left == 0) continue;
-        int64_t m = 0;
-        for (int64_t i = b; i < e; ++i) {
-          at[m] = i;
-          m += left[i - b];
+        // Their indices, skipping groups of 8 with none (most groups).
+        int64_t m = 0, j0 = 0;
+        const int64_t len = e - b;
+        for (; j0 + 8 <= len; j0 += 8) {
+          if ((left[j0] | left[j0 + 1] | left[j0 + 2] | left[j0 + 3] | left[j0 + 4] | left[j0 + 5] | left[j0 + 6] |
+               left[j0 + 7]) == 0)
+            continue;
+          for (int64_t j = j0; j < j0 + 8; ++j) {
+            at[m] = b + j;
+            m += left[j];
+          }
+        }
+        for (int64_t j = j0; j < len; ++j) {
+          at[m] = b + j;
+          m += left[j];
         }
         for (int64_t j = 0; j < m; ++j) {
           lx[j] = x[at[j]];
