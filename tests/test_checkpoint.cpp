@@ -91,7 +91,7 @@ TEST(BackendState, CpuSetStateContinuesBitIdentically) {
     ASSERT_GT(std::accumulate(first.step_spikes.begin(), first.step_spikes.end(), 0ull), 0ull) << "vacuous: no spikes";
     backend_state st;
     a->get_state(st);
-    ASSERT_EQ(st.arrays.size(), scheme == scheme_kind::exact ? 4u : 3u);  // exact: also s_prev
+    ASSERT_EQ(st.arrays.size(), scheme == scheme_kind::exact ? 4u : 3u);  // exact: also s_drive
     EXPECT_NE(st.find(state_x_name(m)), nullptr);
     EXPECT_EQ(st.find("w")->values.size(), 2000u);
     EXPECT_EQ(st.find("s")->values.size(), 4u);
@@ -132,6 +132,30 @@ TEST(BackendState, SetStateRefusesWrongArrays) {
   backend_state missing = st;
   missing.arrays.pop_back();
   EXPECT_THROW(be->set_state(missing), user_error);
+  EXPECT_NO_THROW(be->set_state(st));
+}
+
+TEST(BackendState, AnExactStateFromBeforeTheDriveCorrectionIsRefusedByName) {
+  // The exact scheme's second per-population array was s_prev (s one step
+  // earlier) before s_drive replaced it: such a state is refused with a
+  // message naming both, not misread.
+  const model_spec m = two_pop_spec(scheme_kind::exact);
+  const auto reps = default_replicas(m);
+  auto be = make_cpu_backend(1);
+  be->setup(m, reps);
+  backend_state st;
+  be->get_state(st);
+  ASSERT_NE(st.find("s_drive"), nullptr);
+  backend_state old = st;
+  for (auto& a : old.arrays)
+    if (a.name == "s_drive") a.name = "s_prev";
+  try {
+    be->set_state(old);
+    ADD_FAILURE() << "a state with s_prev was accepted";
+  } catch (const user_error& e) {
+    EXPECT_NE(std::string(e.what()).find("s_prev"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("s_drive"), std::string::npos) << e.what();
+  }
   EXPECT_NO_THROW(be->set_state(st));
 }
 
