@@ -59,6 +59,23 @@ void check_held(const std::vector<population_slice>& held, const std::vector<int
 
 }  // namespace
 
+std::vector<double> held_values(const std::vector<double>& whole, const model_spec& spec,
+                                const std::vector<replica_spec>& replicas, const std::vector<population_slice>& held) {
+  const std::vector<int64_t> at = global_starts(spec, replicas);
+  check_held(held, at);
+  if (static_cast<int64_t>(whole.size()) != at.back())
+    throw internal_error("held_values: the array does not hold the whole network");
+  int64_t mine = 0;
+  for (const auto& h : held) mine += h.count;
+  std::vector<double> out;
+  out.reserve(static_cast<size_t>(mine));
+  for (size_t k = 0; k < held.size(); ++k) {
+    const auto from = whole.begin() + at[k] + held[k].first;
+    out.insert(out.end(), from, from + held[k].count);
+  }
+  return out;
+}
+
 backend_state state_part(const backend_state& state, const model_spec& spec, const std::vector<replica_spec>& replicas,
                          const std::vector<population_slice>& held) {
   if (held.empty()) {
@@ -75,15 +92,7 @@ backend_state state_part(const backend_state& state, const model_spec& spec, con
     backend_state out;
     for (const auto& a : state.arrays) {
       state_array b{a.name, a.per, {}};
-      if (a.per == state_array::extent::per_population) {
-        b.values = a.values;
-      } else {
-        b.values.reserve(static_cast<size_t>(mine));
-        for (size_t k = 0; k < held.size(); ++k) {
-          const auto from = a.values.begin() + at[k] + held[k].first;
-          b.values.insert(b.values.end(), from, from + held[k].count);
-        }
-      }
+      b.values = a.per == state_array::extent::per_population ? a.values : held_values(a.values, spec, replicas, held);
       out.arrays.push_back(std::move(b));
     }
     return out;

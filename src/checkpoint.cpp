@@ -341,30 +341,31 @@ backend_state gather_state(backend& be, communicator& comm, const model_spec& sp
   be.get_state(mine);
   if (comm.size() == 1) return mine;
   const auto held = gather_held(be, comm, spec, replicas);
-  std::vector<std::vector<double>> all;  // every per-neuron array, the ranks' slices one after another
-  for (const auto& a : mine.arrays)
-    if (a.per == state_array::extent::per_neuron) all.push_back(comm.gather(a.values));
-  if (!comm.root()) return {};
   // The per-population arrays (s, s_prev) are the same numbers on every rank (every rank updates them
-  // from the summed spike counts): rank 0's.
-  backend_state whole = mine;
-  for (auto& a : whole.arrays)
-    if (a.per == state_array::extent::per_neuron)
-      a.values.assign(static_cast<size_t>(state_length(a.per, spec, replicas)), 0.0);
-  size_t from = 0;
-  for (int r = 0; r < comm.size(); ++r) {
-    const size_t n = static_cast<size_t>(held_total(held[r]));
-    backend_state part;
-    size_t k = 0;
-    for (const auto& a : mine.arrays) {
-      if (a.per != state_array::extent::per_neuron) continue;
-      if (from + n > all[k].size()) throw internal_error("gather_state: fewer values than the ranks' slices");
-      part.arrays.push_back({a.name, a.per, std::vector<double>(all[k].begin() + from, all[k].begin() + from + n)});
-      ++k;
+  // from the summed spike counts): rank 0's. The per-neuron ones one at a time (rank 0's memory peak:
+  // the whole state and one array more).
+  backend_state whole;
+  for (auto& a : mine.arrays) {
+    if (a.per == state_array::extent::per_population) {
+      whole.arrays.push_back(a);
+      continue;
     }
-    put_state_part(whole, part, spec, replicas, held[r]);
-    from += n;
+    const std::vector<double> all = comm.gather(a.values);  // the ranks' slices one after another
+    a.values = std::vector<double>();
+    if (!comm.root()) continue;
+    whole.arrays.push_back(
+        {a.name, a.per, std::vector<double>(static_cast<size_t>(state_length(a.per, spec, replicas)))});
+    size_t from = 0;
+    for (int r = 0; r < comm.size(); ++r) {
+      const size_t n = static_cast<size_t>(held_total(held[r]));
+      if (from + n > all.size()) throw internal_error("gather_state: fewer values than the ranks' slices");
+      const backend_state part{
+          {state_array{a.name, a.per, std::vector<double>(all.begin() + from, all.begin() + from + n)}}};
+      put_state_part(whole, part, spec, replicas, held[r]);
+      from += n;
+    }
   }
+  if (!comm.root()) return {};
   return whole;
 }
 
@@ -375,17 +376,17 @@ void scatter_state(backend& be, communicator& comm, const backend_state& whole, 
     return;
   }
   const auto held = gather_held(be, comm, spec, replicas);
-  std::vector<backend_state> parts;  // rank 0: every rank's part (state_part checks `whole` first)
-  if (comm.root())
-    for (int r = 0; r < comm.size(); ++r) parts.push_back(state_part(whole, spec, replicas, held[r]));
-  // Every rank walks the arrays of the layout in the same order.
+  if (comm.root()) check_state(whole, spec, replicas);  // check_checkpoint did; a failure here is a bug (abort)
+  // Every rank walks the arrays of the layout in the same order; rank 0 cuts one array at a time.
   backend_state mine;
   for (const auto& want : state_layout(spec).arrays) {
-    std::vector<std::vector<double>> send;
-    for (auto& p : parts)
-      for (auto& a : p.arrays)
-        if (a.name == want.name) send.push_back(std::move(a.values));
-    mine.arrays.push_back({want.name, want.per, comm.scatter(send)});
+    std::vector<std::vector<double>> parts;
+    if (comm.root()) {
+      const std::vector<double>& v = whole.find(want.name)->values;
+      for (int r = 0; r < comm.size(); ++r)
+        parts.push_back(want.per == state_array::extent::per_population ? v : held_values(v, spec, replicas, held[r]));
+    }
+    mine.arrays.push_back({want.name, want.per, comm.scatter(parts)});
   }
   be.set_state(mine);
 }

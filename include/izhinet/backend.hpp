@@ -118,6 +118,10 @@ void check_state(const backend_state& state, const model_spec& spec, const std::
 /// the whole network (`state` checked and returned).
 backend_state state_part(const backend_state& state, const model_spec& spec, const std::vector<replica_spec>& replicas,
                          const std::vector<population_slice>& held);
+/// The values of a per-neuron array of the whole network (`whole`, by global index) that lie in the
+/// slices `held`, in order (one rank's share of it).
+std::vector<double> held_values(const std::vector<double>& whole, const model_spec& spec,
+                                const std::vector<replica_spec>& replicas, const std::vector<population_slice>& held);
 /// The inverse: writes `part` (the per-neuron values of the slices `held`, in order, as get_state
 /// gives them on a rank) into `whole`'s per-neuron arrays (sized for the whole network by the caller).
 void put_state_part(backend_state& whole, const backend_state& part, const model_spec& spec,
