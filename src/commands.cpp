@@ -267,12 +267,31 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     throw config_error("--overwrite", "not with --resume: a resume keeps the outputs");
   const std::string out = resume ? a["resume"].as<std::string>() : a["out"].as<std::string>();
   model_spec spec;
+  communicator& comm = world();
+  const bool root = comm.root();
   if (resume) {
+    // Rank 0 reads the folder; over ranks it sends the others the configuration (or its refusal: one
+    // line from rank 0, the same exit status on every rank).
     const std::string path = (fs::path(out) / "config.toml").string();
-    if (!fs::exists(fs::path(out) / checkpoint_name))
-      throw config_error("--resume", "folder '" + shorten(out, 200) + "' holds no " + checkpoint_name +
-                                         " (a run writes one with --checkpoint-every, or when stopped by a signal)");
-    const std::string text = read_config_file(path);
+    std::string text, refused;
+    if (root) try {
+        if (!fs::exists(fs::path(out) / checkpoint_name))
+          throw config_error("--resume",
+                             "folder '" + shorten(out, 200) + "' holds no " + checkpoint_name +
+                                 " (a run writes one with --checkpoint-every, or when stopped by a signal)");
+        text = read_config_file(path);
+      } catch (const config_error& e) {
+        if (comm.size() == 1) throw;
+        refused = e.what();
+      }
+    if (comm.size() > 1) {
+      comm.broadcast(refused);
+      if (!refused.empty()) {
+        if (root) spdlog::error("{}", refused);
+        return exit_usage;
+      }
+      comm.broadcast(text);
+    }
     set_config_source(path, text);
     spec = load_config_string(text, p.sets, path);
   } else {
@@ -293,8 +312,6 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   const int threads = resolve_threads(threads_asked);
   const auto replicas = default_replicas(spec);
   // One network over the ranks of an MPI job (docs/mpi.md): every rank runs its slice, rank 0 alone writes.
-  communicator& comm = world();
-  const bool root = comm.root();
   if (comm.size() > spec.network.n)
     throw config_error("network.n", std::to_string(spec.network.n) + " neurons cannot be split over " +
                                         std::to_string(comm.size()) +

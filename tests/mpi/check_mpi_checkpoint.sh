@@ -6,8 +6,9 @@
 #  - exact scheme: a run over 2 ranks stopped by SIGUSR1 to mpirun (which forwards it to every rank at
 #    once; the ranks agree on the stop and stop at the same recording time), resumed over 3 ranks;
 # each gives timeseries.csv, spikes.csv, meanfield.csv and meanfield_slow.csv byte-identical to one
-# uninterrupted process. A damaged checkpoint resumed over 2 ranks: one [error] line (rank 0's), a
-# non-zero exit, no hang, no file changed. Exit 77 (skipped) without MPI or mpirun.
+# uninterrupted process, and the checkpoint written over 2 ranks is the one-process file byte for byte.
+# A damaged checkpoint resumed over 2 ranks: one [error] line (rank 0's), a
+# non-zero exit, no hang, no file changed; so is a folder without a checkpoint. Exit 77 (skipped) without MPI or mpirun.
 set -uo pipefail
 BIN=$1
 SRC=$2
@@ -59,6 +60,9 @@ echo "paper: a checkpoint of 2 ranks resumed over 3 ranks gives the uninterrupte
 same_as "$TMP/ref" "$TMP/k2copy" "paper, written over 2 ranks, resumed as one process"
 echo "paper: a checkpoint of 2 ranks resumed as one process gives the uninterrupted run's files"
 "$BIN" run "${common[@]}" -s run.t_end=2 --checkpoint-every 2 -o "$TMP/k1" || fail "paper: one process to t = 2"
+cmp -s "$TMP/k1/checkpoint.bin" "$TMP/k2copy/checkpoint.bin" ||
+  fail "paper: the checkpoint at t = 2 written over 2 ranks differs from the one-process checkpoint"
+echo "paper: the checkpoint written over 2 ranks is byte-identical to the one-process checkpoint"
 "${MPIRUN[@]}" 2 "$BIN" run --resume "$TMP/k1" -s run.t_end=4 -b cpu -t 1 -q --progress 0 ||
   fail "paper: one-process checkpoint resumed over 2 ranks"
 same_as "$TMP/ref" "$TMP/k1" "paper, written by one process, resumed over 2 ranks"
@@ -106,3 +110,13 @@ out=$(echo "$out" | sed 's/\x1b\[[0-9;]*m//g') # mpirun may give the ranks a ter
 echo "$out" | grep '\[error\]' | grep -q 'checkpoint.bin.*checksum' || fail "damaged checkpoint: no clear message: $out"
 [ "$(snapshot "$TMP/k1")" = "$before" ] || fail "damaged checkpoint over 2 ranks: a file changed"
 echo "damaged checkpoint over 2 ranks: one error line, exit status $rc, no file changed"
+# A folder without a checkpoint, resumed over 2 ranks: the same (rank 0 reads the folder for all).
+rm -f "$TMP/k1/checkpoint.bin"
+out=$(timeout 120 "${MPIRUN[@]}" 2 "$BIN" run --resume "$TMP/k1" -b cpu -t 1 --progress 0 2>&1)
+rc=$?
+out=$(echo "$out" | sed 's/\x1b\[[0-9;]*m//g')
+[ $rc -ne 124 ] && [ $rc -ne 0 ] || fail "no checkpoint over 2 ranks: exit status $rc"
+[ "$(echo "$out" | grep -c '\[error\]')" -eq 1 ] || fail "no checkpoint over 2 ranks: not one [error] line: $out"
+echo "$out" | grep '\[error\]' | grep -q -- '--resume: folder .* holds no checkpoint.bin' ||
+  fail "no checkpoint over 2 ranks: no clear message: $out"
+echo "a folder without a checkpoint over 2 ranks: one error line, exit status $rc"
