@@ -334,6 +334,10 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     if (root) try {
         ckpt = read_checkpoint(ckpt_path);
         check_checkpoint(ckpt, ckpt_path, spec, replicas);
+        if (hdf5 && ckpt.datasets.empty())
+          throw checkpoint_error("checkpoint '" + ckpt_path +
+                                 "': holds no lengths of run.h5's datasets (run.format = \"hdf5\"), so run.h5 "
+                                 "cannot be cut back to it");
         if (hdf5) {
           try {
             restore_hdf5(out, ckpt.datasets);  // every dataset checked first; only then cut back
