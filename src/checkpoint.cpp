@@ -308,6 +308,10 @@ namespace {
 std::vector<std::vector<population_slice>> gather_held(backend& be, communicator& comm, const model_spec& spec,
                                                        const std::vector<replica_spec>& replicas) {
   std::vector<population_slice> mine = be.held();
+  // A backend that splits a network over ranks says which neurons it holds; an empty held() over ranks
+  // would put every rank's slice at the start of its populations.
+  if (mine.empty() && comm.size() > 1 && be.capabilities().distributes)
+    throw internal_error("the " + be.name() + " backend distributes a network over ranks but its held() is empty");
   if (mine.empty())
     for (const auto& r : replicas)
       for (int64_t n : population_sizes(spec, r.n)) mine.push_back({0, n});
