@@ -969,6 +969,16 @@ class cuda_backend final : public backend {
 
 }  // namespace
 
+namespace {
+/// Under MPI (several ranks) the device of this rank: its index among the
+/// ranks of its node modulo the `count` devices it sees (docs/mpi.md, "GPU
+/// ranks"); -1 in one process (CUDA's current device, 0 unless changed).
+int rank_device(int count) {
+  const communicator& w = world();
+  return w.size() > 1 && count > 0 ? w.local_rank() % count : -1;
+}
+}  // namespace
+
 bool cuda_available(std::string* why) {
   int count = 0;
   cudaError_t err = cudaGetDeviceCount(&count);
@@ -980,6 +990,16 @@ bool cuda_available(std::string* why) {
   if (count == 0) {
     if (why) *why = "no CUDA device found";
     return false;
+  }
+  // Select this rank's device before anything creates a context (a context
+  // on device 0 for every rank would take memory there from each of them).
+  if (const int dev = rank_device(count); dev >= 0) {
+    err = cudaSetDevice(dev);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      if (why) *why = "cudaSetDevice(" + std::to_string(dev) + ") for this MPI rank: " + cudaGetErrorString(err);
+      return false;
+    }
   }
   // The kernels are built for CMAKE_CUDA_ARCHITECTURES only; a device they
   // cannot run on is "not available", not a crash at the first launch.
@@ -1007,12 +1027,11 @@ std::unique_ptr<backend> make_cuda_backend() {
   // Under MPI each rank takes the device of its rank on the node, modulo the
   // devices it sees (docs/mpi.md: one GPU per rank; with
   // CUDA_VISIBLE_DEVICES set to one device per rank, that device).
-  const communicator& w = world();
-  if (w.size() > 1) {
-    int count = 0;
-    IZH_CUDA_CHECK(cudaGetDeviceCount(&count));
-    const int dev = w.local_rank() % count;
-    IZH_CUDA_CHECK(cudaSetDevice(dev));
+  int count = 0;
+  IZH_CUDA_CHECK(cudaGetDeviceCount(&count));
+  if (const int dev = rank_device(count); dev >= 0) {
+    const communicator& w = world();
+    IZH_CUDA_CHECK(cudaSetDevice(dev));  // cuda_available() did; again in case a caller changed it since
     static int logged = -1;
     if (logged != dev) {
       logged = dev;
