@@ -51,7 +51,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || SUDO="sudo -n"
   if command -v apt-get > /dev/null; then
     say "installing ${missing[*]}"
-    ($SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}") \
+    # (bounded: a machine without a network must not spend its device time here)
+    (timeout 60 $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive timeout 180 $SUDO apt-get install -y -qq "${missing[@]}") \
       > "$OUT/apt.log" 2>&1 || say "WARN  apt-get failed (see apt.log); trying with what is present"
   else
     say "WARN  missing ${missing[*]} and no apt-get; trying with what is present"
