@@ -723,25 +723,36 @@ class cuda_backend final : public backend {
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 
+  // Over ranks `in` holds the whole network or this rank's slices (state_part cuts and checks).
   void set_state(const backend_state& in) override {
     check_replica(0);
-    check_state(in, spec_, replicas_);
-    if (comm_) throw internal_error("cuda backend: set_state: the state of one rank's slice cannot be set");
+    const std::vector<population_slice> h = held();
+    const backend_state part = h.empty() ? backend_state{} : state_part(in, spec_, replicas_, h);
+    if (h.empty()) check_state(in, spec_, replicas_);
+    const backend_state& use = h.empty() ? in : part;
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     IZH_CUDA_CHECK(
-        cudaMemcpy(d_s_.get(), in.find("s")->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
-    if (const state_array* sp = in.find("s_prev"))
+        cudaMemcpy(d_s_.get(), use.find("s")->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
+    if (const state_array* sp = use.find("s_prev"))
       IZH_CUDA_CHECK(
           cudaMemcpy(d_s_.get() + segments_, sp->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
     for (const char* name : {state_x_name(spec_), "w"}) {
-      const std::vector<double>& h = in.find(name)->values;
+      const std::vector<double>& vals = use.find(name)->values;
       const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_x_;
       int64_t at = 0;
       for (const segment& sg : seg_host_) {
-        IZH_CUDA_CHECK(cudaMemcpy(d.get() + sg.offset, h.data() + at, sg.n * sizeof(double), cudaMemcpyHostToDevice));
+        IZH_CUDA_CHECK(
+            cudaMemcpy(d.get() + sg.offset, vals.data() + at, sg.n * sizeof(double), cudaMemcpyHostToDevice));
         at += sg.n;
       }
     }
+  }
+
+  std::vector<population_slice> held() const override {
+    std::vector<population_slice> h;
+    if (comm_)
+      for (const layout_segment& g : layout_.segments) h.push_back({g.first, g.count});
+    return h;
   }
 
  private:

@@ -19,6 +19,10 @@ class local_communicator final : public communicator {
   void sum(double*, size_t) override {}
   std::vector<int64_t> gather(const std::vector<int64_t>& mine) override { return mine; }
   std::vector<std::string> gather_text(const std::string& mine) override { return {mine}; }
+  std::vector<double> gather(const std::vector<double>& mine) override { return mine; }
+  std::vector<double> scatter(const std::vector<std::vector<double>>& parts) override {
+    return parts.empty() ? std::vector<double>{} : parts.front();
+  }
   void broadcast(std::string&) override {}
   [[noreturn]] void abort(int code) override { std::exit(code); }
 };

@@ -84,6 +84,23 @@ class thread_communicator final : public communicator {
     g_.barrier();
     return all;
   }
+  std::vector<double> gather(const std::vector<double>& mine) override {
+    g_.doubles_[rank_] = mine;
+    g_.barrier();
+    std::vector<double> all;
+    if (rank_ == 0)
+      for (const auto& v : g_.doubles_) all.insert(all.end(), v.begin(), v.end());
+    g_.barrier();
+    return all;
+  }
+  std::vector<double> scatter(const std::vector<std::vector<double>>& parts) override {
+    if (rank_ == 0)
+      for (int r = 0; r < g_.ranks(); ++r) g_.doubles_[r] = parts.at(static_cast<size_t>(r));
+    g_.barrier();
+    std::vector<double> mine = g_.doubles_[rank_];
+    g_.barrier();
+    return mine;
+  }
   void broadcast(std::string& text) override {
     if (rank_ == 0) g_.texts_[0] = text;
     g_.barrier();

@@ -37,6 +37,12 @@ class communicator {
   virtual std::vector<int64_t> gather(const std::vector<int64_t>& mine) = 0;
   /// Rank 0 gets every rank's text, in rank order; the other ranks get an empty vector.
   virtual std::vector<std::string> gather_text(const std::string& mine) = 0;
+  /// Rank 0 gets every rank's `mine` (any length, also over 2^31 values),
+  /// concatenated in rank order; the other ranks get an empty vector.
+  virtual std::vector<double> gather(const std::vector<double>& mine) = 0;
+  /// Rank 0 hands out `parts` (one vector per rank, rank order; ignored on
+  /// the other ranks); every rank gets its own part.
+  virtual std::vector<double> scatter(const std::vector<std::vector<double>>& parts) = 0;
   /// Rank 0's `text` on every rank.
   virtual void broadcast(std::string& text) = 0;
   /// Ends every rank of the job at once with exit status `code` (after an
