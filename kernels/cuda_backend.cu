@@ -715,6 +715,7 @@ class cuda_backend final : public backend {
       a.values.resize(static_cast<size_t>(comm_ ? layout_.owned : state_length(a.per, spec_, replicas_)));
       int64_t at = 0;
       for (const segment& sg : seg_host_) {
+        if (sg.n == 0) continue;  // a rank's empty slice (no device array behind it)
         IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data() + at, d.get() + sg.offset, sg.n * sizeof(double),
                                        cudaMemcpyDeviceToHost, stream_));
         at += sg.n;
@@ -772,6 +773,7 @@ class cuda_backend final : public backend {
     int64_t at = 0;
     for (int i = 0; i < P_; ++i) {
       const segment& sg = seg_host_[replica * P_ + i];
+      if (sg.n == 0) continue;  // a rank's empty slice
       IZH_CUDA_CHECK(
           cudaMemcpyAsync(h.data() + at, d.get() + sg.offset, sg.n * sizeof(double), cudaMemcpyDeviceToHost, stream_));
       at += sg.n;
