@@ -742,6 +742,7 @@ class cuda_backend final : public backend {
       const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_x_;
       int64_t at = 0;
       for (const segment& sg : seg_host_) {
+        if (sg.n == 0) continue;  // a rank's empty slice
         IZH_CUDA_CHECK(
             cudaMemcpy(d.get() + sg.offset, vals.data() + at, sg.n * sizeof(double), cudaMemcpyHostToDevice));
         at += sg.n;
