@@ -137,16 +137,15 @@ inline double rank_test_input(int64_t step, int pop) {
   return ((step / 700) % 2 == 0 ? 0.0 : 0.02) * (1.0 + 0.5 * pop);
 }
 
-/// `steps` steps of `b` (set up here) in chunks of `records_per_chunk` records.
-inline rank_run_output run_backend(backend& b, const model_spec& spec, const std::vector<replica_spec>& replicas,
-                                   int64_t steps, int records_per_chunk) {
-  b.setup(spec, replicas);
+/// Steps [first, first + steps) of `b` (already set up) in chunks of
+/// `records_per_chunk` records, appended to `o`.
+inline void advance_range(backend& b, const model_spec& spec, int64_t first, int64_t steps, int records_per_chunk,
+                          rank_run_output& o) {
   const int P = spec.num_populations();
   const int64_t every = spec.run.record_every;
-  rank_run_output o;
   chunk_result out;
-  for (int64_t first = 0; first < steps;) {
-    const int records = static_cast<int>(std::min<int64_t>(records_per_chunk, (steps - first) / every));
+  for (const int64_t end = first + steps; first < end;) {
+    const int records = static_cast<int>(std::min<int64_t>(records_per_chunk, (end - first) / every));
     std::vector<double> input(static_cast<size_t>(records) * every * P);
     for (int64_t m = 0; m < records * every; ++m)
       for (int i = 0; i < P; ++i) input[m * P + i] = rank_test_input(first + m, i);
@@ -156,30 +155,29 @@ inline rank_run_output run_backend(backend& b, const model_spec& spec, const std
     o.spikes.insert(o.spikes.end(), out.spikes.begin(), out.spikes.end());
     first += records * every;
   }
+}
+
+/// `steps` steps of `b` (set up here) in chunks of `records_per_chunk` records.
+inline rank_run_output run_backend(backend& b, const model_spec& spec, const std::vector<replica_spec>& replicas,
+                                   int64_t steps, int records_per_chunk) {
+  b.setup(spec, replicas);
+  rank_run_output o;
+  advance_range(b, spec, 0, steps, records_per_chunk, o);
   return o;
 }
 
-/// One network over `ranks` thread ranks, each with its own backend from
-/// `make`: every rank's output (counts and moments are the whole network's
-/// on every rank; spikes are each rank's own neurons). An exception on any
-/// rank is rethrown here (the others may then wait forever, so a test must
-/// not expect one).
-inline std::vector<rank_run_output> run_over_thread_ranks(int ranks,
-                                                          const std::function<std::unique_ptr<backend>()>& make,
-                                                          const model_spec& spec,
-                                                          const std::vector<replica_spec>& replicas, int64_t steps,
-                                                          int records_per_chunk) {
+/// Runs `body(comm)` on `ranks` threads, each with the thread communicator of
+/// its rank. An exception on any rank is rethrown here (the others may then
+/// wait forever in a collective, so a test must not expect one).
+inline void on_thread_ranks(int ranks, const std::function<void(communicator&)>& body) {
   thread_group group(ranks);
-  std::vector<rank_run_output> outs(ranks);
   std::vector<std::exception_ptr> errors(ranks);
   std::vector<std::thread> threads;
   for (int r = 0; r < ranks; ++r)
     threads.emplace_back([&, r] {
       try {
         thread_communicator comm(group, r);
-        auto b = make();
-        b->distribute(&comm);
-        outs[r] = run_backend(*b, spec, replicas, steps, records_per_chunk);
+        body(comm);
       } catch (...) {
         errors[r] = std::current_exception();
       }
@@ -187,6 +185,22 @@ inline std::vector<rank_run_output> run_over_thread_ranks(int ranks,
   for (auto& t : threads) t.join();
   for (auto& e : errors)
     if (e) std::rethrow_exception(e);
+}
+
+/// One network over `ranks` thread ranks, each with its own backend from
+/// `make`: every rank's output (counts and moments are the whole network's
+/// on every rank; spikes are each rank's own neurons).
+inline std::vector<rank_run_output> run_over_thread_ranks(int ranks,
+                                                          const std::function<std::unique_ptr<backend>()>& make,
+                                                          const model_spec& spec,
+                                                          const std::vector<replica_spec>& replicas, int64_t steps,
+                                                          int records_per_chunk) {
+  std::vector<rank_run_output> outs(ranks);
+  on_thread_ranks(ranks, [&](communicator& comm) {
+    auto b = make();
+    b->distribute(&comm);
+    outs[comm.rank()] = run_backend(*b, spec, replicas, steps, records_per_chunk);
+  });
   return outs;
 }
 
