@@ -57,5 +57,62 @@ TEST(thread_ranks, cpu_backend_over_ranks_equals_one_process_bit_for_bit) {
   }
 }
 
+// Checkpoints over ranks (docs/checkpoints.md), the CPU twin of the GPU test of the same name: the state of 2 ranks,
+// joined by global index (put_state_part), set into one process and into 3
+// ranks (each takes its slice, state_part), continues exactly as the run
+// that was never interrupted: the same per-step counts.
+TEST(thread_ranks_state, two_ranks_state_continues_in_one_process_and_in_three_ranks) {
+  model_spec spec = paper_two_populations(0.12, 0.8);
+  spec.run.scheme = scheme_kind::exact;
+  spec.run.record_every = 10;
+  spec.network.n = 20001;
+  const std::vector<replica_spec> reps{{spec.network.n, 7}};
+  const int64_t first = 2000, more = 3000;
+  auto ref_backend = make_cpu_backend(1);
+  const test::rank_run_output ref = test::run_backend(*ref_backend, spec, reps, first + more, 37);
+  const size_t RP = static_cast<size_t>(spec.num_populations());
+  const std::vector<uint32_t> ref_tail(ref.step_spikes.begin() + static_cast<std::ptrdiff_t>(first * RP),
+                                       ref.step_spikes.end());
+  int64_t total = 0;
+  for (auto c : ref_tail) total += c;
+  ASSERT_GT(total, 0) << "no spike after the checkpoint: the comparison would be vacuous";
+
+  // Two ranks run `first` steps and hand in their slices.
+  backend_state whole = state_layout(spec);
+  for (auto& a : whole.arrays) a.values.assign(static_cast<size_t>(state_length(a.per, spec, reps)), 0.0);
+  std::vector<backend_state> parts(2);
+  std::vector<std::vector<population_slice>> held(2);
+  test::on_thread_ranks(2, [&](communicator& comm) {
+    auto b = make_cpu_backend(1);
+    b->distribute(&comm);
+    test::run_backend(*b, spec, reps, first, 37);
+    b->get_state(parts[comm.rank()]);
+    held[comm.rank()] = b->held();
+  });
+  for (int r = 0; r < 2; ++r) {
+    ASSERT_EQ(held[r].size(), RP) << "rank " << r << " says it holds the whole network";
+    put_state_part(whole, parts[r], spec, reps, held[r]);
+  }
+  for (auto& a : whole.arrays)
+    if (a.per == state_array::extent::per_population) a.values = parts[0].find(a.name)->values;
+
+  auto one = make_cpu_backend(1);
+  one->setup(spec, reps);
+  one->set_state(whole);
+  test::rank_run_output cont;
+  test::advance_range(*one, spec, first, more, 37, cont);
+  EXPECT_EQ(cont.step_spikes, ref_tail) << "one process continuing the state of 2 CPU ranks";
+
+  std::vector<test::rank_run_output> three(3);
+  test::on_thread_ranks(3, [&](communicator& comm) {
+    auto b = make_cpu_backend(1);
+    b->distribute(&comm);
+    b->setup(spec, reps);
+    b->set_state(whole);
+    test::advance_range(*b, spec, first, more, 37, three[comm.rank()]);
+  });
+  for (int r = 0; r < 3; ++r) EXPECT_EQ(three[r].step_spikes, ref_tail) << "3 CPU ranks continuing, rank " << r;
+}
+
 }  // namespace
 }  // namespace izhinet
