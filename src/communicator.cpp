@@ -13,6 +13,7 @@ class local_communicator final : public communicator {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
+  int local_rank() const override { return 0; }
   std::string name() const override { return "local"; }
   void sum(int64_t*, size_t) override {}
   void sum(double*, size_t) override {}

@@ -40,6 +40,13 @@ class mpi_communicator final : public communicator {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    // The ranks sharing this node's memory, numbered from 0: a rank's GPU
+    // is chosen by this number (make_cuda_backend).
+    MPI_Comm node = MPI_COMM_NULL;
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type (ranks of this node)");
+    check(MPI_Comm_rank(node, &local_rank_), "MPI_Comm_rank (ranks of this node)");
+    MPI_Comm_free(&node);
   }
   ~mpi_communicator() override {
     int finalized = 0;
@@ -48,6 +55,7 @@ class mpi_communicator final : public communicator {
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
   std::string name() const override { return "mpi"; }
 
   void sum(int64_t* data, size_t n) override {
@@ -167,7 +175,7 @@ class mpi_communicator final : public communicator {
             "MPI_Recv (doubles)");
   }
 
-  int rank_ = 0, size_ = 1;
+  int rank_ = 0, size_ = 1, local_rank_ = 0;
   bool owns_ = false;
 };
 
