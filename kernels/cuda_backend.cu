@@ -26,6 +26,19 @@
 ///   atomics make the last bits of the sums depend on block order (rounding
 ///   only); they are outputs and never feed back into the dynamics, so the
 ///   trajectory itself is bitwise reproducible.
+/// - One network over K MPI ranks (distribute(), docs/mpi.md): each rank holds
+///   its slice of every population (network_layout's partition, cut on the
+///   4096-neuron moment blocks) and runs the same step kernel without its
+///   last-block gating update. After every step the R*P spike counts (and a
+///   weighted scheme's fixed-point weights) are copied to pinned host memory,
+///   summed over the ranks by the communicator (host-staged MPI), copied back,
+///   and a one-block kernel updates s with the sums: the same integers and the
+///   same arithmetic as in one process, so the trajectory is bit-identical for
+///   any K. Moments at recording times are summed per global 4096-neuron block
+///   (one CUDA block each, a fixed reduction order), summed over the ranks and
+///   added in global block order on the host, as the CPU backend does: the
+///   moments are bit-identical for every K >= 2. No graphs on this path (a
+///   host round trip per step). With one rank none of this runs.
 #include <cuda_runtime.h>
 #include <spdlog/spdlog.h>
 
@@ -37,6 +50,7 @@
 
 #include "cuda_check.cuh"
 #include "izhinet/backend.hpp"
+#include "izhinet/communicator.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/network_layout.hpp"
 #include "izhinet/params.hpp"
@@ -51,6 +65,9 @@ constexpr int k_pairs = 2;                                     ///< double2 pair
 constexpr int64_t k_sweep = int64_t{k_threads} * k_pairs * 2;  ///< neurons per block per sweep
 constexpr int64_t k_align = 32;                                ///< segment alignment (doubles): 256 B
 constexpr int k_max_graph_steps = 128;                         ///< steps captured in one graph
+/// Moment block over ranks: the slices are cut on multiples of it, and each
+/// block's sums are taken in one fixed order (the CPU backend's k_block).
+constexpr int64_t k_moment_block = 4096;
 
 /// One (replica, population) of the network_layout on the device: a
 /// contiguous, aligned range of the SoA arrays and its neuron constants.
@@ -146,7 +163,10 @@ __device__ __forceinline__ void record_spike(control* ctl, int64_t spike_neurons
 /// block and written only by the last block, after all others have counted.
 /// A weighted scheme's spike weights are integers (fixed point), summed per
 /// block and added atomically: order-free, the same sums as the CPU backend.
-template <class S>
+/// `Distributed` (one network over ranks): only this rank's counts and
+/// weights are added; the host sums them over the ranks and gating_kernel
+/// updates s.
+template <class S, bool Distributed = false>
 __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   using block_reduce = cub::BlockReduce<unsigned int, k_threads>;
   using weight_reduce = cub::BlockReduce<unsigned long long, k_threads>;
@@ -219,10 +239,13 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
   if (threadIdx.x == 0) {
     if (total) atomicAdd(&ctl->step_spikes[row * nv.RP + sid], total);
     if (S::weighted && wtotal) atomicAdd(&nv.wacc[sid], wtotal);  // integers: order-free
-    __threadfence();                                              // our count is visible before our ticket
-    const unsigned int ticket = atomicAdd(&ctl->ticket, 1u);
-    is_last_block = ticket == gridDim.x - 1;
+    if constexpr (!Distributed) {
+      __threadfence();  // our count is visible before our ticket
+      const unsigned int ticket = atomicAdd(&ctl->ticket, 1u);
+      is_last_block = ticket == gridDim.x - 1;
+    }
   }
+  if constexpr (Distributed) return;  // the counts go over the ranks first
   __syncthreads();
   if (!is_last_block) return;
 
@@ -251,6 +274,47 @@ __global__ void __launch_bounds__(k_threads) step_kernel(net_view nv) {
 struct moment_sum_op {
   __device__ __forceinline__ moment_sums operator()(const moment_sums& a, const moment_sums& b) const { return a + b; }
 };
+
+/// One network over ranks: the gating update of step_kernel's last block,
+/// from the counts and weights summed over the ranks (`global`: counts
+/// [0, RP), weights [RP, 2 RP), units of S::weight_unit; for an unweighted
+/// scheme the weights are the counts). One block.
+template <class S>
+__global__ void __launch_bounds__(k_threads) gating_kernel(net_view nv, const int64_t* global) {
+  control* ctl = nv.ctl;
+  for (int g = threadIdx.x; g < nv.RP; g += k_threads) {
+    const gating_consts pj = nv.gc[g % nv.P];
+    const int64_t weight = S::weighted ? global[nv.RP + g] : global[g];
+    if constexpr (S::weighted) nv.wacc[g] = 0;
+    const double s_old = nv.s[g];
+    nv.s[g] = S::gating(s_old, nv.dt, pj.tau_s, pj.decay, pj.s_jump, weight, nv.inv_n[g]);
+    if constexpr (S::drive_state)
+      nv.s_drive[g] = S::next_drive(s_old, nv.s[g], nv.s_drive[g], nv.dt, pj.tau_s, pj.decay, pj.s_jump, global[g],
+                                    weight, nv.inv_n[g]);
+  }
+  if (threadIdx.x == 0) ctl->step += 1;
+}
+
+/// One network over ranks: the moment sums of this rank's moment blocks
+/// (k_moment_block neurons of one segment, starting at `mbegin`), one CUDA
+/// block each, in a fixed order (strided per thread, then CUB's block
+/// reduction): a block's sums do not depend on the rank count.
+template <class S>
+__global__ void __launch_bounds__(k_threads)
+    block_moments_kernel(net_view nv, const int* mseg, const int64_t* mbegin, moment_sums* out) {
+  using block_reduce = cub::BlockReduce<moment_sums, k_threads>;
+  __shared__ typename block_reduce::TempStorage reduce_storage;
+  const segment sg = nv.seg[mseg[blockIdx.x]];
+  const int64_t begin = mbegin[blockIdx.x];
+  const int64_t end = min(sg.n, begin + k_moment_block);
+  const double* __restrict__ x = nv.x + sg.offset;
+  const double* __restrict__ w = nv.w + sg.offset;
+  moment_sums acc = moment_zero();
+  for (int64_t n = begin + threadIdx.x; n < end; n += k_threads)
+    S::accumulate(acc, x[n], w[n], sg.p.v_reset, sg.p.v_peak);
+  const moment_sums total = block_reduce(reduce_storage).Reduce(acc, moment_sum_op{});
+  if (threadIdx.x == 0) out[blockIdx.x] = total;
+}
 
 /// Moments after the last step of a recording interval, into
 /// moments[record][replica * P + pop], the same sums as the CPU backend:
@@ -396,8 +460,12 @@ class cuda_backend final : public backend {
     c.host_threads = 0;
     c.batch_neuron_steps = 3e12;  // a GPU is filled only by many replicas per call
     c.stops_within_call = false;
+    c.distributes = true;
     return c;
   }
+
+  /// One network over the ranks of `comm` (the file comment; docs/mpi.md).
+  void distribute(communicator* comm) override { comm_ = comm != nullptr && comm->size() > 1 ? comm : nullptr; }
 
   std::string device() const override {
     std::ostringstream os;
@@ -410,7 +478,10 @@ class cuda_backend final : public backend {
     cudaStreamSynchronize(stream_);
     destroy_graphs();
     ready_ = false;
-    layout_ = network_layout::build(spec, replicas, k_align);
+    // Over ranks: this rank's slice of every population, cut on moment blocks.
+    const partition_spec part =
+        comm_ ? partition_spec::ranks_of(comm_->rank(), comm_->size(), k_moment_block) : partition_spec{};
+    layout_ = network_layout::build(spec, replicas, k_align, part);
     spec_ = spec;
     replicas_ = replicas;
     const network_layout& L = layout_;
@@ -463,9 +534,11 @@ class cuda_backend final : public backend {
     d_x_.allocate(padded, device_bytes_);
     d_w_.allocate(padded, device_bytes_);
     d_eta_.allocate(padded, device_bytes_);
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_x_.get(), 0, padded * sizeof(double), stream_));
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_w_.get(), 0, padded * sizeof(double), stream_));
-    IZH_CUDA_CHECK(cudaMemsetAsync(d_eta_.get(), 0, padded * sizeof(double), stream_));
+    if (padded > 0) {  // over ranks a rank may hold no neuron at all
+      IZH_CUDA_CHECK(cudaMemsetAsync(d_x_.get(), 0, padded * sizeof(double), stream_));
+      IZH_CUDA_CHECK(cudaMemsetAsync(d_w_.get(), 0, padded * sizeof(double), stream_));
+      IZH_CUDA_CHECK(cudaMemsetAsync(d_eta_.get(), 0, padded * sizeof(double), stream_));
+    }
     upload(d_seg_, segs, device_bytes_, stream_);
     upload(d_block_seg_, block_seg, device_bytes_, stream_);
     upload(d_kg_, L.kg, device_bytes_, stream_);
@@ -512,7 +585,10 @@ class cuda_backend final : public backend {
         }
       }
     }
-    build_graphs();
+    if (comm_)
+      setup_distributed();
+    else
+      build_graphs();
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     ready_ = true;
     spdlog::info(
@@ -563,24 +639,34 @@ class cuda_backend final : public backend {
     IZH_CUDA_CHECK(
         cudaMemsetAsync(d_moments_.get(), 0, static_cast<size_t>(records) * segments_ * sizeof(pop_moments), stream_));
 
-    for (int rec = 0; rec < records; ++rec) {
-      for (int64_t q = 0; q < spr_ / graph_steps_; ++q) IZH_CUDA_CHECK(cudaGraphLaunch(steps_graph_, stream_));
-      if (moments_graph_) IZH_CUDA_CHECK(cudaGraphLaunch(moments_graph_, stream_));
+    if (comm_) {
+      // One network over ranks: a host round trip per step; out.step_spikes
+      // and out.moments are filled with the sums over the ranks.
+      with_scheme(layout_.scheme, [&](auto scheme) { advance_distributed<decltype(scheme)>(steps, out); });
+    } else {
+      for (int rec = 0; rec < records; ++rec) {
+        for (int64_t q = 0; q < spr_ / graph_steps_; ++q) IZH_CUDA_CHECK(cudaGraphLaunch(steps_graph_, stream_));
+        if (moments_graph_) IZH_CUDA_CHECK(cudaGraphLaunch(moments_graph_, stream_));
+      }
     }
 
-    IZH_CUDA_CHECK(cudaMemcpyAsync(h_step_spikes_.get(), d_step_spikes_.get(), steps * segments_ * sizeof(unsigned int),
-                                   cudaMemcpyDeviceToHost, stream_));
-    IZH_CUDA_CHECK(cudaMemcpyAsync(h_moments_.get(), d_moments_.get(),
-                                   static_cast<size_t>(records) * segments_ * sizeof(pop_moments),
-                                   cudaMemcpyDeviceToHost, stream_));
+    if (!comm_) {
+      IZH_CUDA_CHECK(cudaMemcpyAsync(h_step_spikes_.get(), d_step_spikes_.get(),
+                                     steps * segments_ * sizeof(unsigned int), cudaMemcpyDeviceToHost, stream_));
+      IZH_CUDA_CHECK(cudaMemcpyAsync(h_moments_.get(), d_moments_.get(),
+                                     static_cast<size_t>(records) * segments_ * sizeof(pop_moments),
+                                     cudaMemcpyDeviceToHost, stream_));
+    }
     IZH_CUDA_CHECK(cudaMemcpyAsync(&c, d_ctl_.get(), sizeof(control), cudaMemcpyDeviceToHost, stream_));
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     if (c.step != steps)
       throw internal_error("cuda backend: the device ran " + std::to_string(c.step) + " steps, expected " +
                            std::to_string(steps));
 
-    std::copy(h_step_spikes_.get(), h_step_spikes_.get() + steps * segments_, out.step_spikes.begin());
-    std::copy(h_moments_.get(), h_moments_.get() + static_cast<size_t>(records) * segments_, out.moments.begin());
+    if (!comm_) {
+      std::copy(h_step_spikes_.get(), h_step_spikes_.get() + steps * segments_, out.step_spikes.begin());
+      std::copy(h_moments_.get(), h_moments_.get() + static_cast<size_t>(records) * segments_, out.moments.begin());
+    }
 
     if (c.n_spikes > 0 && spike_cap_ > 0) {
       // Second (rare) synchronisation: only the events that exist cross.
@@ -631,9 +717,11 @@ class cuda_backend final : public backend {
         continue;
       }
       const device_buffer<double>& d = a.name == "w" ? d_w_ : d_x_;
-      a.values.resize(static_cast<size_t>(state_length(a.per, spec_, replicas_)));
+      // This rank's slice over ranks (as the CPU backend), the whole network otherwise.
+      a.values.resize(static_cast<size_t>(comm_ ? layout_.owned : state_length(a.per, spec_, replicas_)));
       int64_t at = 0;
       for (const segment& sg : seg_host_) {
+        if (sg.n == 0) continue;  // a rank's empty slice (no device array behind it)
         IZH_CUDA_CHECK(cudaMemcpyAsync(a.values.data() + at, d.get() + sg.offset, sg.n * sizeof(double),
                                        cudaMemcpyDeviceToHost, stream_));
         at += sg.n;
@@ -642,24 +730,37 @@ class cuda_backend final : public backend {
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
   }
 
+  // Over ranks `in` holds the whole network or this rank's slices (state_part cuts and checks).
   void set_state(const backend_state& in) override {
     check_replica(0);
-    check_state(in, spec_, replicas_);
+    const std::vector<population_slice> h = held();
+    const backend_state part = h.empty() ? backend_state{} : state_part(in, spec_, replicas_, h);
+    if (h.empty()) check_state(in, spec_, replicas_);
+    const backend_state& use = h.empty() ? in : part;
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
     IZH_CUDA_CHECK(
-        cudaMemcpy(d_s_.get(), in.find("s")->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
-    if (const state_array* sp = in.find("s_drive"))
+        cudaMemcpy(d_s_.get(), use.find("s")->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
+    if (const state_array* sp = use.find("s_drive"))
       IZH_CUDA_CHECK(
           cudaMemcpy(d_s_.get() + segments_, sp->values.data(), segments_ * sizeof(double), cudaMemcpyHostToDevice));
     for (const char* name : {state_x_name(spec_), "w"}) {
-      const std::vector<double>& h = in.find(name)->values;
+      const std::vector<double>& vals = use.find(name)->values;
       const device_buffer<double>& d = std::string(name) == "w" ? d_w_ : d_x_;
       int64_t at = 0;
       for (const segment& sg : seg_host_) {
-        IZH_CUDA_CHECK(cudaMemcpy(d.get() + sg.offset, h.data() + at, sg.n * sizeof(double), cudaMemcpyHostToDevice));
+        if (sg.n == 0) continue;  // a rank's empty slice
+        IZH_CUDA_CHECK(
+            cudaMemcpy(d.get() + sg.offset, vals.data() + at, sg.n * sizeof(double), cudaMemcpyHostToDevice));
         at += sg.n;
       }
     }
+  }
+
+  std::vector<population_slice> held() const override {
+    std::vector<population_slice> h;
+    if (comm_)
+      for (const layout_segment& g : layout_.segments) h.push_back({g.first, g.count});
+    return h;
   }
 
  private:
@@ -679,11 +780,104 @@ class cuda_backend final : public backend {
     int64_t at = 0;
     for (int i = 0; i < P_; ++i) {
       const segment& sg = seg_host_[replica * P_ + i];
+      if (sg.n == 0) continue;  // a rank's empty slice
       IZH_CUDA_CHECK(
           cudaMemcpyAsync(h.data() + at, d.get() + sg.offset, sg.n * sizeof(double), cudaMemcpyDeviceToHost, stream_));
       at += sg.n;
     }
     IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+  }
+
+  /// One network over ranks: this rank's moment blocks (numbered over the
+  /// whole network, as the CPU backend's), their device arrays, and the
+  /// pinned buffers of the per-step exchange.
+  void setup_distributed() {
+    const network_layout& L = layout_;
+    std::vector<int> mseg;
+    std::vector<int64_t> mbegin;
+    mblock_id_.clear();
+    global_block_seg_.clear();
+    for (size_t si = 0; si < L.segments.size(); ++si) {
+      const layout_segment& g = L.segments[si];
+      if (g.first % k_moment_block != 0)
+        throw internal_error("cuda backend: a rank's slice does not start on a moment block");
+      const size_t block0 = global_block_seg_.size() + static_cast<size_t>(g.first / k_moment_block);
+      for (int64_t b = 0; b < g.count; b += k_moment_block) {
+        mseg.push_back(static_cast<int>(si));
+        mbegin.push_back(b);
+        mblock_id_.push_back(block0 + static_cast<size_t>(b / k_moment_block));
+      }
+      global_block_seg_.resize(
+          global_block_seg_.size() + static_cast<size_t>((g.n + k_moment_block - 1) / k_moment_block), si);
+    }
+    if (mseg.size() > 0x7fffffff) throw device_error("izhinet cuda: too many moment blocks for one grid");
+    upload(d_mseg_, mseg, device_bytes_, stream_);
+    upload(d_mbegin_, mbegin, device_bytes_, stream_);
+    d_mpartial_.allocate(mseg.size(), device_bytes_);
+    d_global_.allocate(2 * static_cast<size_t>(segments_), device_bytes_);
+    h_mpartial_.reserve(mseg.size());
+    h_counts_.reserve(segments_);
+    h_wacc_.reserve(segments_);
+    h_global_.reserve(2 * static_cast<size_t>(segments_));
+    h_s_.reserve(segments_);
+    partial_.assign(global_block_seg_.size(), moment_zero());
+  }
+
+  /// `steps` steps over ranks (the file comment): per step, the kernel, the
+  /// counts (and weights) to the host, their sum over the ranks, back to the
+  /// device, the gating update; at recording times the moment blocks.
+  template <class S>
+  void advance_distributed(int64_t steps, chunk_result& out) {
+    const size_t RP = static_cast<size_t>(segments_);
+    int64_t* global = h_global_.get();
+    for (int64_t m = 0; m < steps; ++m) {
+      step_kernel<S, true><<<blocks_, k_threads, 0, stream_>>>(view_);
+      IZH_CUDA_CHECK_LAUNCH("step_kernel (over ranks)", stream_);
+      IZH_CUDA_CHECK(cudaMemcpyAsync(h_counts_.get(), d_step_spikes_.get() + m * RP, RP * sizeof(unsigned int),
+                                     cudaMemcpyDeviceToHost, stream_));
+      if (S::weighted)
+        IZH_CUDA_CHECK(cudaMemcpyAsync(h_wacc_.get(), d_wacc_.get(), RP * sizeof(unsigned long long),
+                                       cudaMemcpyDeviceToHost, stream_));
+      IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+      for (size_t g = 0; g < RP; ++g) {
+        global[g] = h_counts_.get()[g];
+        global[RP + g] = S::weighted ? static_cast<int64_t>(h_wacc_.get()[g]) : global[g];
+      }
+      comm_->sum(global, 2 * RP);  // integers: exact, the same on every rank
+      for (size_t g = 0; g < RP; ++g)
+        out.step_spikes[static_cast<size_t>(m) * RP + g] = static_cast<uint32_t>(global[g]);
+      IZH_CUDA_CHECK(
+          cudaMemcpyAsync(d_global_.get(), global, 2 * RP * sizeof(int64_t), cudaMemcpyHostToDevice, stream_));
+      gating_kernel<S><<<1, k_threads, 0, stream_>>>(view_, d_global_.get());
+      IZH_CUDA_CHECK_LAUNCH("gating_kernel", stream_);
+      if ((m + 1) % spr_ == 0) record_moments<S>(static_cast<size_t>((m + 1) / spr_ - 1), out);
+    }
+  }
+
+  /// The moments of record `rec` over ranks: this rank's block sums, summed
+  /// over the ranks (each block lies on one rank, the others add zeros:
+  /// exact), added in global block order; s after the record's last step.
+  template <class S>
+  void record_moments(size_t rec, chunk_result& out) {
+    static_assert(sizeof(moment_sums) == 7 * sizeof(double), "moment_sums is summed as doubles");
+    const size_t RP = static_cast<size_t>(segments_);
+    const size_t nm = mblock_id_.size();
+    if (nm > 0) {
+      block_moments_kernel<S><<<static_cast<unsigned int>(nm), k_threads, 0, stream_>>>(
+          view_, d_mseg_.get(), d_mbegin_.get(), d_mpartial_.get());
+      IZH_CUDA_CHECK_LAUNCH("block_moments_kernel", stream_);
+      IZH_CUDA_CHECK(cudaMemcpyAsync(h_mpartial_.get(), d_mpartial_.get(), nm * sizeof(moment_sums),
+                                     cudaMemcpyDeviceToHost, stream_));
+    }
+    IZH_CUDA_CHECK(cudaMemcpyAsync(h_s_.get(), d_s_.get(), RP * sizeof(double), cudaMemcpyDeviceToHost, stream_));
+    IZH_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    std::fill(partial_.begin(), partial_.end(), moment_zero());
+    for (size_t b = 0; b < nm; ++b) partial_[mblock_id_[b]] = h_mpartial_.get()[b];
+    comm_->sum(reinterpret_cast<double*>(partial_.data()), 7 * partial_.size());
+    std::vector<moment_sums> acc(RP, moment_zero());
+    for (size_t bi = 0; bi < global_block_seg_.size(); ++bi)
+      acc[global_block_seg_[bi]] = acc[global_block_seg_[bi]] + partial_[bi];
+    for (size_t idx = 0; idx < RP; ++idx) out.moments[rec * RP + idx] = to_pop_moments(acc[idx], h_s_.get()[idx]);
   }
 
   void launch_step() {
@@ -776,8 +970,33 @@ class cuda_backend final : public backend {
   pinned_buffer<unsigned int> h_step_spikes_;
   pinned_buffer<pop_moments> h_moments_;
   pinned_buffer<spike_event> h_spikes_;
+
+  // One network over ranks (distribute(); null otherwise).
+  communicator* comm_ = nullptr;
+  device_buffer<int> d_mseg_;              ///< segment of each of this rank's moment blocks
+  device_buffer<int64_t> d_mbegin_;        ///< its first neuron within the segment's slice
+  device_buffer<moment_sums> d_mpartial_;  ///< its sums at a recording time
+  device_buffer<int64_t> d_global_;        ///< this step's counts and weights summed over the ranks
+  pinned_buffer<moment_sums> h_mpartial_;
+  pinned_buffer<unsigned int> h_counts_;
+  pinned_buffer<unsigned long long> h_wacc_;
+  pinned_buffer<int64_t> h_global_;
+  pinned_buffer<double> h_s_;
+  std::vector<size_t> mblock_id_;         ///< global block index of each of this rank's moment blocks
+  std::vector<size_t> global_block_seg_;  ///< segment of every global moment block (all ranks)
+  std::vector<moment_sums> partial_;      ///< per global moment block
 };
 
+}  // namespace
+
+namespace {
+/// Under MPI (several ranks) the device of this rank: its index among the
+/// ranks of its node modulo the `count` devices it sees (docs/mpi.md, "GPU
+/// ranks"); -1 in one process (CUDA's current device, 0 unless changed).
+int rank_device(int count) {
+  const communicator& w = world();
+  return w.size() > 1 && count > 0 ? w.local_rank() % count : -1;
+}
 }  // namespace
 
 bool cuda_available(std::string* why) {
@@ -791,6 +1010,16 @@ bool cuda_available(std::string* why) {
   if (count == 0) {
     if (why) *why = "no CUDA device found";
     return false;
+  }
+  // Select this rank's device before anything creates a context (a context
+  // on device 0 for every rank would take memory there from each of them).
+  if (const int dev = rank_device(count); dev >= 0) {
+    err = cudaSetDevice(dev);
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      if (why) *why = "cudaSetDevice(" + std::to_string(dev) + ") for this MPI rank: " + cudaGetErrorString(err);
+      return false;
+    }
   }
   // The kernels are built for CMAKE_CUDA_ARCHITECTURES only; a device they
   // cannot run on is "not available", not a crash at the first launch.
@@ -815,6 +1044,23 @@ bool cuda_available(std::string* why) {
 std::unique_ptr<backend> make_cuda_backend() {
   std::string why;
   if (!cuda_available(&why)) throw device_error("--backend cuda: " + why);
+  // Under MPI each rank takes the device of its rank on the node, modulo the
+  // devices it sees (docs/mpi.md: one GPU per rank; with
+  // CUDA_VISIBLE_DEVICES set to one device per rank, that device).
+  int count = 0;
+  IZH_CUDA_CHECK(cudaGetDeviceCount(&count));
+  if (const int dev = rank_device(count); dev >= 0) {
+    const communicator& w = world();
+    IZH_CUDA_CHECK(cudaSetDevice(dev));  // cuda_available() did; again in case a caller changed it since
+    static int logged = -1;
+    if (logged != dev) {
+      logged = dev;
+      cudaDeviceProp p{};
+      IZH_CUDA_CHECK(cudaGetDeviceProperties(&p, dev));
+      spdlog::info("MPI rank {} (rank {} on its node): CUDA device {} of {} ({})", w.rank(), w.local_rank(), dev, count,
+                   p.name);
+    }
+  }
   return std::make_unique<cuda_backend>();
 }
 

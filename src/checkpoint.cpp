@@ -100,6 +100,10 @@ int64_t write_checkpoint(const std::string& path, const checkpoint_data& c) {
   meta["spikes_capped"] = c.spikes_capped;
   meta["files"] = json::array();
   for (const auto& [p, size] : c.files) meta["files"].push_back({{"path", p}, {"bytes", size}});
+  if (!c.datasets.empty()) {
+    meta["hdf5_datasets"] = json::array();
+    for (const auto& [name, len] : c.datasets) meta["hdf5_datasets"].push_back({{"name", name}, {"rows", len}});
+  }
   meta["arrays"] = json::array();
   uint64_t offset = 0;
   for (const auto& b : blobs) {
@@ -257,6 +261,9 @@ checkpoint_data read_checkpoint(const std::string& path) {
     c.spikes_capped = meta.at("spikes_capped").get<bool>();
     for (const auto& f : meta.at("files"))
       c.files.emplace_back(f.at("path").get<std::string>(), f.at("bytes").get<int64_t>());
+    if (meta.contains("hdf5_datasets"))
+      for (const auto& d : meta.at("hdf5_datasets"))
+        c.datasets.emplace_back(d.at("name").get<std::string>(), d.at("rows").get<int64_t>());
   } catch (const std::exception& e) {
     throw fail(std::string("corrupt metadata (") + e.what() + ")");
   }
@@ -292,6 +299,137 @@ void check_checkpoint(const checkpoint_data& c, const std::string& path, const m
     throw fail("stopped at step " + std::to_string(c.steps_done) +
                ", beyond run.t_end = " + format_number(spec.run.t_end) + " (" + std::to_string(spec.num_steps()) +
                " steps): give a later run.t_end");
+}
+
+namespace {
+
+/// Every rank's held() slices on rank 0 (rank order; empty elsewhere); a rank holding the whole
+/// network (empty held()) is given its populations whole.
+std::vector<std::vector<population_slice>> gather_held(backend& be, communicator& comm, const model_spec& spec,
+                                                       const std::vector<replica_spec>& replicas) {
+  std::vector<population_slice> mine = be.held();
+  // A backend that splits a network over ranks says which neurons it holds; an empty held() over ranks
+  // would put every rank's slice at the start of its populations.
+  if (mine.empty() && comm.size() > 1 && be.capabilities().distributes)
+    throw internal_error("the " + be.name() + " backend distributes a network over ranks but its held() is empty");
+  if (mine.empty())
+    for (const auto& r : replicas)
+      for (int64_t n : population_sizes(spec, r.n)) mine.push_back({0, n});
+  std::vector<int64_t> flat;
+  for (const auto& h : mine) flat.insert(flat.end(), {h.first, h.count});
+  const std::vector<int64_t> all = comm.gather(flat);
+  std::vector<std::vector<population_slice>> out;
+  if (!comm.root()) return out;
+  if (all.size() != flat.size() * static_cast<size_t>(comm.size()))
+    throw internal_error("gather_state: the ranks hold different numbers of segments");
+  for (int r = 0; r < comm.size(); ++r) {
+    std::vector<population_slice> h;
+    for (size_t k = 0; k < mine.size(); ++k)
+      h.push_back({all[(r * mine.size() + k) * 2], all[(r * mine.size() + k) * 2 + 1]});
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+int64_t held_total(const std::vector<population_slice>& h) {
+  int64_t n = 0;
+  for (const auto& s : h) n += s.count;
+  return n;
+}
+
+}  // namespace
+
+backend_state gather_state(backend& be, communicator& comm, const model_spec& spec,
+                           const std::vector<replica_spec>& replicas) {
+  backend_state mine;
+  be.get_state(mine);
+  if (comm.size() == 1) return mine;
+  const auto held = gather_held(be, comm, spec, replicas);
+  // The per-population arrays (s, s_drive) are the same numbers on every rank (every rank updates them
+  // from the summed spike counts): rank 0's. The per-neuron ones one at a time (rank 0's memory peak:
+  // the whole state and one array more).
+  backend_state whole;
+  for (auto& a : mine.arrays) {
+    if (a.per == state_array::extent::per_population) {
+      whole.arrays.push_back(a);
+      continue;
+    }
+    const std::vector<double> all = comm.gather(a.values);  // the ranks' slices one after another
+    a.values = std::vector<double>();
+    if (!comm.root()) continue;
+    whole.arrays.push_back(
+        {a.name, a.per, std::vector<double>(static_cast<size_t>(state_length(a.per, spec, replicas)))});
+    size_t from = 0;
+    for (int r = 0; r < comm.size(); ++r) {
+      const size_t n = static_cast<size_t>(held_total(held[r]));
+      if (from + n > all.size()) throw internal_error("gather_state: fewer values than the ranks' slices");
+      const backend_state part{
+          {state_array{a.name, a.per, std::vector<double>(all.begin() + from, all.begin() + from + n)}}};
+      put_state_part(whole, part, spec, replicas, held[r]);
+      from += n;
+    }
+  }
+  if (!comm.root()) return {};
+  return whole;
+}
+
+void scatter_state(backend& be, communicator& comm, const backend_state& whole, const model_spec& spec,
+                   const std::vector<replica_spec>& replicas) {
+  if (comm.size() == 1) {
+    be.set_state(whole);
+    return;
+  }
+  const auto held = gather_held(be, comm, spec, replicas);
+  if (comm.root()) check_state(whole, spec, replicas);  // check_checkpoint did; a failure here is a bug (abort)
+  // Every rank walks the arrays of the layout in the same order; rank 0 cuts one array at a time.
+  backend_state mine;
+  for (const auto& want : state_layout(spec).arrays) {
+    std::vector<std::vector<double>> parts;
+    if (comm.root()) {
+      const std::vector<double>& v = whole.find(want.name)->values;
+      for (int r = 0; r < comm.size(); ++r)
+        parts.push_back(want.per == state_array::extent::per_population ? v : held_values(v, spec, replicas, held[r]));
+    }
+    mine.arrays.push_back({want.name, want.per, comm.scatter(parts)});
+  }
+  be.set_state(mine);
+}
+
+void broadcast_checkpoint(checkpoint_data& c, communicator& comm) {
+  if (comm.size() == 1) return;
+  json meta;
+  if (comm.root())
+    meta = json{{"config_hash", c.config_hash},
+                {"backend", c.backend},
+                {"replicas", c.replicas},
+                {"populations", c.populations},
+                {"neurons", c.neurons},
+                {"steps_done", c.steps_done},
+                {"records_done", c.records_done},
+                {"spikes_written", c.spikes_written},
+                {"spikes_capped", c.spikes_capped}};
+  std::string text = comm.root() ? meta.dump() : std::string();
+  comm.broadcast(text);
+  std::string ring(reinterpret_cast<const char*>(c.rate_ring.data()), c.rate_ring.size() * sizeof(uint32_t));
+  std::string ring_sum(reinterpret_cast<const char*>(c.rate_ring_sum.data()),
+                       c.rate_ring_sum.size() * sizeof(uint64_t));
+  comm.broadcast(ring);
+  comm.broadcast(ring_sum);
+  if (comm.root()) return;
+  meta = json::parse(text);
+  c.config_hash = meta.at("config_hash").get<std::string>();
+  c.backend = meta.at("backend").get<std::string>();
+  c.replicas = meta.at("replicas").get<int64_t>();
+  c.populations = meta.at("populations").get<int64_t>();
+  c.neurons = meta.at("neurons").get<int64_t>();
+  c.steps_done = meta.at("steps_done").get<int64_t>();
+  c.records_done = meta.at("records_done").get<int64_t>();
+  c.spikes_written = meta.at("spikes_written").get<int64_t>();
+  c.spikes_capped = meta.at("spikes_capped").get<bool>();
+  c.rate_ring.resize(ring.size() / sizeof(uint32_t));
+  std::memcpy(c.rate_ring.data(), ring.data(), c.rate_ring.size() * sizeof(uint32_t));
+  c.rate_ring_sum.resize(ring_sum.size() / sizeof(uint64_t));
+  std::memcpy(c.rate_ring_sum.data(), ring_sum.data(), c.rate_ring_sum.size() * sizeof(uint64_t));
 }
 
 void restore_outputs(const checkpoint_data& c, const std::string& dir, const std::string& checkpoint_path) {

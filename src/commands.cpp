@@ -267,12 +267,31 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     throw config_error("--overwrite", "not with --resume: a resume keeps the outputs");
   const std::string out = resume ? a["resume"].as<std::string>() : a["out"].as<std::string>();
   model_spec spec;
+  communicator& comm = world();
+  const bool root = comm.root();
   if (resume) {
+    // Rank 0 reads the folder; over ranks it sends the others the configuration (or its refusal: one
+    // line from rank 0, the same exit status on every rank).
     const std::string path = (fs::path(out) / "config.toml").string();
-    if (!fs::exists(fs::path(out) / checkpoint_name))
-      throw config_error("--resume", "folder '" + shorten(out, 200) + "' holds no " + checkpoint_name +
-                                         " (a run writes one with --checkpoint-every, or when stopped by a signal)");
-    const std::string text = read_config_file(path);
+    std::string text, refused;
+    if (root) try {
+        if (!fs::exists(fs::path(out) / checkpoint_name))
+          throw config_error("--resume",
+                             "folder '" + shorten(out, 200) + "' holds no " + checkpoint_name +
+                                 " (a run writes one with --checkpoint-every, or when stopped by a signal)");
+        text = read_config_file(path);
+      } catch (const config_error& e) {
+        if (comm.size() == 1) throw;
+        refused = e.what();
+      }
+    if (comm.size() > 1) {
+      comm.broadcast(refused);
+      if (!refused.empty()) {
+        if (root) spdlog::error("{}", refused);
+        return exit_usage;
+      }
+      comm.broadcast(text);
+    }
     set_config_source(path, text);
     spec = load_config_string(text, p.sets, path);
   } else {
@@ -293,11 +312,6 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   const int threads = resolve_threads(threads_asked);
   const auto replicas = default_replicas(spec);
   // One network over the ranks of an MPI job (docs/mpi.md): every rank runs its slice, rank 0 alone writes.
-  communicator& comm = world();
-  const bool root = comm.root();
-  if (comm.size() > 1 && (resume || checkpoint_every > 0))
-    throw config_error(resume ? "--resume" : "--checkpoint-every",
-                       "not over MPI ranks yet (a checkpoint holds the whole network; run it as one process)");
   if (comm.size() > spec.network.n)
     throw config_error("network.n", std::to_string(spec.network.n) + " neurons cannot be split over " +
                                         std::to_string(comm.size()) +
@@ -307,13 +321,44 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   // A resume reads and checks its checkpoint before anything is written.
   const std::string ckpt_path = (fs::path(out) / checkpoint_name).string();
   checkpoint_data ckpt;
+  const bool hdf5 = spec.run.format == "hdf5";
   if (root) {
     csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));  // before anything is allocated or written
     folder = std::make_unique<output_folder>(out, resume ? output_folder::existing::resume : folder_policy(a));
-    if (resume) {
-      ckpt = read_checkpoint(ckpt_path);
-      check_checkpoint(ckpt, ckpt_path, spec, replicas);
-      restore_outputs(ckpt, out, ckpt_path);  // every file checked first; only then cut back
+  }
+  if (resume) {
+    // Rank 0 reads and checks the checkpoint (whatever rank count wrote it: it holds the whole network by
+    // global index). Over ranks it tells the others whether the resume goes on, so that a refusal is one
+    // line (rank 0's) and every rank leaves with the same status.
+    std::string refused;
+    if (root) try {
+        ckpt = read_checkpoint(ckpt_path);
+        check_checkpoint(ckpt, ckpt_path, spec, replicas);
+        if (hdf5 && ckpt.datasets.empty())
+          throw checkpoint_error("checkpoint '" + ckpt_path +
+                                 "': holds no lengths of run.h5's datasets (run.format = \"hdf5\"), so run.h5 "
+                                 "cannot be cut back to it");
+        if (hdf5) {
+          try {
+            restore_hdf5(out, ckpt.datasets);  // every dataset checked first; only then cut back
+          } catch (const io_error&) {
+            throw;
+          } catch (const user_error& e) {
+            throw checkpoint_error("checkpoint '" + ckpt_path + "': " + e.what());
+          }
+        }
+        restore_outputs(ckpt, out, ckpt_path);  // every file checked first; only then cut back
+      } catch (const checkpoint_error& e) {
+        if (comm.size() == 1) throw;
+        refused = e.what();
+      }
+    if (comm.size() > 1) {
+      comm.broadcast(refused);
+      if (!refused.empty()) {
+        if (root) spdlog::error("{}", refused);
+        return exit_usage;
+      }
+      broadcast_checkpoint(ckpt, comm);  // the state itself follows after setup(), each rank its slice
     }
   }
 
@@ -337,7 +382,6 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   summary["threads"] = be->capabilities().host_threads > 0 ? threads : 0;
   summary["ranks"] = comm.size();
   summary["status"] = "running";
-  const bool hdf5 = spec.run.format == "hdf5";
   summary["outputs"] = hdf5 ? "run.h5 (datasets timeseries, spikes, eta; docs/python.md)"
                        : replicas.size() > static_cast<size_t>(max_replica_folders)
                            ? "timeseries.csv (column replica; seed = network.seed + replica)"
@@ -362,15 +406,20 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     be->setup(spec, replicas);
     discard_sink discard;
     std::vector<record_sink*> sinks{&discard};
-    if (root && resume) {
-      if (hdf5)
-        throw config_error("--resume", "a run with run.format = \"hdf5\" cannot be resumed yet (CSV outputs can)");
-      be->set_state(ckpt.state);
-      csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()),
-                                       csv_sink::append_at{static_cast<double>(ckpt.steps_done) * spec.run.dt});
-      spdlog::info("resuming from {} at t = {} (step {})", ckpt_path,
-                   format_time(static_cast<double>(ckpt.steps_done) * spec.run.dt), ckpt.steps_done);
-      sinks = {csv.get()};
+    if (resume) {
+      // Every rank takes its slice of the checkpoint's state (over ranks rank 0 hands them out).
+      scatter_state(*be, comm, ckpt.state, spec, replicas);
+      ckpt.state = backend_state{};
+      const double t_ckpt = static_cast<double>(ckpt.steps_done) * spec.run.dt;
+      if (root && hdf5) {
+        h5 = std::make_unique<hdf5_sink>(out, spec, replicas, hdf5_sink::append_at{t_ckpt});
+        sinks = {h5.get()};
+      } else if (root) {
+        csv = std::make_unique<csv_sink>(out, spec, static_cast<int>(replicas.size()), csv_sink::append_at{t_ckpt});
+        sinks = {csv.get()};
+      }
+      spdlog::info("resuming from {} at t = {} (step {}{})", ckpt_path, format_time(t_ckpt), ckpt.steps_done,
+                   comm.size() > 1 ? ", over " + std::to_string(comm.size()) + " ranks" : "");
     } else if (root && hdf5) {
       h5 = std::make_unique<hdf5_sink>(out, spec, replicas);  // with eta
       sinks = {h5.get()};
@@ -393,8 +442,9 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
         // The mean fields depend on the spec alone and the comparisons on the rows: the validator
         // is rebuilt by replaying replica 0's recorded rows, read back exactly.
         const int R = static_cast<int>(replicas.size());
-        val->push(read_recorded_rows(csv_sink::timeseries_path(out, 0, R), spec, 0, R > max_replica_folders,
-                                     ckpt.records_done));
+        val->push(hdf5 ? read_hdf5_rows(out, spec, 0, ckpt.records_done)
+                       : read_recorded_rows(csv_sink::timeseries_path(out, 0, R), spec, 0, R > max_replica_folders,
+                                            ckpt.records_done));
       }
       sinks.push_back(vsink.get());
       spdlog::info("mean-field validator started (exact and slow-adaptation models, rtol {}){}", spec.meanfield.rtol,
@@ -411,28 +461,31 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     const std::string identity = config_identity(spec);
     int64_t neurons = 0;
     for (const auto& r : replicas) neurons += r.n;
-    // Checkpoints hold the whole network: one process (over MPI ranks a stop writes none).
-    if (comm.size() == 1)
-      so.checkpoint = [&](checkpoint_data& c) {
-        using clock = std::chrono::steady_clock;
-        const auto c0 = clock::now();
-        c.config_hash = identity;
-        c.backend = be->name();
-        c.replicas = static_cast<int64_t>(replicas.size());
-        c.populations = spec.num_populations();
-        c.neurons = neurons;
-        be->get_state(c.state);
-        c.files = csv->sync_sizes();
-        const auto c1 = clock::now();
-        const int64_t bytes = write_checkpoint(ckpt_path, c);
-        const double copy_s = std::chrono::duration<double>(c1 - c0).count();
-        const double write_s = std::chrono::duration<double>(clock::now() - c1).count();
-        spdlog::info(
-            "checkpoint at t = {}: {} ({:.1f} MiB; state and outputs synced in {:.3f} s, written in {:.3f} s, "
-            "{:.0f} MiB/s)",
-            format_time(static_cast<double>(c.steps_done) * spec.run.dt), ckpt_path, bytes / 1048576.0, copy_s, write_s,
-            write_s > 0 ? bytes / 1048576.0 / write_s : 0.0);
-      };
+    // Checkpoints hold the whole network by global index: over ranks (the hook is collective: every rank
+    // reaches the same recording time, the stop being agreed) rank 0 gathers the slices and writes it.
+    so.checkpoint = [&](checkpoint_data& c) {
+      using clock = std::chrono::steady_clock;
+      const auto c0 = clock::now();
+      c.state = gather_state(*be, comm, spec, replicas);
+      if (!root) return;
+      c.config_hash = identity;
+      c.backend = be->name();
+      c.replicas = static_cast<int64_t>(replicas.size());
+      c.populations = spec.num_populations();
+      c.neurons = neurons;
+      if (csv) c.files = csv->sync_sizes();
+      if (h5) c.datasets = h5->sync_sizes();
+      const auto c1 = clock::now();
+      const int64_t bytes = write_checkpoint(ckpt_path, c);
+      const double copy_s = std::chrono::duration<double>(c1 - c0).count();
+      const double write_s = std::chrono::duration<double>(clock::now() - c1).count();
+      spdlog::info(
+          "checkpoint at t = {}: {} ({:.1f} MiB; state {} and outputs synced in {:.3f} s, written in {:.3f} s, "
+          "{:.0f} MiB/s)",
+          format_time(static_cast<double>(c.steps_done) * spec.run.dt), ckpt_path, bytes / 1048576.0,
+          comm.size() > 1 ? "gathered from " + std::to_string(comm.size()) + " ranks" : "copied", copy_s, write_s,
+          write_s > 0 ? bytes / 1048576.0 / write_s : 0.0);
+    };
     res = simulate(spec, *be, replicas, sink, so);
     if (csv) csv->close();
     if (h5) h5->close();

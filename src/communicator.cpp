@@ -13,11 +13,16 @@ class local_communicator final : public communicator {
  public:
   int rank() const override { return 0; }
   int size() const override { return 1; }
+  int local_rank() const override { return 0; }
   std::string name() const override { return "local"; }
   void sum(int64_t*, size_t) override {}
   void sum(double*, size_t) override {}
   std::vector<int64_t> gather(const std::vector<int64_t>& mine) override { return mine; }
   std::vector<std::string> gather_text(const std::string& mine) override { return {mine}; }
+  std::vector<double> gather(const std::vector<double>& mine) override { return mine; }
+  std::vector<double> scatter(const std::vector<std::vector<double>>& parts) override {
+    return parts.empty() ? std::vector<double>{} : parts.front();
+  }
   void broadcast(std::string&) override {}
   [[noreturn]] void abort(int code) override { std::exit(code); }
 };

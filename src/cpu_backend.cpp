@@ -211,14 +211,24 @@ class cpu_backend final : public backend {
       a.values = from;
     }
   }
+  // Over ranks `in` holds the whole network or this rank's slices (state_part cuts and checks).
   void set_state(const backend_state& in) override {
-    check_state(in, spec_, replicas_);
-    if (static_cast<int64_t>(x_.size()) != state_length(state_array::extent::per_neuron, spec_, replicas_))
-      throw internal_error("cpu_backend::set_state: the state of one rank's slice cannot be set");
-    x_ = in.find(state_x_name(spec_))->values;
-    w_ = in.find("w")->values;
-    s_ = in.find("s")->values;
-    if (const state_array* sd = in.find("s_drive")) s_drive_ = sd->values;
+    const std::vector<population_slice> h = held();
+    const backend_state part = h.empty() ? backend_state{} : state_part(in, spec_, replicas_, h);
+    if (h.empty()) check_state(in, spec_, replicas_);
+    const backend_state& use = h.empty() ? in : part;
+    if (static_cast<int64_t>(use.find(state_x_name(spec_))->values.size()) != total_)
+      throw internal_error("cpu_backend::set_state: the state does not fit this backend's arrays");
+    x_ = use.find(state_x_name(spec_))->values;
+    w_ = use.find("w")->values;
+    s_ = use.find("s")->values;
+    if (const state_array* sd = use.find("s_drive")) s_drive_ = sd->values;
+  }
+  std::vector<population_slice> held() const override {
+    std::vector<population_slice> h;
+    if (comm_)
+      for (const layout_segment& g : layout_.segments) h.push_back({g.first, g.count});
+    return h;
   }
 
  private:

@@ -40,6 +40,13 @@ class mpi_communicator final : public communicator {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    // The ranks sharing this node's memory, numbered from 0: a rank's GPU
+    // is chosen by this number (make_cuda_backend).
+    MPI_Comm node = MPI_COMM_NULL;
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type (ranks of this node)");
+    check(MPI_Comm_rank(node, &local_rank_), "MPI_Comm_rank (ranks of this node)");
+    MPI_Comm_free(&node);
   }
   ~mpi_communicator() override {
     int finalized = 0;
@@ -48,6 +55,7 @@ class mpi_communicator final : public communicator {
   }
   int rank() const override { return rank_; }
   int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
   std::string name() const override { return "mpi"; }
 
   void sum(int64_t* data, size_t n) override {
@@ -86,6 +94,45 @@ class mpi_communicator final : public communicator {
     return parts;
   }
 
+  // Doubles travel point to point, rank by rank, in pieces of at most
+  // k_piece values (MPI counts are int), so that the state of a network of
+  // any size (checkpoints) fits.
+  std::vector<double> gather(const std::vector<double>& mine) override {
+    std::vector<int64_t> counts(static_cast<size_t>(size_), 0);
+    counts[static_cast<size_t>(rank_)] = static_cast<int64_t>(mine.size());
+    sum(counts.data(), counts.size());
+    if (rank_ != 0) {
+      send(mine.data(), mine.size(), 0);
+      return {};
+    }
+    size_t total = 0;
+    for (int64_t c : counts) total += static_cast<size_t>(c);
+    std::vector<double> all(total);
+    std::copy(mine.begin(), mine.end(), all.begin());
+    size_t at = mine.size();
+    for (int r = 1; r < size_; ++r) {
+      receive(all.data() + at, static_cast<size_t>(counts[static_cast<size_t>(r)]), r);
+      at += static_cast<size_t>(counts[static_cast<size_t>(r)]);
+    }
+    return all;
+  }
+
+  std::vector<double> scatter(const std::vector<std::vector<double>>& parts) override {
+    std::vector<int64_t> counts(static_cast<size_t>(size_), 0);
+    if (rank_ == 0) {
+      if (parts.size() != static_cast<size_t>(size_)) throw internal_error("communicator::scatter: one part per rank");
+      for (int r = 0; r < size_; ++r) counts[static_cast<size_t>(r)] = static_cast<int64_t>(parts[r].size());
+    }
+    check(MPI_Bcast(counts.data(), size_, MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast (counts)");
+    if (rank_ == 0) {
+      for (int r = 1; r < size_; ++r) send(parts[r].data(), parts[r].size(), r);
+      return parts[0];
+    }
+    std::vector<double> mine(static_cast<size_t>(counts[static_cast<size_t>(rank_)]));
+    receive(mine.data(), mine.size(), 0);
+    return mine;
+  }
+
   void broadcast(std::string& text) override {
     int64_t n = static_cast<int64_t>(text.size());
     check(MPI_Bcast(&n, 1, MPI_INT64_T, 0, MPI_COMM_WORLD), "MPI_Bcast (length)");
@@ -116,7 +163,19 @@ class mpi_communicator final : public communicator {
     return static_cast<int>(total);
   }
 
-  int rank_ = 0, size_ = 1;
+  void send(const double* data, size_t n, int to) {
+    for (size_t k = 0; k < n; k += k_piece)
+      check(MPI_Send(data + k, static_cast<int>(std::min(k_piece, n - k)), MPI_DOUBLE, to, 0, MPI_COMM_WORLD),
+            "MPI_Send (doubles)");
+  }
+  void receive(double* data, size_t n, int from) {
+    for (size_t k = 0; k < n; k += k_piece)
+      check(MPI_Recv(data + k, static_cast<int>(std::min(k_piece, n - k)), MPI_DOUBLE, from, 0, MPI_COMM_WORLD,
+                     MPI_STATUS_IGNORE),
+            "MPI_Recv (doubles)");
+  }
+
+  int rank_ = 0, size_ = 1, local_rank_ = 0;
   bool owns_ = false;
 };
 

@@ -3,7 +3,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <filesystem>
+#include <tuple>
 
 #include "izhinet/errors.hpp"
 #include "izhinet/eta_table.hpp"
@@ -31,7 +35,15 @@ struct hdf5_sink::impl {};
 hdf5_sink::hdf5_sink(const std::string&, const model_spec&, const std::vector<replica_spec>&) {
   throw config_error("run.format", "\"hdf5\" needs a build with HDF5 (Debian: libhdf5-dev, then configure again)");
 }
+hdf5_sink::hdf5_sink(const std::string& dir, const model_spec& spec, const std::vector<replica_spec>& replicas,
+                     append_at)
+    : hdf5_sink(dir, spec, replicas) {}
 hdf5_sink::~hdf5_sink() = default;
+std::vector<std::pair<std::string, int64_t>> hdf5_sink::sync_sizes() { return {}; }
+std::vector<record_row> read_hdf5_rows(const std::string&, const model_spec&, int, int64_t) { return {}; }
+void restore_hdf5(const std::string&, const std::vector<std::pair<std::string, int64_t>>&) {
+  throw config_error("run.format", "\"hdf5\" needs a build with HDF5 (Debian: libhdf5-dev, then configure again)");
+}
 void hdf5_sink::on_rows(int, const std::vector<record_row>&) {}
 void hdf5_sink::on_spikes(const std::vector<spike_event>&) {}
 void hdf5_sink::close() {}
@@ -235,6 +247,151 @@ hdf5_sink::hdf5_sink(const std::string& dir, const model_spec& spec, const std::
   s.flush();
 }
 
+namespace {
+
+const char* const k_spike_columns[4] = {"spikes/t", "spikes/replica", "spikes/population", "spikes/neuron"};
+
+/// The length of a dataset along its growing dimension (`dim`), or -1 when it cannot be read.
+int64_t dataset_length(hid_t file, const char* name, int dim) {
+  h5id set(H5Dopen2(file, name, H5P_DEFAULT), H5Dclose);
+  if (set.id < 0) return -1;
+  h5id space(H5Dget_space(set), H5Sclose);
+  if (space.id < 0) return -1;
+  hsize_t dims[3] = {0, 0, 0};
+  const int rank = H5Sget_simple_extent_ndims(space);
+  if (rank <= dim || rank > 3 || H5Sget_simple_extent_dims(space, dims, nullptr) < 0) return -1;
+  return static_cast<int64_t>(dims[dim]);
+}
+
+}  // namespace
+
+void restore_hdf5(const std::string& dir, const std::vector<std::pair<std::string, int64_t>>& sizes) {
+  const std::string p = hdf5_sink::path(dir);
+  static const bool no_atexit = (H5dont_atexit(), true);
+  (void)no_atexit;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  h5id file(H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
+  if (file.id < 0)
+    throw user_error("its output '" + p + "' cannot be opened as HDF5 (damaged by a kill during a write?)");
+  // (dataset, growing dimension, length at the checkpoint)
+  std::vector<std::tuple<std::string, int, int64_t>> cut;
+  for (const auto& [name, len] : sizes) {
+    if (name == "timeseries") {
+      cut.emplace_back("timeseries", 1, len);
+    } else if (name == "spikes") {
+      for (const char* c : k_spike_columns) cut.emplace_back(c, 0, len);
+    } else {
+      throw user_error("names an unknown dataset '" + shorten(name) + "' of '" + p + "'");
+    }
+  }
+  for (const auto& [name, dim, len] : cut) {
+    const int64_t have = dataset_length(file, name.c_str(), dim);
+    if (have < 0) throw user_error("its output '" + p + "' has no readable dataset /" + name);
+    if (have < len)
+      throw user_error("its output '" + p + "' has " + std::to_string(have) + " rows in /" + name +
+                       ", fewer than the " + std::to_string(len) +
+                       " it had at the checkpoint (the outputs were changed since)");
+  }
+  for (const auto& [name, dim, len] : cut) {
+    h5id set(H5Dopen2(file, name.c_str(), H5P_DEFAULT), H5Dclose);
+    h5id space(H5Dget_space(set), H5Sclose);
+    hsize_t dims[3] = {0, 0, 0};
+    const int rank = H5Sget_simple_extent_ndims(space);
+    H5Sget_simple_extent_dims(space, dims, nullptr);
+    dims[dim] = static_cast<hsize_t>(len);
+    errno = 0;
+    if (set.id < 0 || rank < 1 || H5Dset_extent(set, dims) < 0)
+      throw io_error(p, errno != 0 ? errno : EIO, "cut dataset /" + name + " back (HDF5)");
+  }
+  errno = 0;
+  const hid_t f = file.id;
+  file.id = -1;
+  if (H5Fclose(f) < 0) throw io_error(p, errno != 0 ? errno : EIO, "close (HDF5)");
+}
+
+std::vector<record_row> read_hdf5_rows(const std::string& dir, const model_spec& spec, int replica, int64_t records) {
+  const std::string p = hdf5_sink::path(dir);
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  h5id file(H5Fopen(p.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT), H5Fclose);
+  if (file.id < 0) throw user_error("'" + p + "' cannot be opened as HDF5");
+  const int P = spec.num_populations();
+  const hsize_t C = static_cast<hsize_t>(1 + 4 * P);
+  const int64_t have = dataset_length(file, "timeseries", 1);
+  if (have < records + 1)
+    throw user_error("'" + p + "' holds " + std::to_string(std::max<int64_t>(0, have - 1)) +
+                     " rows after t = 0, the checkpoint " + std::to_string(records));
+  std::vector<double> buf(static_cast<size_t>(records) * C);
+  h5id set(H5Dopen2(file, "timeseries", H5P_DEFAULT), H5Dclose);
+  h5id fspace(H5Dget_space(set), H5Sclose);
+  const hsize_t start[3] = {static_cast<hsize_t>(replica), 1, 0}, count[3] = {1, static_cast<hsize_t>(records), C};
+  h5id mspace(H5Screate_simple(3, count, nullptr), H5Sclose);
+  if (records > 0 && (set.id < 0 || fspace.id < 0 || mspace.id < 0 ||
+                      H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, count, nullptr) < 0 ||
+                      H5Dread(set, H5T_NATIVE_DOUBLE, mspace, fspace, H5P_DEFAULT, buf.data()) < 0))
+    throw user_error("'" + p + "': the rows of dataset timeseries cannot be read back");
+  std::vector<record_row> rows(static_cast<size_t>(records));
+  for (int64_t k = 0; k < records; ++k) {
+    record_row& row = rows[static_cast<size_t>(k)];
+    const double* b = &buf[static_cast<size_t>(k) * C];
+    row.t = static_cast<double>((k + 1) * spec.run.record_every) * spec.run.dt;
+    for (int i = 0; i < P; ++i) {
+      row.r.push_back(b[1 + 4 * i]);
+      row.v.push_back(b[2 + 4 * i]);
+      row.w.push_back(b[3 + 4 * i]);
+      row.s.push_back(b[4 + 4 * i]);
+    }
+  }
+  return rows;
+}
+
+hdf5_sink::hdf5_sink(const std::string& dir, const model_spec& spec, const std::vector<replica_spec>& replicas,
+                     append_at from)
+    : p_(std::make_unique<impl>()) {
+  impl& s = *p_;
+  s.path = path(dir);
+  s.R = static_cast<int>(replicas.size());
+  s.C = 1 + 4 * spec.num_populations();
+  s.dt = spec.run.dt;
+  static const bool no_atexit = (H5dont_atexit(), true);
+  (void)no_atexit;
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  errno = 0;
+  s.file = h5id(s.check(H5Fopen(s.path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), "open file"), H5Fclose);
+  s.ts = h5id(s.check(H5Dopen2(s.file, "timeseries", H5P_DEFAULT), "open dataset timeseries"), H5Dclose);
+  const int64_t rows = dataset_length(s.file, "timeseries", 1);
+  if (rows < 0) s.fail("read the size of dataset timeseries");
+  s.ts_len = static_cast<hsize_t>(rows);
+  s.rows_written.assign(s.R, s.ts_len);
+  s.last_t.assign(s.R, from.t);
+  s.spikes_until = from.t;
+  const hid_t types[4] = {H5T_NATIVE_DOUBLE, H5T_NATIVE_INT32, H5T_NATIVE_INT32, H5T_NATIVE_INT64};
+  for (int c = 0; c < 4; ++c)
+    s.spike_cols.push_back({h5id(s.check(H5Dopen2(s.file, k_spike_columns[c], H5P_DEFAULT),
+                                         std::string("open dataset ") + k_spike_columns[c]),
+                                 H5Dclose),
+                            types[c]});
+  const int64_t spikes = dataset_length(s.file, "spikes/t", 0);
+  if (spikes < 0) s.fail("read the size of dataset spikes/t");
+  s.spikes_len = static_cast<hsize_t>(spikes);
+}
+
+std::vector<std::pair<std::string, int64_t>> hdf5_sink::sync_sizes() {
+  impl& s = *p_;
+  if (s.failed) s.fail("sync after an earlier error");
+  s.flush();
+  errno = 0;
+  const int fd = ::open(s.path.c_str(), O_RDONLY);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const int err = errno;
+    if (fd >= 0) ::close(fd);
+    throw io_error(s.path, err != 0 ? err : EIO, "fsync");
+  }
+  ::close(fd);
+  // Every replica has the same rows at a checkpoint (a recording time).
+  return {{"timeseries", static_cast<int64_t>(*std::min_element(s.rows_written.begin(), s.rows_written.end()))},
+          {"spikes", static_cast<int64_t>(s.spikes_len)}};
+}
+
 hdf5_sink::~hdf5_sink() {
   if (p_ && !p_->closed && !p_->failed) try {
       close();
@@ -268,8 +425,8 @@ void hdf5_sink::on_spikes(const std::vector<spike_event>& spikes) {
     neu[k] = spikes[k].neuron;
   }
   const void* data[4] = {t.data(), rep.data(), pop.data(), neu.data()};
-  const char* names[4] = {"spikes/t", "spikes/replica", "spikes/population", "spikes/neuron"};
-  for (int c = 0; c < 4; ++c) s.append(s.spike_cols[c].set, s.spike_cols[c].type, data[c], s.spikes_len, n, names[c]);
+  for (int c = 0; c < 4; ++c)
+    s.append(s.spike_cols[c].set, s.spike_cols[c].type, data[c], s.spikes_len, n, k_spike_columns[c]);
   s.spikes_len += n;
   s.flush();
   s.spikes_until = s.last_t[0];

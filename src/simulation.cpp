@@ -168,7 +168,10 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
     res.t_reached = res.steps_done * dt;
   }
   const int64_t rec_start = rec_done;
+  int64_t last_checkpoint = -1;  // records_done of the last checkpoint written by this run
   auto checkpoint = [&] {
+    if (rec_done == last_checkpoint) return;  // a stop right after a periodic checkpoint: it is already written
+    last_checkpoint = rec_done;
     checkpoint_data c;
     c.records_done = rec_done;
     c.steps_done = rec_done * steps_per_record;

@@ -13,6 +13,10 @@
 #include "izhinet/checkpoint.hpp"
 #include "test_helpers.hpp"
 
+#ifdef IZHINET_HAVE_HDF5
+#include <hdf5.h>
+#endif
+
 using namespace izhinet;
 
 namespace {
@@ -157,6 +161,51 @@ TEST(BackendState, AnExactStateFromBeforeTheDriveCorrectionIsRefusedByName) {
     EXPECT_NE(std::string(e.what()).find("s_drive"), std::string::npos) << e.what();
   }
   EXPECT_NO_THROW(be->set_state(st));
+}
+
+// Over ranks each backend holds slices by global index (partition.hpp): cutting a whole-network state
+// into every rank's slices and putting them back gives the state again, and each slice holds the values
+// of its own neurons (global index = replica start + population start + first + k, counted here by hand).
+TEST(BackendState, SlicesOfRanksCutAndJoinTheWholeState) {
+  const model_spec m = two_pop_spec(scheme_kind::exact);
+  const auto reps = default_replicas(m);  // 2 replicas of 1000: populations of 600 and 400
+  backend_state whole = state_layout(m);
+  for (auto& a : whole.arrays) {
+    a.values.resize(static_cast<size_t>(state_length(a.per, m, reps)));
+    for (size_t k = 0; k < a.values.size(); ++k) a.values[k] = (a.name == "w" ? 1e6 : 0.0) + static_cast<double>(k);
+  }
+  const int K = 3;
+  const int64_t block = 64;
+  backend_state joined = whole;
+  for (auto& a : joined.arrays)
+    if (a.per == state_array::extent::per_neuron) std::fill(a.values.begin(), a.values.end(), -1.0);
+  int64_t held_total = 0;
+  for (int r = 0; r < K; ++r) {
+    std::vector<population_slice> held;
+    std::vector<double> expect_x;
+    for (int rep = 0; rep < 2; ++rep)
+      for (int i = 0; i < 2; ++i) {
+        const int64_t n = i == 0 ? 600 : 400, start = rep * 1000 + (i == 0 ? 0 : 600);
+        held.push_back(slice_of(n, r, K, block));
+        for (int64_t k = 0; k < held.back().count; ++k)
+          expect_x.push_back(static_cast<double>(start + held.back().first + k));
+      }
+    const backend_state part = state_part(whole, m, reps, held);
+    EXPECT_EQ(part.find("p")->values, expect_x) << "rank " << r;
+    EXPECT_EQ(part.find("w")->values.size(), expect_x.size());
+    EXPECT_EQ(part.find("s")->values, whole.find("s")->values) << "per-population arrays stay whole";
+    held_total += static_cast<int64_t>(expect_x.size());
+    // A state that is already this rank's slice is taken as it is; one of another size is refused.
+    EXPECT_EQ(state_part(part, m, reps, held).find("p")->values, expect_x);
+    backend_state wrong = part;
+    wrong.arrays[0].values.push_back(0.0);
+    if (!expect_x.empty() && expect_x.size() + 1 != 2000) {
+      EXPECT_THROW(state_part(wrong, m, reps, held), user_error);
+    }
+    put_state_part(joined, part, m, reps, held);
+  }
+  EXPECT_EQ(held_total, 2000);
+  for (const auto& a : whole.arrays) EXPECT_EQ(joined.find(a.name)->values, a.values) << a.name;
 }
 
 // ---------------------------------------------------------------------------
@@ -319,6 +368,83 @@ TEST(Resume, DamagedOrForeignCheckpointsAreRefusedAndNothingChanges) {
   const auto r = run_izhinet("run --resume " + d.string() + " --progress 0 -b cpu -t 2");
   ASSERT_EQ(r.status, 0) << r.out;
   expect_same_outputs(reference_run(), d);
+}
+
+#ifdef IZHINET_HAVE_HDF5
+namespace {
+/// A dataset of run.h5: its shape and its values' bytes (in their native type), read with the C API.
+struct h5_data {
+  std::vector<hsize_t> dims;
+  std::vector<char> bytes;
+  bool operator==(const h5_data& o) const { return dims == o.dims && bytes == o.bytes; }
+};
+h5_data read_h5(const fs::path& file, const char* name) {
+  h5_data d;
+  const hid_t f = H5Fopen(file.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  EXPECT_GE(f, 0) << file;
+  if (f < 0) return d;
+  const hid_t set = H5Dopen2(f, name, H5P_DEFAULT);
+  EXPECT_GE(set, 0) << name;
+  if (set >= 0) {
+    const hid_t space = H5Dget_space(set), type = H5Dget_type(set);
+    const hid_t native = H5Tget_native_type(type, H5T_DIR_ASCEND);
+    d.dims.resize(static_cast<size_t>(H5Sget_simple_extent_ndims(space)));
+    H5Sget_simple_extent_dims(space, d.dims.data(), nullptr);
+    d.bytes.resize(static_cast<size_t>(H5Sget_simple_extent_npoints(space)) * H5Tget_size(native));
+    if (!d.bytes.empty()) {
+      EXPECT_GE(H5Dread(set, native, H5S_ALL, H5S_ALL, H5P_DEFAULT, d.bytes.data()), 0) << name;
+    }
+    H5Tclose(native);
+    H5Tclose(type);
+    H5Sclose(space);
+    H5Dclose(set);
+  }
+  H5Fclose(f);
+  return d;
+}
+}  // namespace
+#endif
+
+// run.format = "hdf5" resumes: a run to t = 5 (its final checkpoint), resumed to 7.5 (no checkpoint:
+// run.h5 now runs past checkpoint.bin, as after a kill), resumed again to 10: the datasets are cut back
+// to the checkpoint's sizes and continued, and equal those of one run to 10 (C API read-back).
+TEST(Resume, Hdf5RunIsCutBackAndContinued) {
+#ifndef IZHINET_HAVE_HDF5
+  GTEST_SKIP() << "SKIPPED: this build has no HDF5";
+#else
+  const std::string sets = " --set network.n=20000 --set run.format='\"hdf5\"' --progress 0 -b cpu -t 1";
+  const fs::path ref = izhinet::testing::scratch_dir("ckpt_h5_ref"), d = izhinet::testing::scratch_dir("ckpt_h5");
+  auto r = run_izhinet("run -c " + k_config + sets + " --set run.t_end=10 --overwrite -o " + ref.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  r = run_izhinet("run -c " + k_config + sets + " --set run.t_end=5 --checkpoint-every 5 --overwrite -o " + d.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(read_checkpoint((d / checkpoint_name).string()).steps_done, 5000);
+  r = run_izhinet("run --resume " + d.string() + " --set run.t_end=7.5 --progress 0 -b cpu -t 1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  ASSERT_EQ(read_h5(d / "run.h5", "timeseries").dims.at(1), 751u) << "the t = 0 row and 750 rows to t = 7.5";
+  r = run_izhinet("run --resume " + d.string() + " --set run.t_end=10 --progress 0 -b cpu -t 1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("resuming from"), std::string::npos) << r.out;
+  for (const char* name : {"timeseries", "spikes/t", "spikes/replica", "spikes/population", "spikes/neuron",
+                           "eta/replica", "eta/population", "eta/neuron", "eta/eta"}) {
+    const h5_data a = read_h5(ref / "run.h5", name), b = read_h5(d / "run.h5", name);
+    EXPECT_FALSE(a.bytes.empty()) << name;
+    EXPECT_TRUE(a == b) << name << " differs: " << a.bytes.size() << " vs " << b.bytes.size() << " bytes";
+  }
+  EXPECT_EQ(read_h5(ref / "run.h5", "timeseries").dims.at(1), 1001u);
+  for (const char* f : {"meanfield.csv", "meanfield_slow.csv"})
+    EXPECT_TRUE(read_text(ref / f) == read_text(d / f)) << f << " differs";
+  // A run.h5 whose datasets are shorter than at the checkpoint is refused, and nothing changes.
+  r = run_izhinet("run -c " + k_config + sets + " --set run.t_end=2 --overwrite -o " + ref.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  fs::copy_file(ref / "run.h5", d / "run.h5", fs::copy_options::overwrite_existing);
+  const auto before = snapshot(d);
+  r = run_izhinet("run --resume " + d.string() + " --set run.t_end=10 --progress 0 -b cpu -t 1");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_EQ(izhinet::testing::count_lines_with(r.out, "[error]"), 1) << r.out;
+  EXPECT_NE(r.out.find("fewer than the 501 it had at the checkpoint"), std::string::npos) << r.out;
+  EXPECT_TRUE(snapshot(d) == before) << "a file changed";
+#endif
 }
 
 // The format itself: what is written is read back exactly; sizes and arrays are checked.

@@ -12,6 +12,7 @@
 #include "izhinet/errors.hpp"
 #include "izhinet/network_layout.hpp"
 #include "izhinet/params.hpp"
+#include "izhinet/partition.hpp"
 #include "izhinet/scheme.hpp"
 
 namespace izhinet {
@@ -110,6 +111,21 @@ int64_t state_length(state_array::extent per, const model_spec& spec, const std:
 /// `state` does not have exactly the arrays of state_layout(spec) with their
 /// lengths for `replicas`.
 void check_state(const backend_state& state, const model_spec& spec, const std::vector<replica_spec>& replicas);
+/// The part of `state` that a backend holding the slices `held` (backend::held(), one per (replica,
+/// population), index replica * P + population) keeps: its per-neuron arrays cut to those slices, in
+/// order; the per-population arrays whole. `state` holds the whole network (checked with check_state)
+/// or already exactly those slices (checked against their sizes): user_error otherwise. `held` empty:
+/// the whole network (`state` checked and returned).
+backend_state state_part(const backend_state& state, const model_spec& spec, const std::vector<replica_spec>& replicas,
+                         const std::vector<population_slice>& held);
+/// The values of a per-neuron array of the whole network (`whole`, by global index) that lie in the
+/// slices `held`, in order (one rank's share of it).
+std::vector<double> held_values(const std::vector<double>& whole, const model_spec& spec,
+                                const std::vector<replica_spec>& replicas, const std::vector<population_slice>& held);
+/// The inverse: writes `part` (the per-neuron values of the slices `held`, in order, as get_state
+/// gives them on a rank) into `whole`'s per-neuron arrays (sized for the whole network by the caller).
+void put_state_part(backend_state& whole, const backend_state& part, const model_spec& spec,
+                    const std::vector<replica_spec>& replicas, const std::vector<population_slice>& held);
 
 class backend {
  public:
@@ -154,8 +170,15 @@ class backend {
   /// replicas, the following steps give bit-identical results.
   virtual void get_state(backend_state& out) = 0;
   /// Replaces the dynamic state (after setup()); user_error when the arrays do
-  /// not match state_layout().
+  /// not match state_layout(). Over ranks (distribute()), `in` holds the
+  /// whole network (the backend takes its held() slices) or exactly those
+  /// slices (state_part).
   virtual void set_state(const backend_state& in) = 0;
+  /// The neurons this backend holds after setup(), one slice per (replica,
+  /// population), index replica * P + population, in the order of the
+  /// per-neuron arrays of get_state(backend_state&). Empty: every neuron
+  /// (one process; the default for a backend that does not distribute).
+  virtual std::vector<population_slice> held() const { return {}; }
 };
 
 /// CPU backend with `threads` OpenMP threads (0: OpenMP's default). With

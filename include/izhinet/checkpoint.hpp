@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "izhinet/backend.hpp"
+#include "izhinet/communicator.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/observables.hpp"
 #include "izhinet/params.hpp"
@@ -56,6 +57,10 @@ struct checkpoint_data {
   /// Output files (path relative to the output folder) and their size in
   /// bytes at the checkpoint: a resume cuts them back to it and appends.
   std::vector<std::pair<std::string, int64_t>> files;
+  /// run.format = "hdf5": the growing datasets of run.h5 and their lengths
+  /// at the checkpoint (hdf5_sink::sync_sizes); a resume cuts them back
+  /// (restore_hdf5) and appends.
+  std::vector<std::pair<std::string, int64_t>> datasets;
   backend_state state;
 };
 
@@ -82,6 +87,22 @@ void check_checkpoint(const checkpoint_data& c, const std::string& path, const m
 /// its size at the checkpoint. All are checked first: checkpoint_error when
 /// one is missing or shorter, and then no file is changed.
 void restore_outputs(const checkpoint_data& c, const std::string& dir, const std::string& checkpoint_path);
+
+/// Over the ranks of `comm` (collective): the whole network's state
+/// (backend_state's layout, by global index) on rank 0, put together from
+/// every rank's get_state slice (backend::held()); the other ranks get an
+/// empty state. One rank: be.get_state. So a checkpoint does not depend on
+/// the rank count that wrote it.
+backend_state gather_state(backend& be, communicator& comm, const model_spec& spec,
+                           const std::vector<replica_spec>& replicas);
+/// The inverse (collective): rank 0 holds the whole network's `whole`
+/// (ignored on the other ranks); every rank sets its own slice with
+/// set_state. One rank: be.set_state(whole).
+void scatter_state(backend& be, communicator& comm, const backend_state& whole, const model_spec& spec,
+                   const std::vector<replica_spec>& replicas);
+/// Rank 0's `c`, all but its state, on every rank (collective): what
+/// simulate() needs to continue (step, records, rate window, spike count).
+void broadcast_checkpoint(checkpoint_data& c, communicator& comm);
 
 /// The first `records` rows after t = 0 of `replica` in a time-series file
 /// (with a leading replica column when `replica_column`), read back exactly:

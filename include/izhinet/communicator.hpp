@@ -5,7 +5,7 @@
 /// calls MPI. A build without MPI has the local communicator alone (one
 /// rank), and asking it for MPI is a config_error naming the build.
 ///
-/// Every call except rank()/size()/name() is collective: all ranks make the
+/// Every call except rank()/size()/local_rank()/name() is collective: all ranks make the
 /// same calls in the same order (the MPI rule), or the job hangs.
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +20,9 @@ class communicator {
   virtual ~communicator() = default;
   virtual int rank() const = 0;
   virtual int size() const = 0;
+  /// This rank's index among the ranks on its own node (0 .. ranks per node - 1);
+  /// a rank picks its GPU by it (docs/mpi.md). 0 for the local communicator.
+  virtual int local_rank() const = 0;
   /// "local" or "mpi".
   virtual std::string name() const = 0;
   bool root() const { return rank() == 0; }
@@ -34,6 +37,12 @@ class communicator {
   virtual std::vector<int64_t> gather(const std::vector<int64_t>& mine) = 0;
   /// Rank 0 gets every rank's text, in rank order; the other ranks get an empty vector.
   virtual std::vector<std::string> gather_text(const std::string& mine) = 0;
+  /// Rank 0 gets every rank's `mine` (any length, also over 2^31 values),
+  /// concatenated in rank order; the other ranks get an empty vector.
+  virtual std::vector<double> gather(const std::vector<double>& mine) = 0;
+  /// Rank 0 hands out `parts` (one vector per rank, rank order; ignored on
+  /// the other ranks); every rank gets its own part.
+  virtual std::vector<double> scatter(const std::vector<std::vector<double>>& parts) = 0;
   /// Rank 0's `text` on every rank.
   virtual void broadcast(std::string& text) = 0;
   /// Ends every rank of the job at once with exit status `code` (after an

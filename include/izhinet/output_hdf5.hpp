@@ -20,6 +20,7 @@
 /// read (hdf5_available()).
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "izhinet/backend.hpp"
@@ -36,6 +37,13 @@ class hdf5_sink final : public record_sink {
   /// Creates DIR/run.h5 with the t = 0 rows, the recorded neurons' eta and
   /// the attributes; io_error when it cannot (config_error without HDF5).
   hdf5_sink(const std::string& dir, const model_spec& spec, const std::vector<replica_spec>& replicas);
+  /// A resumed run (docs/checkpoints.md): reopens DIR/run.h5, whose datasets
+  /// restore_hdf5 has cut back to the checkpoint, and appends after them;
+  /// `t` is the checkpoint's time.
+  struct append_at {
+    double t;
+  };
+  hdf5_sink(const std::string& dir, const model_spec& spec, const std::vector<replica_spec>& replicas, append_at from);
   ~hdf5_sink() override;
   hdf5_sink(const hdf5_sink&) = delete;
   hdf5_sink& operator=(const hdf5_sink&) = delete;
@@ -43,6 +51,10 @@ class hdf5_sink final : public record_sink {
   void on_spikes(const std::vector<spike_event>& spikes) override;
   /// Flushes and closes the file (io_error on failure). Idempotent.
   void close();
+  /// Flushes the file to disk (H5Fflush, then fsync) and returns the
+  /// lengths of its growing datasets, for a checkpoint: ("timeseries", rows
+  /// per replica, the t = 0 row included) and ("spikes", spikes).
+  std::vector<std::pair<std::string, int64_t>> sync_sizes();
   /// Time up to which every row and spike is in the file.
   double valid_until() const;
   static std::string path(const std::string& dir);
@@ -51,5 +63,17 @@ class hdf5_sink final : public record_sink {
   struct impl;
   std::unique_ptr<impl> p_;
 };
+
+/// The first `records` rows after t = 0 of `replica` in DIR/run.h5 (the
+/// stored doubles; t recomputed on the step grid as the simulation does),
+/// to rebuild the validator on resume. user_error when it holds fewer.
+std::vector<record_row> read_hdf5_rows(const std::string& dir, const model_spec& spec, int replica, int64_t records);
+
+/// Cuts the growing datasets of DIR/run.h5 back to `sizes` (as sync_sizes
+/// gave them at a checkpoint). Every dataset is checked first: user_error
+/// naming the file and the dataset when the file cannot be opened or a
+/// dataset holds fewer rows than at the checkpoint, and then nothing is
+/// changed.
+void restore_hdf5(const std::string& dir, const std::vector<std::pair<std::string, int64_t>>& sizes);
 
 }  // namespace izhinet
