@@ -16,10 +16,16 @@
 // the per-pair ratios. The machine may be shared: read the ratios, not the
 // absolute rates.
 //
+// --cpu-time times both codes with the calling thread's CPU clock instead of the
+// wall clock (one thread only: then neither code leaves that thread), so that
+// time other jobs on a shared machine take from it does not count
+// (BENCHMARKS.md section 1).
+//
 // Usage: bench_cpu [--sizes 1e3,1e4,1e5,1e6,1e7] [--threads 1,2] [--reps 5]
 //                  [--min-time 0.3] [--max-steps-1e7 40] [--eta-bar 0.12] [--record-every 10]
-//                  [--md FILE]
+//                  [--cpu-time] [--md FILE]
 #include <omp.h>
+#include <time.h>
 
 #include <algorithm>
 #include <chrono>
@@ -39,11 +45,19 @@
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+bool g_cpu_time = false;  ///< --cpu-time: the calling thread's CPU clock instead of the wall clock
 
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
+/// Seconds on the clock in use (wall, or this thread's CPU time).
+double now_seconds() {
+  if (g_cpu_time) {
+    timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  }
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
+
+double seconds_since(double t0) { return now_seconds() - t0; }
 
 std::vector<double> parse_list(const std::string& s) {
   std::vector<double> out;
@@ -187,10 +201,10 @@ row measure(int64_t n, int threads, int reps, double min_time, int64_t max_steps
 
   // Calibrate: warm both up, then size a measurement to >= min_time.
   const int64_t probe = spr;
-  auto t0 = clock_type::now();
+  auto t0 = now_seconds();
   engine_run(probe);
   ceil.run(probe);
-  t0 = clock_type::now();
+  t0 = now_seconds();
   engine_run(probe);
   const double per_step = std::max(seconds_since(t0) / probe, 1e-9);
   int64_t steps = static_cast<int64_t>(std::ceil(min_time / per_step / spr)) * spr;
@@ -203,11 +217,11 @@ row measure(int64_t n, int threads, int reps, double min_time, int64_t max_steps
     double te = 0, tc = 0;
     for (int half = 0; half < 2; ++half) {
       if ((half == 0) == (r % 2 == 0)) {
-        const auto a = clock_type::now();
+        const auto a = now_seconds();
         engine_run(steps);
         te = seconds_since(a);
       } else {
-        const auto a = clock_type::now();
+        const auto a = now_seconds();
         ceil_spikes = ceil.run(steps);
         tc = seconds_since(a);
       }
@@ -268,17 +282,26 @@ int main(int argc, char** argv) {
       md = next();
     else if (a == "--record-every")
       record_every = std::max<int64_t>(1, std::atoll(next().c_str()));
+    else if (a == "--cpu-time")
+      g_cpu_time = true;
     else {
       std::fprintf(stderr,
                    "usage: %s [--sizes 1e3,1e4,...] [--threads 1,2] [--reps 5] [--min-time 0.3]\n"
-                   "          [--max-steps-1e7 40] [--eta-bar 0.12] [--record-every 10] [--md FILE]\n",
+                   "          [--max-steps-1e7 40] [--eta-bar 0.12] [--record-every 10] [--cpu-time] [--md FILE]\n",
                    argv[0]);
       return a == "--help" || a == "-h" ? 0 : 2;
     }
   }
 
-  std::printf("paper scheme, one population, eta_bar = %g, record_every = %lld; %d interleaved repetitions\n", eta_bar,
-              static_cast<long long>(record_every), reps);
+  if (g_cpu_time)
+    for (double td : threads)
+      if (td != 1) {
+        std::fprintf(stderr, "[error] --cpu-time times the calling thread only: use it with --threads 1 (got %g)\n",
+                     td);
+        return 2;
+      }
+  std::printf("paper scheme, one population, eta_bar = %g, record_every = %lld; %d interleaved repetitions; %s\n",
+              eta_bar, static_cast<long long>(record_every), reps, g_cpu_time ? "thread CPU time" : "wall time");
   std::printf("%10s %3s %7s %14s %14s %8s %8s %9s\n", "N", "T", "steps", "engine n-s/s", "ceiling n-s/s", "best/best",
               "med.pair", "rate r");
   std::vector<row> rows;

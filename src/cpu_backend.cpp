@@ -511,12 +511,16 @@ class cpu_backend final : public backend {
       if constexpr (S::kind == scheme_kind::paper) {
         // Vectorised: the simd lanes split each fixed block the same way
         // whatever the thread count, so results stay thread-count
-        // independent; neurons outside the window add exact zeros.
+        // independent; neurons outside the window add exact zeros. The
+        // terms come by value (moment_of): a per-lane moment_sums filled
+        // through S::accumulate's reference left this loop scalar and
+        // branchy under GCC 12, about 10 % of the step at record_every = 10
+        // (BENCHMARKS.md section 1).
         double sw = 0, sx = 0, svi = 0, swi = 0, ni = 0;
+        const double lo_v = p.v_reset, hi_v = p.v_peak;
 #pragma omp simd reduction(+ : sw, sx, svi, swi, ni)
         for (int64_t i = b.begin; i < b.end; ++i) {
-          moment_sums e = moment_zero();
-          S::accumulate(e, x[i], w[i], p.v_reset, p.v_peak);
+          const moment_sums e = S::moment_of(x[i], w[i], lo_v, hi_v);
           sw += e.w;
           sx += e.x_all;
           svi += e.v_in;

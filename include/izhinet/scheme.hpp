@@ -34,6 +34,8 @@
 ///   decay, s_jump, count, weight, inv_n)`: s_drive for the next step;
 /// - `S::accumulate(m, x, w, v_reset, v_peak)`: adds one neuron to the moment
 ///   sums that become the recorded observables (simulation.hpp says which).
+///   The paper scheme also gives one neuron's terms by value, `moment_of`,
+///   for the CPU's vectorised moment loop.
 #include <cmath>
 #include <cstdint>
 
@@ -99,12 +101,28 @@ struct paper_scheme {
   /// The window v_reset <= v <= v_peak, branch-free (a NaN fails the window
   /// test but not the all-neuron sums, which is what finds a blow-up).
   IZH_HD IZH_FORCEINLINE static void accumulate(moment_sums& m, double v, double w, double v_reset, double v_peak) {
+    const moment_sums e = moment_of(v, w, v_reset, v_peak);
+    m.w += e.w;
+    m.x_all += e.x_all;
+    m.v_in += e.v_in;
+    m.w_in += e.w_in;
+    m.n_in += e.n_in;
+  }
+  /// One neuron's terms of the moment sums (accumulate adds them), returned
+  /// by value so that the CPU's `omp simd` moment loop keeps them in
+  /// registers: a per-lane moment_sums filled through a reference becomes an
+  /// addressable per-lane array there, which GCC 12 leaves scalar and branchy
+  /// (about 10 % of the paper step at record_every = 10, BENCHMARKS.md
+  /// section 1).
+  IZH_HD IZH_FORCEINLINE static moment_sums moment_of(double v, double w, double v_reset, double v_peak) {
     const bool in = v >= v_reset && v <= v_peak;
-    m.w += w;
-    m.x_all += v;
-    m.v_in += in ? v : 0.0;
-    m.w_in += in ? w : 0.0;
-    m.n_in += in ? 1.0 : 0.0;
+    moment_sums e = moment_zero();
+    e.w = w;
+    e.x_all = v;
+    e.v_in = in ? v : 0.0;
+    e.w_in = in ? w : 0.0;
+    e.n_in = in ? 1.0 : 0.0;
+    return e;
   }
 };
 
