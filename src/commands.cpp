@@ -15,6 +15,7 @@
 
 #include "izhinet/backend.hpp"
 #include "izhinet/checkpoint.hpp"
+#include "izhinet/agreement.hpp"
 #include "izhinet/communicator.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/continuation.hpp"
@@ -274,7 +275,11 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     // line from rank 0, the same exit status on every rank).
     const std::string path = (fs::path(out) / "config.toml").string();
     std::string text, refused;
+    set_lockstep(false);  // rank 0 alone reads the folder
     if (root) try {
+        if (!fs::is_directory(out))
+          throw config_error("--resume", "folder '" + shorten(out, 200) +
+                                             "' does not exist (give the --out folder of the stopped run)");
         if (!fs::exists(fs::path(out) / checkpoint_name))
           throw config_error("--resume",
                              "folder '" + shorten(out, 200) + "' holds no " + checkpoint_name +
@@ -292,6 +297,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
       }
       comm.broadcast(text);
     }
+    set_lockstep(true);  // every rank has the same configuration text
     set_config_source(path, text);
     spec = load_config_string(text, p.sets, path);
   } else {
@@ -300,9 +306,20 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   if (a.count("no-meanfield")) spec.meanfield.enabled = false;
   int64_t checkpoint_every = 0;
   if (a.count("checkpoint-every")) {
-    const double T = number_option(a, "checkpoint-every", 1e-300, 1e300);
+    const std::string text = a["checkpoint-every"].as<std::string>();
+    char* end = nullptr;
+    const double T = std::strtod(text.c_str(), &end);
+    if (text.empty() || *end || !std::isfinite(T) || !(T > 0))
+      throw config_error("--checkpoint-every", "'" + shorten(text) +
+                                                   "' is not a positive, finite time (T > 0, in the model's time "
+                                                   "units, like run.t_end)");
     const double rec_dt = static_cast<double>(spec.run.record_every) * spec.run.dt;
     checkpoint_every = std::max<int64_t>(1, std::llround(std::min(T / rec_dt, 1e15)));
+    if (T < rec_dt && root)
+      spdlog::warn(
+          "--checkpoint-every {} is shorter than one recording interval (run.record_every * run.dt = {}): "
+          "a checkpoint is written at every recorded row",
+          text, rec_dt);
   }
   const bool require_agreement = a.count("require-agreement") > 0;
   if (require_agreement && !spec.meanfield.enabled)
@@ -322,10 +339,18 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   const std::string ckpt_path = (fs::path(out) / checkpoint_name).string();
   checkpoint_data ckpt;
   const bool hdf5 = spec.run.format == "hdf5";
-  if (root) {
-    csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));  // before anything is allocated or written
-    folder = std::make_unique<output_folder>(out, resume ? output_folder::existing::resume : folder_policy(a));
-  }
+  set_lockstep(false);  // from here on rank 0 alone touches the folder
+  // Over ranks a refused folder (in use, not writable, another run's files) is one line from rank 0.
+  if (const int st = root_agreed(comm,
+                                 [&] {
+                                   // before anything is allocated or written
+                                   csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));
+                                   folder = std::make_unique<output_folder>(
+                                       out, resume ? output_folder::existing::resume : folder_policy(a),
+                                       resume ? "--resume" : "--out");
+                                 });
+      st != 0)
+    return st;
   if (resume) {
     // Rank 0 reads and checks the checkpoint (whatever rank count wrote it: it holds the whole network by
     // global index). Over ranks it tells the others whether the resume goes on, so that a refusal is one

@@ -26,6 +26,17 @@ std::string format_bytes(double bytes) {
   return buf;
 }
 
+int exit_status_of(const std::exception& e) {
+  if (dynamic_cast<const io_error*>(&e) != nullptr) return exit_io;
+  if (dynamic_cast<const busy_error*>(&e) != nullptr) return exit_busy;
+  if (dynamic_cast<const interrupted_error*>(&e) != nullptr) return exit_interrupted;
+  if (dynamic_cast<const numerical_error*>(&e) != nullptr || dynamic_cast<const memory_error*>(&e) != nullptr ||
+      dynamic_cast<const device_error*>(&e) != nullptr)
+    return exit_runtime;
+  if (dynamic_cast<const user_error*>(&e) != nullptr) return exit_usage;
+  return exit_internal;
+}
+
 memory_error::memory_error(const std::string& key, const std::string& what, double need, double limit,
                            const std::string& limit_name)
     : user_error(shorten(key) + ": " + what + " need " + format_bytes(need) + ", more than " + limit_name + " (" +

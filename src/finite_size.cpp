@@ -12,6 +12,7 @@
 #include <set>
 #include <sstream>
 
+#include "izhinet/agreement.hpp"
 #include "izhinet/communicator.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
@@ -327,7 +328,9 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
   std::unique_ptr<output_folder> folder;
   std::set<std::string> done;
   std::vector<study_row> rows;
-  if (root) {
+  set_lockstep(false);  // rank 0 alone reads and writes the folder
+  // Over ranks a refused folder (in use, another study's) is one line from rank 0, every rank exiting alike.
+  const int refused = root_agreed(comm, [&] {
     folder = std::make_unique<output_folder>(
         out_dir, overwrite ? output_folder::existing::overwrite : output_folder::existing::resume);
     const std::string identity = study_identity(spec, st);
@@ -367,7 +370,8 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
     if (!fs::exists(csv_path) || fs::file_size(csv_path) == 0) append_line(csv_path, study_csv_header(P));
     rows = read_study_csv(csv_path, P);
     for (const auto& r : rows) done.insert(run_key(r.n, r.sampling, r.seed));
-  }
+  });
+  if (refused != 0) return refused;
   {
     // Every rank needs the list of finished runs to build the same work list.
     std::string keys;

@@ -396,18 +396,18 @@ long lock_holder(int fd) {
 
 }  // namespace
 
-output_folder::output_folder(const std::string& dir, existing policy) : dir_(dir) {
+output_folder::output_folder(const std::string& dir, existing policy, const std::string& option) : dir_(dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir))
-    throw config_error("--out", "cannot create output folder '" + shorten(dir, 200) +
-                                    "': " + (ec ? ec.message() : "a file of that name exists"));
+    throw config_error(option, "cannot create output folder '" + shorten(dir, 200) +
+                                   "': " + (ec ? ec.message() : "a file of that name exists"));
   const std::string lock = (fs::path(dir) / lock_name).string();
   const bool had_lock = fs::exists(lock, ec);
   int err = 0;
   fd_ = open_fd(lock, O_RDWR | O_CREAT, err);
   if (fd_ < 0)
-    throw config_error("--out", "output folder '" + shorten(dir, 200) + "' is not writable: " + std::strerror(err));
+    throw config_error(option, "output folder '" + shorten(dir, 200) + "' is not writable: " + std::strerror(err));
   while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
     if (errno == EINTR) continue;
     const int e = errno;
@@ -415,11 +415,11 @@ output_folder::output_folder(const std::string& dir, existing policy) : dir_(dir
     ::close(fd_);
     fd_ = -1;
     if (e == EWOULDBLOCK)
-      throw busy_error("--out: folder '" + shorten(dir, 200) + "' is in use by another izhinet process" +
-                           (pid > 0 ? " (PID " + std::to_string(pid) + ")" : std::string()) +
-                           "; wait for it to end, or use another --out",
+      throw busy_error(option + ": folder '" + shorten(dir, 200) + "' is in use by another izhinet process" +
+                           (pid > 0 ? " (PID " + std::to_string(pid) + ")" : std::string()) + "; wait for it to end" +
+                           (option == "--out" ? ", or use another --out" : ""),
                        pid);
-    throw config_error("--out", "cannot lock output folder '" + shorten(dir, 200) + "': " + std::strerror(e));
+    throw config_error(option, "cannot lock output folder '" + shorten(dir, 200) + "': " + std::strerror(e));
   }
   const std::string me = std::to_string(static_cast<long>(::getpid())) + "\n";
   size_t written = 0;

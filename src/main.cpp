@@ -9,6 +9,7 @@
 
 #include "izhinet/backend.hpp"
 #include "izhinet/commands.hpp"
+#include "izhinet/agreement.hpp"
 #include "izhinet/communicator.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/json.hpp"
@@ -108,11 +109,23 @@ int main(int argc, char** argv) {
 
 namespace {
 
+/// A refusal thrown in lockstep over several ranks (agreement.hpp) is every rank's: rank 0 reports it
+/// (true on the other ranks: they stay silent) and no rank aborts the job.
+bool quiet_in_agreed_refusal() {
+  using namespace izhinet;
+  if (!lockstep() || world().size() == 1) return false;
+  g_normal_exit = true;
+  if (world().root()) return false;
+  return true;
+}
+
 int run_guarded(const std::string& command, int argc, char** argv) {
   using namespace izhinet;
   try {
     if (command == "run" || command == "finite-size") {
-      // These return statuses that every rank reaches together (collective ends).
+      // These return statuses that every rank reaches together (collective ends). Their argument and
+      // configuration checks run in lockstep: a refusal there is every rank's (agreement.hpp).
+      set_lockstep(true);
       const int st =
           command == "run" ? run_command(argc - 1, argv + 1, g_stop) : finite_size_command(argc - 1, argv + 1, g_stop);
       g_normal_exit = true;
@@ -134,7 +147,12 @@ int run_guarded(const std::string& command, int argc, char** argv) {
     spdlog::error("unknown command '{}' (valid: run, mf, finite-size, sweep, bif)", shorten(command));
     return exit_usage;
   } catch (const cxxopts::exceptions::exception& e) {
+    if (quiet_in_agreed_refusal()) return exit_usage;
     spdlog::error("{} (see izhinet {} --help)", shorten(e.what(), 300), command);
+    return exit_usage;
+  } catch (const config_error& e) {
+    if (quiet_in_agreed_refusal()) return exit_usage;
+    spdlog::error("{}", e.what());
     return exit_usage;
   } catch (const io_error& e) {
     spdlog::error("{}", e.what());

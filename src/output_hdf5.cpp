@@ -270,6 +270,9 @@ void restore_hdf5(const std::string& dir, const std::vector<std::pair<std::strin
   static const bool no_atexit = (H5dont_atexit(), true);
   (void)no_atexit;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  std::error_code ec;
+  if (!fs::exists(p, ec))
+    throw user_error("its output '" + p + "' is missing (moved or deleted since the checkpoint was written)");
   h5id file(H5Fopen(p.c_str(), H5F_ACC_RDWR, H5P_DEFAULT), H5Fclose);
   if (file.id < 0)
     throw user_error("its output '" + p + "' cannot be opened as HDF5 (damaged by a kill during a write?)");

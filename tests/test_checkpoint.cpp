@@ -324,6 +324,36 @@ TEST(Resume, LaterTEndExtendsTheRun) {
   expect_same_outputs(reference_run(), d);
 }
 
+// What a user gets wrong around resuming: each refusal names the option and says what is wrong.
+TEST(Resume, RefusalsNameTheOptionAndTheCause) {
+  const fs::path d = izhinet::testing::scratch_dir("ckpt_refusals");
+  // --checkpoint-every must be a positive time; a time below one recording interval is a warning.
+  for (const char* bad : {"0", "-5", "nan", "abc"}) {
+    const auto r = run_izhinet("run -c " + k_config + k_sets + " --checkpoint-every " + bad + " --overwrite -o " +
+                               d.string());
+    EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
+    EXPECT_EQ(izhinet::testing::count_lines_with(r.out, "[error]"), 1) << r.out;
+    EXPECT_NE(r.out.find("--checkpoint-every"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("positive"), std::string::npos) << r.out;
+  }
+  auto r = run_izhinet("run -c " + k_config + k_sets + " --set run.t_end=2 --checkpoint-every 0.001 --overwrite -o " +
+                       d.string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("shorter than one recording interval"), std::string::npos) << r.out;
+  // A --resume folder that does not exist is named as such.
+  r = run_izhinet("run --resume " + (d / "no_such_run").string());
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--resume: folder"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("does not exist"), std::string::npos) << r.out;
+  // A --resume folder in use by another process: exit status 6, naming --resume (not --out).
+  const auto locked = run_shell("flock " + (d / ".izhinet.lock").string() + " " + std::string(IZHINET_BINARY) +
+                                " run --resume " + d.string() + " --set run.t_end=3 --progress 0 -b cpu 2>&1");
+  EXPECT_EQ(locked.status, 6) << locked.out;
+  EXPECT_NE(locked.out.find("--resume: folder"), std::string::npos) << locked.out;
+  EXPECT_NE(locked.out.find("in use by another izhinet process"), std::string::npos) << locked.out;
+  EXPECT_EQ(locked.out.find("--out"), std::string::npos) << locked.out;
+}
+
 // Truncated, one flipped byte, another format version, a foreign file, another
 // configuration: one clear error line, exit status 2, no file changed.
 TEST(Resume, DamagedOrForeignCheckpointsAreRefusedAndNothingChanges) {
@@ -444,6 +474,11 @@ TEST(Resume, Hdf5RunIsCutBackAndContinued) {
   EXPECT_EQ(izhinet::testing::count_lines_with(r.out, "[error]"), 1) << r.out;
   EXPECT_NE(r.out.find("fewer than the 501 it had at the checkpoint"), std::string::npos) << r.out;
   EXPECT_TRUE(snapshot(d) == before) << "a file changed";
+  // A missing run.h5 is called missing.
+  fs::remove(d / "run.h5");
+  r = run_izhinet("run --resume " + d.string() + " --set run.t_end=10 --progress 0 -b cpu -t 1");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("is missing"), std::string::npos) << r.out;
 #endif
 }
 

@@ -19,6 +19,9 @@ enum exit_status : int {
   exit_interrupted = 130,  ///< stopped by SIGINT or SIGTERM; what was written is well-formed
 };
 
+/// The exit status main gives for an exception of this type (the table above).
+int exit_status_of(const std::exception& e);
+
 /// Shortens user-supplied text for an error message: at most `max` characters,
 /// the middle elided ("abc...xyz (10485760 characters)").
 std::string shorten(const std::string& text, size_t max = 80);

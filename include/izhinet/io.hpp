@@ -145,9 +145,10 @@ class output_folder {
     resume      ///< keep the files (the caller checks that they belong to it: finite-size studies)
   };
   /// Creates `dir` if needed and takes the lock: busy_error naming the holder's
-  /// PID when another process has it; config_error("--out") when the folder
+  /// PID when another process has it; config_error(option) when the folder
   /// cannot be created or written. Then applies `policy` to the files there.
-  output_folder(const std::string& dir, existing policy);
+  /// `option` is what the user named the folder with (--out, or --resume).
+  output_folder(const std::string& dir, existing policy, const std::string& option = "--out");
   ~output_folder();
   output_folder(const output_folder&) = delete;
   output_folder& operator=(const output_folder&) = delete;

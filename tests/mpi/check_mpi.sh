@@ -69,10 +69,34 @@ echo "validator on rank 0: same time series and verdict ($v1)"
 # More ranks than neurons: refused, naming the key, nothing written.
 out=$("${MPIRUN[@]}" 3 "$BIN" run -c "$SRC/configs/paper_bursting.toml" -s network.n=2 -b cpu -q -o "$TMP/small" 2>&1)
 rc=$?
-[ $rc -ne 0 ] || fail "3 ranks for 2 neurons: exit status 0"
-echo "$out" | grep -q 'network.n: 2 neurons cannot be split over 3 MPI ranks' || fail "3 ranks for 2 neurons: no clear message: $out"
+[ $rc -eq 2 ] || fail "3 ranks for 2 neurons: exit status $rc, expected 2: $out"
+[ "$(echo "$out" | grep -c 'network.n: 2 neurons cannot be split over 3 MPI ranks')" -eq 1 ] ||
+  fail "3 ranks for 2 neurons: not exactly one error line: $out"
+echo "$out" | grep -q 'MPI_ABORT\|ends the job' && fail "3 ranks for 2 neurons: the job was aborted instead of ending cleanly: $out"
 [ ! -e "$TMP/small" ] || fail "3 ranks for 2 neurons created the output folder"
-echo "more ranks than neurons: refused (exit status $rc)"
+echo "more ranks than neurons: one error line from rank 0, exit status 2, no abort"
+
+# A bad option over ranks: the same, one line.
+out=$("${MPIRUN[@]}" 2 "$BIN" run -c "$SRC/configs/paper_bursting.toml" --checkpoint-every -5 -b cpu -q -o "$TMP/bad" 2>&1)
+rc=$?
+[ $rc -eq 2 ] || fail "--checkpoint-every -5 over 2 ranks: exit status $rc, expected 2: $out"
+[ "$(echo "$out" | grep -c -- '--checkpoint-every')" -eq 1 ] || fail "--checkpoint-every -5: not one error line: $out"
+echo "$out" | grep -q 'MPI_ABORT\|ends the job' && fail "--checkpoint-every -5: the job was aborted: $out"
+echo "bad option over 2 ranks: one error line, exit status 2"
+
+# An output folder in use (another process holds its lock): one line from rank 0, exit status 6, no abort.
+mkdir -p "$TMP/busy"
+flock "$TMP/busy/.izhinet.lock" sleep 60 &
+holder=$!
+sleep 0.5
+out=$("${MPIRUN[@]}" 2 "$BIN" run -c "$SRC/configs/paper_bursting.toml" -s run.t_end=1 -b cpu -q -o "$TMP/busy" 2>&1)
+rc=$?
+kill $holder 2>/dev/null
+wait $holder 2>/dev/null
+[ $rc -eq 6 ] || fail "folder in use over 2 ranks: exit status $rc, expected 6: $out"
+[ "$(echo "$out" | grep -c 'is in use by another izhinet process')" -eq 1 ] || fail "folder in use: not one error line: $out"
+echo "$out" | grep -q 'MPI_ABORT\|ends the job' && fail "folder in use: the job was aborted: $out"
+echo "output folder in use over 2 ranks: one error line, exit status 6"
 
 # A finite-size study over ranks equals the one-process study: the same rows (in another order; the
 # wall_seconds column aside) and the same finite_size.json (provenance aside). Then a study over 2 ranks
