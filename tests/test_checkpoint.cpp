@@ -329,8 +329,8 @@ TEST(Resume, RefusalsNameTheOptionAndTheCause) {
   const fs::path d = izhinet::testing::scratch_dir("ckpt_refusals");
   // --checkpoint-every must be a positive time; a time below one recording interval is a warning.
   for (const char* bad : {"0", "-5", "nan", "abc"}) {
-    const auto r = run_izhinet("run -c " + k_config + k_sets + " --checkpoint-every " + bad + " --overwrite -o " +
-                               d.string());
+    const auto r =
+        run_izhinet("run -c " + k_config + k_sets + " --checkpoint-every " + bad + " --overwrite -o " + d.string());
     EXPECT_EQ(r.status, 2) << bad << ": " << r.out;
     EXPECT_EQ(izhinet::testing::count_lines_with(r.out, "[error]"), 1) << r.out;
     EXPECT_NE(r.out.find("--checkpoint-every"), std::string::npos) << r.out;
