@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "build_info.hpp"
 #include "izhinet/backend.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/params.hpp"
@@ -114,8 +115,8 @@ int main(int argc, char** argv) {
     }
     std::ofstream md(table_path);
     md << "Device: " << device << " (paper scheme, double, record_every = 10, moments included; "
-       << "ceiling = the same update with fixed coefficients, no reductions; CUDA backend git " << IZHINET_GIT
-       << ")\n\n";
+       << "ceiling = the same update with fixed coefficients, no reductions; CUDA backend git "
+       << izhinet::build_info::git_commit << ")\n\n";
     md << "| network | neurons | backend (neuron-steps/s) | ceiling (neuron-steps/s) | backend / ceiling |\n";
     md << "|---|---|---|---|---|\n";
     char buf[256];

@@ -7,6 +7,7 @@
 #include <iostream>
 #include <new>
 
+#include "build_info.hpp"
 #include "izhinet/backend.hpp"
 #include "izhinet/commands.hpp"
 #include "izhinet/agreement.hpp"
@@ -50,9 +51,9 @@ int main(int argc, char** argv) {
   }
   if (std::string(argv[1]) == "--version") {
     // What this binary is and where it can run (tools/main_job.sh reads the "GPU:" line).
-    std::cout << "izhinet " << IZHINET_VERSION << " (git " << IZHINET_GIT << (IZHINET_GIT_DIRTY ? ", dirty" : "")
-              << ")\nCPU target: " << IZHINET_ARCH_DESCRIPTION << "\nCUDA: " << IZHINET_CUDA_DESCRIPTION
-              << "\nMPI: " << IZHINET_MPI_DESCRIPTION << "\n";
+    std::cout << "izhinet " << IZHINET_VERSION << " (git " << izhinet::build_info::git_commit
+              << (izhinet::build_info::git_dirty ? ", dirty" : "") << ")\nCPU target: " << IZHINET_ARCH_DESCRIPTION
+              << "\nCUDA: " << IZHINET_CUDA_DESCRIPTION << "\nMPI: " << IZHINET_MPI_DESCRIPTION << "\n";
     std::string why;
     if (izhinet::cuda_available(&why))
       std::cout << "GPU: usable\n";
