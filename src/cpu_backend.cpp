@@ -534,12 +534,13 @@ class cpu_backend final : public backend {
         m.n_in = ni;
       } else {
         // exact: cos and sin rationally from p (p_cos_sin), vectorised like
-        // the paper's sums, same fixed blocks.
+        // the paper's sums, same fixed blocks; the terms by value
+        // (moment_of) for the same reason (through accumulate this loop was
+        // scalar too).
         double sw = 0, sx = 0, sc = 0, ss = 0;
 #pragma omp simd reduction(+ : sw, sx, sc, ss)
         for (int64_t i = b.begin; i < b.end; ++i) {
-          moment_sums e = moment_zero();
-          S::accumulate(e, x[i], w[i], p.v_reset, p.v_peak);
+          const moment_sums e = S::moment_of(x[i], w[i], p.v_reset, p.v_peak);
           sw += e.w;
           sx += e.x_all;
           sc += e.cos;
