@@ -10,6 +10,10 @@
 // does more per step than that (two barriers, per-thread pieces, spike totals
 // per population, recorded neurons) and, every record_every = 10 steps, a pass
 // over v and w for <v>, <w>. The ratio engine/ceiling is what that costs.
+// Since the engine counts spikes through a buffer instead of an `omp simd`
+// reduction (BENCHMARKS.md section 1), its paper step is faster than this
+// loop, which keeps the reduction so that its numbers stay comparable with
+// the older tables: an engine/ceiling ratio above 1 is that, not noise.
 //
 // --scheme exact runs the engine with the exact scheme (same network, same
 // dt unless --dt is given) against the same paper-scheme ceiling loop: the
