@@ -1,5 +1,6 @@
-// CPU throughput of the `paper` scheme: the engine (make_cpu_backend + advance)
-// against a ceiling loop written here, interleaved in one process.
+// CPU throughput of the `paper` scheme (or, with --scheme exact, of the
+// `exact` scheme): the engine (make_cpu_backend + advance) against a ceiling
+// loop written here, interleaved in one process.
 //
 // The ceiling is the least a paper-scheme step can do: plain arrays v, w, eta,
 // the same arithmetic as paper_step (same flops, branch-free), a spike-count
@@ -9,6 +10,15 @@
 // does more per step than that (two barriers, per-thread pieces, spike totals
 // per population, recorded neurons) and, every record_every = 10 steps, a pass
 // over v and w for <v>, <w>. The ratio engine/ceiling is what that costs.
+// Since the engine counts spikes through a buffer instead of an `omp simd`
+// reduction (BENCHMARKS.md section 1), its paper step is faster than this
+// loop, which keeps the reduction so that its numbers stay comparable with
+// the older tables: an engine/ceiling ratio above 1 is that, not noise.
+//
+// --scheme exact runs the engine with the exact scheme (same network, same
+// dt unless --dt is given) against the same paper-scheme ceiling loop: the
+// ratio is then the exact engine's speed as a fraction of the paper
+// scheme's least possible step, not a distance from its own ceiling.
 //
 // Method (docs/development.md: benchmarks print a ratio): for every (N, threads) the two codes are
 // timed alternately, A B A B ..., each measurement running at least
@@ -23,7 +33,7 @@
 //
 // Usage: bench_cpu [--sizes 1e3,1e4,1e5,1e6,1e7] [--threads 1,2] [--reps 5]
 //                  [--min-time 0.3] [--max-steps-1e7 40] [--eta-bar 0.12] [--record-every 10]
-//                  [--cpu-time] [--md FILE]
+//                  [--cpu-time] [--scheme paper|exact] [--dt DT] [--md FILE]
 #include <omp.h>
 #include <time.h>
 
@@ -172,10 +182,12 @@ double median(std::vector<double> x) {
   return k == 0 ? 0.0 : (k % 2 ? x[k / 2] : 0.5 * (x[k / 2 - 1] + x[k / 2]));
 }
 
-row measure(int64_t n, int threads, int reps, double min_time, int64_t max_steps, double eta_bar,
-            int64_t record_every) {
+row measure(int64_t n, int threads, int reps, double min_time, int64_t max_steps, double eta_bar, int64_t record_every,
+            izhinet::scheme_kind scheme, double dt) {
   izhinet::model_spec spec = izhinet::paper_one_population(eta_bar);
   spec.network.n = n;
+  spec.run.scheme = scheme;
+  if (dt > 0) spec.run.dt = dt;
   spec.run.record_every = record_every;
   spec.run.spike_neurons = 0;
   const int64_t spr = spec.run.record_every;
@@ -184,7 +196,9 @@ row measure(int64_t n, int threads, int reps, double min_time, int64_t max_steps
   be->setup(spec, {izhinet::replica_spec{n, spec.network.seed}});
   std::vector<double> eta;
   be->get_eta(0, eta);
-  ceiling_loop ceil(spec, eta, threads);
+  izhinet::model_spec ceil_spec = spec;  // the paper scheme's loop; at the paper's own dt for --scheme exact
+  if (scheme != izhinet::scheme_kind::paper) ceil_spec.run.dt = izhinet::paper_one_population(eta_bar).run.dt;
+  ceiling_loop ceil(ceil_spec, eta, threads);
 
   izhinet::chunk_result out;
   std::vector<double> input;
@@ -259,6 +273,8 @@ int main(int argc, char** argv) {
   int reps = 5;
   double min_time = 0.3, eta_bar = 0.12;
   int64_t max_steps_big = 40, record_every = 10;  // N >= 1e7: a few steps only (suite time budget)
+  izhinet::scheme_kind scheme = izhinet::scheme_kind::paper;
+  double dt = 0;  // 0: the model's default
   std::string md;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -284,10 +300,23 @@ int main(int argc, char** argv) {
       record_every = std::max<int64_t>(1, std::atoll(next().c_str()));
     else if (a == "--cpu-time")
       g_cpu_time = true;
-    else {
+    else if (a == "--dt")
+      dt = std::atof(next().c_str());
+    else if (a == "--scheme") {
+      const std::string v = next();
+      if (v == "paper")
+        scheme = izhinet::scheme_kind::paper;
+      else if (v == "exact")
+        scheme = izhinet::scheme_kind::exact;
+      else {
+        std::fprintf(stderr, "[error] --scheme: paper or exact (got %s)\n", v.c_str());
+        return 2;
+      }
+    } else {
       std::fprintf(stderr,
                    "usage: %s [--sizes 1e3,1e4,...] [--threads 1,2] [--reps 5] [--min-time 0.3]\n"
-                   "          [--max-steps-1e7 40] [--eta-bar 0.12] [--record-every 10] [--cpu-time] [--md FILE]\n",
+                   "          [--max-steps-1e7 40] [--eta-bar 0.12] [--record-every 10] [--cpu-time]\n"
+                   "          [--scheme paper|exact] [--dt DT] [--md FILE]\n",
                    argv[0]);
       return a == "--help" || a == "-h" ? 0 : 2;
     }
@@ -300,8 +329,15 @@ int main(int argc, char** argv) {
                      td);
         return 2;
       }
-  std::printf("paper scheme, one population, eta_bar = %g, record_every = %lld; %d interleaved repetitions; %s\n",
-              eta_bar, static_cast<long long>(record_every), reps, g_cpu_time ? "thread CPU time" : "wall time");
+  {
+    izhinet::model_spec probe = izhinet::paper_one_population(eta_bar);
+    if (dt > 0) probe.run.dt = dt;
+    std::printf(
+        "%s scheme (engine; the ceiling loop is the paper scheme's), one population, eta_bar = %g, dt = %g, "
+        "record_every = %lld; %d interleaved repetitions; %s\n",
+        izhinet::to_string(scheme), eta_bar, probe.run.dt, static_cast<long long>(record_every), reps,
+        g_cpu_time ? "thread CPU time" : "wall time");
+  }
   std::printf("%10s %3s %7s %14s %14s %8s %8s %9s\n", "N", "T", "steps", "engine n-s/s", "ceiling n-s/s", "best/best",
               "med.pair", "rate r");
   std::vector<row> rows;
@@ -309,7 +345,7 @@ int main(int argc, char** argv) {
     for (double td : threads) {
       const int64_t n = static_cast<int64_t>(nd);
       const int64_t max_steps = n >= 10000000 ? max_steps_big : 1000000000;
-      const row r = measure(n, static_cast<int>(td), reps, min_time, max_steps, eta_bar, record_every);
+      const row r = measure(n, static_cast<int>(td), reps, min_time, max_steps, eta_bar, record_every, scheme, dt);
       rows.push_back(r);
       std::printf("%10lld %3d %7lld %14.4g %14.4g %8.3f %8.3f %9.4f\n", static_cast<long long>(r.n), r.threads,
                   static_cast<long long>(r.steps), r.engine_best, r.ceiling_best, r.ratio_best, r.ratio_median,

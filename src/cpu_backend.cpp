@@ -481,8 +481,26 @@ class cpu_backend final : public backend {
       }
       wsum += ws;
     } else {
-#pragma omp simd reduction(+ : c)
-      for (int64_t i = begin; i < end; ++i) c += S::step(x[i], w[i], eta[i], k);
+      // Each neuron's 0/1 spike into a buffer in the vectorised loop, the
+      // buffer summed after it, chunk by chunk. With the count as an `omp
+      // simd` reduction instead, GCC 12 stored the reduction vector to the
+      // stack every iteration and the engine's loop ran at about 2/3 of this
+      // one's speed (BENCHMARKS.md section 1). The buffer is int64_t (an int
+      // buffer measured slower) and k is copied to a local (through the
+      // reference GCC does not vectorise this loop: "no vectype" for the
+      // loads of its fields). The count is an integer either way: the same
+      // for every chunking and thread count.
+      constexpr int64_t chunk = 512;
+      int64_t spiked[chunk];
+      const typename S::coeffs kc = k;
+      for (int64_t b = begin; b < end; b += chunk) {
+        const int64_t e = std::min(b + chunk, end);
+#pragma omp simd
+        for (int64_t i = b; i < e; ++i) spiked[i - b] = S::step(x[i], w[i], eta[i], kc);
+        int64_t n = 0;
+        for (int64_t j = 0; j < e - b; ++j) n += spiked[j];
+        c += n;
+      }
     }
     return c;
   }
@@ -534,12 +552,13 @@ class cpu_backend final : public backend {
         m.n_in = ni;
       } else {
         // exact: cos and sin rationally from p (p_cos_sin), vectorised like
-        // the paper's sums, same fixed blocks.
+        // the paper's sums, same fixed blocks; the terms by value
+        // (moment_of) for the same reason (through accumulate this loop was
+        // scalar too).
         double sw = 0, sx = 0, sc = 0, ss = 0;
 #pragma omp simd reduction(+ : sw, sx, sc, ss)
         for (int64_t i = b.begin; i < b.end; ++i) {
-          moment_sums e = moment_zero();
-          S::accumulate(e, x[i], w[i], p.v_reset, p.v_peak);
+          const moment_sums e = S::moment_of(x[i], w[i], p.v_reset, p.v_peak);
           sw += e.w;
           sx += e.x_all;
           sc += e.cos;

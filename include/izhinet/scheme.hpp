@@ -34,8 +34,8 @@
 ///   decay, s_jump, count, weight, inv_n)`: s_drive for the next step;
 /// - `S::accumulate(m, x, w, v_reset, v_peak)`: adds one neuron to the moment
 ///   sums that become the recorded observables (simulation.hpp says which).
-///   The paper scheme also gives one neuron's terms by value, `moment_of`,
-///   for the CPU's vectorised moment loop.
+///   `S::moment_of(x, w, v_reset, v_peak)` gives one neuron's terms by value
+///   (accumulate adds them), for the CPU's vectorised moment loop.
 #include <cmath>
 #include <cstdint>
 
@@ -171,16 +171,28 @@ struct exact_scheme {
     return exact_next_drive(s, s_new, s_drive, dt, tau_s, decay, s_jump, static_cast<double>(count),
                             static_cast<double>(weight) * weight_unit, inv_n);
   }
-  /// cos and sin of the phase rationally from p (p_cos_sin): branch-free, so
-  /// the CPU loop vectorises.
-  IZH_HD IZH_FORCEINLINE static void accumulate(moment_sums& m, double p, double w, double /*v_reset*/,
-                                                double /*v_peak*/) {
+  /// Adds one neuron's terms (moment_of) to m: the same arithmetic on the
+  /// CPU and the GPU.
+  IZH_HD IZH_FORCEINLINE static void accumulate(moment_sums& m, double p, double w, double v_reset, double v_peak) {
+    const moment_sums e = moment_of(p, w, v_reset, v_peak);
+    m.w += e.w;
+    m.x_all += e.x_all;
+    m.cos += e.cos;
+    m.sin += e.sin;
+  }
+  /// One neuron's terms, by value, for the CPU's `omp simd` moment loop (as
+  /// paper_scheme::moment_of; through accumulate's reference that loop was
+  /// scalar under GCC 12). cos and sin of the phase rationally from p
+  /// (p_cos_sin): branch-free, so the loop vectorises.
+  IZH_HD IZH_FORCEINLINE static moment_sums moment_of(double p, double w, double /*v_reset*/, double /*v_peak*/) {
     double c, sn;
     p_cos_sin(p, c, sn);
-    m.w += w;
-    m.x_all += p;
-    m.cos += c;
-    m.sin += sn;
+    moment_sums e = moment_zero();
+    e.w = w;
+    e.x_all = p;
+    e.cos = c;
+    e.sin = sn;
+    return e;
   }
 };
 
