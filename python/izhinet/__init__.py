@@ -149,7 +149,7 @@ def executable():
                             "(tools/build.sh) or set IZHINET_EXECUTABLE")
 
 
-def _cli(command, config, out, args, set, overrides, overwrite):
+def _cli(command, config, out, args, set, overrides, overwrite, progress=True):
     """Runs `izhinet COMMAND` into `out` and loads the folder. The command's
     one-line error becomes ConfigError (status 2), OutputError (5) or Error;
     Ctrl-C reaches the child too (same process group), which stops within a
@@ -166,7 +166,9 @@ def _cli(command, config, out, args, set, overrides, overwrite):
         with os.fdopen(fd, "w") as f:
             f.write(text)
         path = cfg_file
-    cmd = [executable(), command, "--config", str(path), "--out", os.fspath(out), "--progress", "0", "-q"]
+    cmd = [executable(), command, "--config", str(path), "--out", os.fspath(out), "-q"]
+    if progress:  # only the commands that run networks have --progress
+        cmd += ["--progress", "0"]
     for s in sets:
         cmd += ["--set", s]
     if overwrite:
@@ -202,12 +204,31 @@ def sweep(config, param, values, out, *, direction="none", n=None, backend="auto
     return _cli("sweep", config, out, args, set, overrides, overwrite)
 
 
-def bif(config, param, start, end, out, *, param2=None, start2=None, end2=None, overwrite=False, set=None,
-        **overrides):
+def bif(config, param, start, end, out, *, param2=None, start2=None, end2=None, mesh=None, ncol=None, at=None,
+        orbits=True, overwrite=False, set=None, **overrides):
     """Bifurcation diagram of the mean field in `param` over [start, end]
-    (and two-parameter curves in (param, param2)), as `izhinet bif`; returns
-    load(out) with "branches" (columns of branches.csv) and "special_points"."""
+    (and two-parameter curves in (param, param2) over [start2, end2]), as
+    `izhinet bif`; returns load(out) with "branches" (columns of
+    branches.csv) and "special_points".
+
+    mesh: collocation mesh intervals of the periodic orbits (4..2000, default
+    40); ncol: Gauss points per interval (2..7, default 4); at: a number or a
+    list of `param` values where each periodic branch reports its orbit (UZ
+    points); orbits=False skips the periodic orbits (--no-orbits, much
+    faster: equilibria, folds and Hopf points only)."""
     args = ["--param", param, "--from", repr(float(start)), "--to", repr(float(end))]
     if param2 is not None:
+        if start2 is None or end2 is None:
+            raise ConfigError("bif(): param2 needs start2 and end2")
         args += ["--param2", param2, "--from2", repr(float(start2)), "--to2", repr(float(end2))]
-    return _cli("bif", config, out, args, set, overrides, overwrite)
+    if mesh is not None:
+        args += ["--mesh", int(mesh)]
+    if ncol is not None:
+        args += ["--ncol", int(ncol)]
+    if at is not None:
+        if isinstance(at, (int, float)):
+            at = [at]
+        args += ["--at", ",".join(repr(float(x)) for x in at)]
+    if not orbits:
+        args.append("--no-orbits")
+    return _cli("bif", config, out, args, set, overrides, overwrite, progress=False)

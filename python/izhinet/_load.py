@@ -193,7 +193,8 @@ def load(directory):
             out[key] = read_table(p)
     sp = _read_json(os.path.join(d, "special_points.json"))
     if sp is not None:
-        out["special_points"] = sp.get("points", sp) if isinstance(sp, dict) else sp
+        # the list under "special_points" ("points" is the number of rows of branches.csv)
+        out["special_points"] = sp.get("special_points", sp) if isinstance(sp, dict) else sp
     if not out:
         raise FileNotFoundError(f"izhinet.load: '{d}' holds no izhinet output (timeseries.csv, run.h5, meanfield.csv, "
                                 "sweep.csv, branches.csv, finite_size.csv)")
