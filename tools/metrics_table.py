@@ -19,14 +19,32 @@ def f(x, fmt="{:.4g}"):
     return "—" if x is None else fmt.format(x)
 
 
+def die(msg):
+    print(f"metrics_table: {msg}", file=sys.stderr)
+    sys.exit(2)
+
+
+def read(d, name):
+    path = os.path.join(d, name)
+    if not os.path.isdir(d):
+        die(f"{d}: no such folder")
+    if not os.path.exists(path):
+        die(f"{path} not found (is {d} the output folder of a completed izhinet run?)")
+    try:
+        with open(path) as fh:
+            return json.load(fh)
+    except (OSError, ValueError) as e:
+        die(f"{path}: cannot be read ({e})")
+
+
 def main(dirs):
+    for d in dirs:  # every folder checked before the table starts
+        read(d, "validation.json"), read(d, "summary.json")
     print("| run | side | regime | r mean [min, max] | <w> mean [min, max] | period | NRMS r / w vs network | late-mean diff r / w |")
     print("|---|---|---|---|---|---|---|---|")
     for d in dirs:
-        with open(os.path.join(d, "validation.json")) as fh:
-            v = json.load(fh)
-        with open(os.path.join(d, "summary.json")) as fh:
-            s = json.load(fh)
+        v = read(d, "validation.json")
+        s = read(d, "summary.json")
         p = s["parameters"]
         label = (f"eta_bar = {p['population'][0]['eta_bar']}, N = {p['network']['n']}, "
                  f"{p['run']['scheme']}, {s['backend']}")

@@ -37,6 +37,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+# sizes for slides: 11-12 pt text, 10 pt legends (saved at 150 dpi)
+plt.rcParams.update({"font.size": 11, "axes.labelsize": 12, "axes.titlesize": 12, "legend.fontsize": 10,
+                     "xtick.labelsize": 11, "ytick.labelsize": 11, "figure.titlesize": 13})
+
+
+def die(msg):
+    print(f"plot_run: {msg}", file=sys.stderr)
+    sys.exit(2)
+
 
 def read_csv(path):
     """Columns of a CSV file as lists of floats ({} if missing or empty)."""
@@ -68,7 +77,7 @@ def read_h5(path, replica):
         cols = ts.attrs["columns"]
         cols = (cols.decode() if isinstance(cols, bytes) else str(cols)).split(",")
         if replica >= ts.shape[0]:
-            sys.exit(f"plot_run: --replica {replica}: {path} holds {ts.shape[0]} replica(s)")
+            die(f"--replica {replica}: {path} holds {ts.shape[0]} replica(s) (valid: 0..{ts.shape[0] - 1})")
         data = ts[replica]
         net = {h: list(data[:, j]) for j, h in enumerate(cols)}
         groups = [{k: list(f[g][k][()]) for k in f[g]} if g in f else {} for g in ("spikes", "eta")]
@@ -168,9 +177,20 @@ def main():
     ap.add_argument("--smooth", type=float, default=1.0, help="moving-average window of r, time units (0: none)")
     ap.add_argument("--raster-neurons", type=int, default=100, help="neurons per population in the raster")
     ap.add_argument("--physical", action="store_true", help="r in Hz, V in mV, W in pA (physical-units runs)")
+    ap.add_argument("--dpi", type=int, default=150)
     a = ap.parse_args()
+    if not os.path.isdir(a.dir):
+        die(f"{a.dir}: no such folder")
+    if a.tmin is not None and a.tmax is not None and a.tmin >= a.tmax:
+        die(f"--tmin {a.tmin:g} must be below --tmax {a.tmax:g}")
+    if a.replica < 0:
+        die(f"--replica {a.replica}: must be >= 0")
 
     series_dir, run_dir, replica = locate(a.dir, a.replica)
+    replica_dirs = sorted(int(m.group(1)) for m in (re.fullmatch(r"replica_(\d+)", n) for n in os.listdir(run_dir))
+                          if m and os.path.isdir(os.path.join(run_dir, m.group(0))))
+    if replica_dirs and not os.path.exists(os.path.join(run_dir, "run.h5")) and replica not in replica_dirs:
+        die(f"replica {replica} does not exist in {run_dir} (valid: {replica_dirs[0]}..{replica_dirs[-1]})")
     h5 = os.path.join(run_dir, "run.h5")
     if os.path.exists(h5):  # run.format = "hdf5": the series, spikes and eta in one file
         net, spikes_h5, eta_h5 = read_h5(h5, replica)
@@ -181,8 +201,14 @@ def main():
     if not mf and series_dir != run_dir:  # the mean field does not depend on the seed: replica 0 has it
         mf = read_csv(os.path.join(run_dir, "replica_0", "meanfield.csv"))
         slow = read_csv(os.path.join(run_dir, "replica_0", "meanfield_slow.csv"))
+    if net and "replica" in net:  # one file with a replica column (several replicas in one timeseries.csv)
+        have = sorted({int(x) for x in net["replica"]})
+        if replica not in have:
+            die(f"replica {replica} does not exist in {series_dir} (valid: {have[0]}..{have[-1]})")
+        keep = [k for k, x in enumerate(net["replica"]) if int(x) == replica]
+        net = {h: [col[k] for k in keep] for h, col in net.items()}
     if not net and not mf:
-        sys.exit(f"plot_run: neither timeseries.csv nor meanfield.csv in {a.dir}")
+        die(f"neither timeseries.csv nor meanfield.csv in {a.dir} (not an izhinet run or mf folder?)")
     if os.path.exists(h5):
         spikes, eta = spikes_h5, eta_h5
     else:
@@ -205,27 +231,45 @@ def main():
               "v": units["voltage_unit_mV"] if physical else 1.0,
               "w": units["current_unit_pA"] if physical else 1.0}
     voff = -units["voltage_unit_mV"] if physical else 0.0  # V = (v - 1)|V_R|
-    ylabels = {"r": "r (Hz)" if physical else "r", "v": "<V> (mV)" if physical else "<v>",
-               "w": "<W> (pA)" if physical else "<w>"}
+    ylabels = {"r": "r (Hz)" if physical else "r", "v": "⟨V⟩ (mV)" if physical else "⟨v⟩",
+               "w": "⟨W⟩ (pA)" if physical else "⟨w⟩"}
 
     def y(var, xs):
         return [vscale[var] * x + (voff if var == "v" else 0.0) for x in xs]
 
     title = a.title
+    pops = params["population"] if params else []
     if title is None:
         if params:
-            title = (f"N = {params['network']['n']}, eta_bar = {params['population'][0]['eta_bar']}, "
-                     f"{params['run']['scheme']} scheme, {summary.get('backend', '?')} backend")
-            if series_dir != run_dir or params["network"].get("replicas", 1) > 1:
-                title += f", replica {replica}"
+            parts = [f"N = {params['network']['n']}"] if net else ["exact mean field (izhinet mf)"]
+            if len(pops) == 1:
+                parts.append(f"η̄ = {pops[0]['eta_bar']:g}")
+            if net:  # the network's scheme (the mean field alone has none)
+                parts.append(f"{params['run']['scheme']} scheme")
+            if summary.get("backend"):
+                parts.append(f"{summary['backend']} backend")
+            if net and (series_dir != run_dir or params["network"].get("replicas", 1) > 1):
+                parts.append(f"replica {replica}")
+            title = ", ".join(parts)
         elif not net:
             title = "exact mean field (izhinet mf)"
         else:
             title = os.path.basename(os.path.normpath(a.dir))
     sampling = params["network"]["sampling"] if params else "quantiles"
 
+    def column_title(i):
+        """population i with its own size and η̄ (when there are several)."""
+        if len(pops) < 2 or i >= len(pops):
+            return ""
+        text = f"population {i}"
+        if net:
+            text += f": N = {round(params['network']['n'] * pops[i]['fraction'])}"
+        return text + f", η̄ = {pops[i]['eta_bar']:g}"
+
     rows = (["raster"] if net else []) + ["r", "v", "w"]
-    fig, axes = plt.subplots(len(rows), P, figsize=(7 * P, 2.3 * len(rows) + 0.4), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(len(rows), P, figsize=(6 * P + 4.5, 2.5 * len(rows) + 0.6), sharex=True, squeeze=False,
+                             layout="constrained")
+    fig.suptitle(title)
     t_net = [x * tscale for x in net.get("t", [])]
     t_mf = [x * tscale for x in mf.get("t", [])]
     t_slow = [x * tscale for x in slow.get("t", [])]
@@ -241,20 +285,23 @@ def main():
             if what == "raster":
                 ts, ys, shown, how = raster_rows(spikes, eta, i, replica, a.raster_neurons, sampling)
                 if ts:
-                    ax.plot([x * tscale for x in ts], ys, "k.", ms=1.5, label=f"spikes of {shown} neurons, {how}")
+                    ax.plot([x * tscale for x in ts], ys, "k.", ms=1.5, label=f"spikes of {shown} neurons,\n{how}")
                     ax.set_ylim(-1, shown)
                 else:
                     ax.plot([], [], "k.", label="no spikes recorded (run.spike_neurons = 0?)")
-                ax.set_ylabel("neuron (low eta at bottom)")
-                ax.legend(fontsize=7, loc="upper right", markerscale=4)
-                ax.set_title(f"population {i}" + (f" — {title}" if i == 0 else ""), fontsize=9)
+                ax.set_ylabel("neuron\n(low η at bottom)")
+                # legends outside the axes, on the right: inside they cover spikes and curves
+                if i == P - 1:
+                    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, markerscale=6)
+                if column_title(i):
+                    ax.set_title(column_title(i))
                 continue
             key = f"{what}{i}"
             if net and key in net:
                 if what in ("r", "v") and a.smooth > 0:
                     ax.plot(t_net, y(what, net[key]), color="tab:blue", lw=0.4, alpha=0.25)
                     ax.plot(t_net, y(what, moving_average(net["t"], net[key], a.smooth)), color="tab:blue", lw=1.0,
-                            label=f"network, smoothed over {smooth_label} (light: as recorded)")
+                            label=f"network, smoothed over\n{smooth_label} (light: as recorded)")
                 else:
                     ax.plot(t_net, y(what, net[key]), color="tab:blue", lw=0.8, label="network")
             if mf and key in mf:
@@ -270,14 +317,14 @@ def main():
                                ls="-" if e["stable"] else "-.",
                                label=("stable" if e["stable"] else "unstable") + " equilibrium" if k < 4 else None)
             ax.set_ylabel(ylabels[what])
-            if row == 0 and not net:
-                ax.set_title(f"population {i}" + (f" — {title}" if i == 0 else ""), fontsize=9)
-            ax.legend(fontsize=7, loc="best")
+            if row == 0 and not net and column_title(i):
+                ax.set_title(column_title(i))
+            if i == P - 1:  # one legend per row, right of the last column
+                ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
         axes[-1][i].set_xlabel(tlabel)
         axes[-1][i].set_xlim(tmin, tmax)
-    fig.tight_layout()
     out = a.out or os.path.join(a.dir, "figure.png")
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=a.dpi)
     print(f"plot_run: wrote {out}")
 
 
