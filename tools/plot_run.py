@@ -152,10 +152,10 @@ def raster_rows(spikes, eta, population, replica, max_neurons, sampling):
         key = {int(n): e for r, p, n, e in zip(eta["replica"], eta["population"], eta["neuron"], eta["eta"])
                if int(r) == replica and int(p) == population}
         recorded = sorted(key, key=lambda n: key[n])
-        how = "sorted by eta (eta.csv)"
+        how = "sorted by η (eta.csv)"
     else:
         recorded = neurons  # quantile sampling: index order is eta order
-        how = "in index order" + (" = eta order (quantiles)" if sampling == "quantiles" else " (no eta.csv: unsorted)")
+        how = "in index order" + (" = η order (quantiles)" if sampling == "quantiles" else " (no eta.csv: unsorted)")
     if not recorded:
         return [], [], 0, how
     step = max(1, math.ceil(len(recorded) / max_neurons))
