@@ -6,8 +6,16 @@ import os
 __all__ = ["to_toml", "toml_value", "overrides_from"]
 
 
+def _toml_key(k):
+    k = str(k)
+    if k and all(c.isascii() and (c.isalnum() or c in "_-") for c in k):
+        return k
+    return toml_value(k)
+
+
 def toml_value(x):
-    """A Python value as TOML text (bool, int, float, str, lists of them)."""
+    """A Python value as TOML text (bool, int, float, str, lists of them, dicts
+    as inline tables)."""
     if isinstance(x, bool):
         return "true" if x else "false"
     if isinstance(x, int):
@@ -24,6 +32,8 @@ def toml_value(x):
         return toml_value(x.tolist())
     if isinstance(x, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in x) + "]"
+    if isinstance(x, dict):  # an inline table, e.g. a time-dependent I_ext {kind = "steps", times = [...], ...}
+        return "{ " + ", ".join(f"{_toml_key(k)} = {toml_value(v)}" for k, v in x.items()) + " }"
     raise TypeError(f"cannot write {type(x).__name__} as a TOML value: {x!r}")
 
 
@@ -42,13 +52,13 @@ def _emit(lines, name, table, array=False):
         if _is_table(v) or _is_table_array(v):
             subs.append((k, v))
         else:
-            lines.append(f"{k} = {toml_value(v)}")
+            lines.append(f"{_toml_key(k)} = {toml_value(v)}")
     for k, v in subs:
         if _is_table(v):
-            _emit(lines, f"{name}.{k}", v)
+            _emit(lines, f"{name}.{_toml_key(k)}", v)
         else:
             for item in v:
-                _emit(lines, f"{name}.{k}", item, array=True)
+                _emit(lines, f"{name}.{_toml_key(k)}", item, array=True)
 
 
 def to_toml(config):
@@ -64,7 +74,7 @@ def to_toml(config):
             for item in v:
                 _emit(lines, k, item, array=True)
         else:
-            lines.append(f"{k} = {toml_value(v)}")
+            lines.append(f"{_toml_key(k)} = {toml_value(v)}")
         lines.append("")
     return "\n".join(lines)
 

@@ -13,6 +13,8 @@
 #include <nanobind/stl/vector.h>
 #include <spdlog/spdlog.h>
 
+#include <sched.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -147,6 +149,24 @@ nb::dict mf_arrays(mf_trajectory& m, int P) {
   return d;
 }
 
+/// As the command line: more threads than this process may use are capped to its cores, with a warning
+/// (more threads than cores only wait for each other).
+int resolve_threads(int requested) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cores = sched_getaffinity(0, sizeof(set), &set) == 0
+                        ? std::max(1, CPU_COUNT(&set))
+                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (requested > cores) {
+    spdlog::warn(
+        "threads={} is more than the {} core(s) this process may use: using {} (more threads than cores "
+        "only wait for each other)",
+        requested, cores, cores);
+    return cores;
+  }
+  return requested;
+}
+
 std::unique_ptr<backend> make_backend(const std::string& which, int threads) {
   if (which == "cpu") return make_cpu_backend(threads, threads == 0);
   if (which == "cuda") {
@@ -169,8 +189,10 @@ nb::dict py_run(const std::string& text, const std::string& path, const std::vec
   const int R = static_cast<int>(replicas.size());
   const int P = spec.num_populations();
 
+  if (which != "cuda") threads = resolve_threads(threads);
   std::atomic<bool> stop{false};
   memory_sink mem(R);
+  int host_threads = 0;
   simulation_result res;
   std::string validation_text, backend_name, device;
   mf_trajectory traj;
@@ -178,6 +200,7 @@ nb::dict py_run(const std::string& text, const std::string& path, const std::vec
     auto be = make_backend(which, threads);
     backend_name = be->name();
     device = be->device();
+    host_threads = be->capabilities().host_threads;
     set_device(backend_name, device);
     be->setup(spec, replicas);
     for (int r = 0; r < R; ++r) mem.rows[r].push_back(initial_row(spec));  // t = 0, as in timeseries.csv
@@ -281,6 +304,7 @@ nb::dict py_run(const std::string& text, const std::string& path, const std::vec
   summary["command"] = "run";
   summary["backend"] = backend_name;
   summary["device"] = device;
+  summary["threads"] = host_threads;  // CPU threads (0: a GPU computed), as izhinet run's summary.json
   summary["status"] = to_string(res.state);
   summary["message"] = res.message;
   summary["steps"] = res.steps_done;

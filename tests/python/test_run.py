@@ -73,6 +73,31 @@ def test_config_as_a_dict_and_overrides(izh, small):
     assert short["r"].shape == (1, 51, 1) and short["validation"] is None and "meanfield" not in short
 
 
+def test_time_dependent_input_as_a_dict_override(izh, tmp_path):
+    """A dict becomes an inline TOML table: the same run as the executable's --set with that table."""
+    step = {"kind": "steps", "times": [20.0], "values": [0.1]}
+    sets = ["network.n=300", "run.t_end=40", "run.record_every=100", "meanfield.transient=10"]
+    res = izh.run(TONIC, backend="cpu", threads=1, population__0__I_ext=step, **kwargs(sets))
+    assert 'kind = "steps"' in res["config"]
+    assert res["summary"]["parameters"]["population"][0]["I_ext"]["kind"] == "steps"
+    cli_run(tmp_path / "cli", sets=sets, extra=["-s", 'population.0.I_ext={ kind = "steps", times = [20.0], '
+                                                      'values = [0.1] }'])
+    ref = izh.load(tmp_path / "cli")
+    np.testing.assert_array_equal(res["r"], ref["r"])
+    assert izh.to_toml({"a": {"b": {"c d": 1, "e": [1.5]}}}) == '[a]\n[a.b]\n"c d" = 1\ne = [1.5]\n'
+    from izhinet._config import toml_value
+
+    assert toml_value({"kind": "table", "times": [0, 1.5]}) == '{ kind = "table", times = [0, 1.5] }'
+
+
+def test_threads_beyond_the_cores_are_capped_and_reported(izh):
+    cores = len(os.sched_getaffinity(0))
+    res = izh.run(TONIC, backend="cpu", threads=cores + 7, meanfield=False, network__n=200, run__t_end=2)
+    assert res["summary"]["threads"] == cores  # as izhinet run's summary.json: capped to the usable cores
+    one = izh.run(TONIC, backend="cpu", threads=1, meanfield=False, network__n=200, run__t_end=2)
+    assert one["summary"]["threads"] == 1
+
+
 def test_errors_are_exceptions_with_the_one_line_message(izh):
     with pytest.raises(izh.ConfigError, match=r"run\.dt") as e:
         izh.run(TONIC, run__dt=-1)
