@@ -220,6 +220,9 @@ def main():
                     what = {"none": "", "up": ", swept up", "down": ", swept down"}[d]
                     handles.append(Line2D([], [], color="tab:orange", marker=mark, ls="", ms=6,
                                           label=f"network{n}{what}: equilibrium, or min/max"))
+            if unclear["inconclusive"] or unclear["diverged"]:
+                print(f"plot_bifurcation: networks not at an equilibrium or orbit: {unclear['inconclusive']} "
+                      f"inconclusive (hollow grey), {unclear['diverged']} diverged (grey cross)")
             if unclear["inconclusive"]:
                 handles.append(Line2D([], [], marker="o", mfc="none", mec="0.4", mew=1.3, ls="", ms=7,
                                       label="network: inconclusive (its mean)"))

@@ -207,6 +207,8 @@ def main():
             die(f"replica {replica} does not exist in {series_dir} (valid: {have[0]}..{have[-1]})")
         keep = [k for k, x in enumerate(net["replica"]) if int(x) == replica]
         net = {h: [col[k] for k in keep] for h, col in net.items()}
+    elif replica != 0 and series_dir == run_dir and not os.path.exists(h5):
+        die(f"replica {replica} does not exist in {run_dir}: it holds one run (valid: 0)")
     if not net and not mf:
         die(f"neither timeseries.csv nor meanfield.csv in {a.dir} (not an izhinet run or mf folder?)")
     if os.path.exists(h5):
