@@ -325,24 +325,29 @@ attractor_search_result find_attractors(const mf_system& sys, const std::vector<
               // A spiral into a focus also has converging returns: an orbit must
               // keep its extent from one period to the next.
               // Prefer the shortest cycle: a 1-cycle whose returns converge slowly can pass the
-              // test as a 2- or 3-cycle first; when the returns one apart already nearly agree
-              // it is that 1-cycle (one period, not j).
-              size_t jj = j;
-              if (j > 1 && scaled_distance(pk.data(), returns[R - 2].second.data(), scale) < 1e-2) jj = 1;
-              const double T = returns[R - 1].first - returns[R - 1 - jj].first, hT = std::min(h, T / 64);
-              std::vector<double> s1, s2;
-              integrate_chunk(sys, y, t, T, hT, o, s1);
-              t += static_cast<double>(s1.size() / n - 1) * hT;
-              integrate_chunk(sys, y, t, T, hT, o, s2);
-              t += static_cast<double>(s2.size() / n - 1) * hT;
-              const std::vector<double> r1 = ranges(s1, n), r2 = ranges(s2, n);
-              size_t big = 0;
-              for (size_t i = 0; i < n; ++i)
-                if (r1[i] / scale[i] > r1[big] / scale[big]) big = i;
-              if (r1[big] > 0 && std::fabs(r2[big] / r1[big] - 1) < 1e-3) {
-                register_attractor(res.attractors, measure_orbit(sys, y, T, o), start.label);
-                settled = true;
-              } else {
+              // test as a 2- or 3-cycle first; when the returns one apart already nearly agree it
+              // is tried as that 1-cycle (one period, not j) first, then as the j-cycle.
+              std::vector<size_t> cycles = {j};
+              if (j > 1 && scaled_distance(pk.data(), returns[R - 2].second.data(), scale) < 1e-2)
+                cycles.insert(cycles.begin(), 1);
+              for (size_t jj : cycles) {
+                const double T = returns[R - 1].first - returns[R - 1 - jj].first, hT = std::min(h, T / 64);
+                std::vector<double> s1, s2;
+                integrate_chunk(sys, y, t, T, hT, o, s1);
+                t += static_cast<double>(s1.size() / n - 1) * hT;
+                integrate_chunk(sys, y, t, T, hT, o, s2);
+                t += static_cast<double>(s2.size() / n - 1) * hT;
+                const std::vector<double> r1 = ranges(s1, n), r2 = ranges(s2, n);
+                size_t big = 0;
+                for (size_t i = 0; i < n; ++i)
+                  if (r1[i] / scale[i] > r1[big] / scale[big]) big = i;
+                if (r1[big] > 0 && std::fabs(r2[big] / r1[big] - 1) < 1e-3) {
+                  register_attractor(res.attractors, measure_orbit(sys, y, T, o), start.label);
+                  settled = true;
+                  break;
+                }
+              }
+              if (!settled) {
                 returns.clear();  // not yet: keep integrating
                 break;
               }
