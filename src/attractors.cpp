@@ -128,9 +128,15 @@ mf_attractor measure_orbit(const mf_system& sys, std::vector<double> y, double T
   return a;
 }
 
+/// The same orbit: equal min / mean / max of every variable, and periods equal
+/// or one an integer multiple of the other (an orbit measured over k of its
+/// periods, when its returns converged slowly, is still that orbit).
 bool same_orbit(const mf_attractor& a, const mf_attractor& b) {
   if (a.kind != "orbit" || b.kind != "orbit") return false;
-  if (std::fabs(a.period - b.period) > 1e-3 * a.period) return false;
+  const double lo = std::min(a.period, b.period), hi = std::max(a.period, b.period);
+  if (!(lo > 0)) return false;
+  const double k = std::round(hi / lo);
+  if (k < 1 || std::fabs(hi - k * lo) > 1e-3 * hi) return false;
   for (size_t i = 0; i < a.pops.size(); ++i)
     for (int v = 0; v < 4; ++v) {
       const auto &x = a.pops[i][v], &y = b.pops[i][v];
@@ -151,6 +157,10 @@ size_t register_attractor(std::vector<mf_attractor>& list, mf_attractor a, const
                           : list[k].kind == "equilibrium" && equilibrium_distance(a.state, list[k].state) < 1e-4;
     if (same) {
       list[k].reached_from.push_back(label);
+      if (a.kind == "orbit" && a.period < list[k].period * (1 - 1e-3)) {  // keep the orbit's own (shortest) period
+        a.reached_from = std::move(list[k].reached_from);
+        list[k] = std::move(a);
+      }
       return k;
     }
   }
@@ -314,20 +324,30 @@ attractor_search_result find_attractors(const mf_system& sys, const std::vector<
             if (d < 1e-6 || (mu < 0.95 && d * mu / (1 - mu) < 1e-4)) {
               // A spiral into a focus also has converging returns: an orbit must
               // keep its extent from one period to the next.
-              const double T = returns[R - 1].first - returns[R - 1 - j].first, hT = std::min(h, T / 64);
-              std::vector<double> s1, s2;
-              integrate_chunk(sys, y, t, T, hT, o, s1);
-              t += static_cast<double>(s1.size() / n - 1) * hT;
-              integrate_chunk(sys, y, t, T, hT, o, s2);
-              t += static_cast<double>(s2.size() / n - 1) * hT;
-              const std::vector<double> r1 = ranges(s1, n), r2 = ranges(s2, n);
-              size_t big = 0;
-              for (size_t i = 0; i < n; ++i)
-                if (r1[i] / scale[i] > r1[big] / scale[big]) big = i;
-              if (r1[big] > 0 && std::fabs(r2[big] / r1[big] - 1) < 1e-3) {
-                register_attractor(res.attractors, measure_orbit(sys, y, T, o), start.label);
-                settled = true;
-              } else {
+              // Prefer the shortest cycle: a 1-cycle whose returns converge slowly can pass the
+              // test as a 2- or 3-cycle first; when the returns one apart already nearly agree it
+              // is tried as that 1-cycle (one period, not j) first, then as the j-cycle.
+              std::vector<size_t> cycles = {j};
+              if (j > 1 && scaled_distance(pk.data(), returns[R - 2].second.data(), scale) < 1e-2)
+                cycles.insert(cycles.begin(), 1);
+              for (size_t jj : cycles) {
+                const double T = returns[R - 1].first - returns[R - 1 - jj].first, hT = std::min(h, T / 64);
+                std::vector<double> s1, s2;
+                integrate_chunk(sys, y, t, T, hT, o, s1);
+                t += static_cast<double>(s1.size() / n - 1) * hT;
+                integrate_chunk(sys, y, t, T, hT, o, s2);
+                t += static_cast<double>(s2.size() / n - 1) * hT;
+                const std::vector<double> r1 = ranges(s1, n), r2 = ranges(s2, n);
+                size_t big = 0;
+                for (size_t i = 0; i < n; ++i)
+                  if (r1[i] / scale[i] > r1[big] / scale[big]) big = i;
+                if (r1[big] > 0 && std::fabs(r2[big] / r1[big] - 1) < 1e-3) {
+                  register_attractor(res.attractors, measure_orbit(sys, y, T, o), start.label);
+                  settled = true;
+                  break;
+                }
+              }
+              if (!settled) {
                 returns.clear();  // not yet: keep integrating
                 break;
               }

@@ -72,15 +72,19 @@ struct blob {
 
 }  // namespace
 
-std::string config_identity(const model_spec& spec) {
+namespace {
+std::string config_identity(const model_spec& spec, bool legacy) {
   model_spec s = spec;
   s.run.t_end = 0;             // a resume may extend the run
   s.meanfield.enabled = true;  // the validator is rebuilt on resume, with or without --no-meanfield
   sha256 h;
-  const std::string text = to_toml(s);
+  const std::string text = legacy ? to_toml_legacy(s) : to_toml(s);
   h.add(text.data(), text.size());
   return hex(h.digest());
 }
+}  // namespace
+
+std::string config_identity(const model_spec& spec) { return config_identity(spec, false); }
 
 int64_t write_checkpoint(const std::string& path, const checkpoint_data& c) {
   std::vector<blob> blobs;
@@ -273,7 +277,8 @@ checkpoint_data read_checkpoint(const std::string& path) {
 void check_checkpoint(const checkpoint_data& c, const std::string& path, const model_spec& spec,
                       const std::vector<replica_spec>& replicas) {
   auto fail = [&](const std::string& why) { return checkpoint_error("checkpoint '" + path + "': " + why); };
-  if (c.config_hash != config_identity(spec))
+  // Checkpoints written before the shortest number form hashed the configuration with 17 digits.
+  if (c.config_hash != config_identity(spec) && c.config_hash != config_identity(spec, true))
     throw fail(
         "written for another configuration (its hash differs from this run's; on --resume only run.t_end may "
         "change)");

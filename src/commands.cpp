@@ -396,7 +396,14 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                IZHINET_VERSION,
                std::string(build_info::git_commit).substr(0, 12) + (build_info::git_dirty ? ", dirty" : ""),
                spec.num_populations(), spec.network.n, replicas.size(), to_string(spec.run.scheme), spec.run.dt,
-               spec.run.t_end, spec.num_steps());
+               spec.run.t_end, spec.num_records() * spec.run.record_every);
+  // The run advances in whole recording intervals (run.record_every steps of run.dt): say where it really ends.
+  if (const double reached = static_cast<double>(spec.num_records() * spec.run.record_every) * spec.run.dt;
+      reached < spec.run.t_end * (1 - 1e-12))
+    spdlog::warn(
+        "run.t_end = {} is not a whole number of recording intervals (run.record_every = {} steps of "
+        "run.dt = {}): the run ends at t = {}",
+        spec.run.t_end, spec.run.record_every, spec.run.dt, format_time(reached));
   spdlog::info("backend {}: {}", be->name(), be->device());
 
   const std::string summary_path = (fs::path(out) / "summary.json").string();

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -367,6 +368,74 @@ void read_time(const toml::table& t, const std::string& prefix, const char* key,
   }
 }
 
+/// Sets parts[i..] below `t` (a table) to `value`. An array is indexed by the
+/// next part: an integer 0..size-1, or '*' for every element; its elements may
+/// be tables ([[population]]), arrays (synapse.g's rows) or numbers.
+void set_at(toml::table& t, const std::vector<std::string>& parts, size_t i, const toml::node& value,
+            const std::string& path);
+
+/// Indexes array `a` (reached by parts[0..i-1]) with parts[i] and sets what follows.
+void set_in_array(toml::array& a, const std::vector<std::string>& parts, size_t i, const toml::node& value,
+                  const std::string& path) {
+  std::string name;  // the array's key, e.g. synapse.g or synapse.g.0
+  for (size_t k = 0; k < i; ++k) name += (k ? "." : "") + parts[k];
+  if (i >= parts.size()) throw config_error(path, name + " is an array: it needs an index");
+  const std::string& idx = parts[i];
+  const std::string range =
+      a.empty() ? std::string("it is empty") : "valid 0.." + std::to_string(a.size() - 1) + " or *";
+  std::vector<size_t> which;
+  if (idx == "*") {
+    for (size_t k = 0; k < a.size(); ++k) which.push_back(k);
+    if (which.empty()) throw config_error(path, name + " is empty: nothing to set");
+  } else {
+    char* end = nullptr;
+    const long k = std::strtol(idx.c_str(), &end, 10);
+    if (idx.empty() || end == idx.c_str() || *end || k < 0)
+      throw config_error(path, "index '" + shorten(idx) + "' of " + name + " is not an integer (" + range + ")");
+    if (static_cast<size_t>(k) >= a.size())
+      throw config_error(path, "index " + idx + " of " + name + " is out of range (" + range + ")");
+    which.push_back(static_cast<size_t>(k));
+  }
+  for (size_t k : which) {
+    toml::node* e = a.get(k);
+    if (i + 1 == parts.size()) {
+      if (e->is_table() || (e->is_array() && e->as_array()->is_array_of_tables()))
+        throw config_error(path, name + "." + idx + " is a table: it needs a key after the index");
+      a.replace(a.cbegin() + static_cast<std::ptrdiff_t>(k), value);
+    } else if (toml::table* t = e->as_table()) {
+      set_at(*t, parts, i + 1, value, path);
+    } else if (toml::array* sub = e->as_array()) {
+      set_in_array(*sub, parts, i + 1, value, path);
+    } else {
+      throw config_error(path, name + "." + idx + " is a number, not a table or array: nothing after it can be set");
+    }
+  }
+}
+
+void set_at(toml::table& t, const std::vector<std::string>& parts, size_t i, const toml::node& value,
+            const std::string& path) {
+  const std::string& p = parts[i];
+  if (i == 0 && std::find(k_sections.begin(), k_sections.end(), p) == k_sections.end())
+    throw config_error(path, "unknown section '" + shorten(p) + "'" + suggestion(p, k_sections));
+  if (i + 1 == parts.size()) {
+    t.insert_or_assign(p, value);
+    return;
+  }
+  toml::node* next = t.get(p);
+  if (!next) {
+    if (p == "population") throw config_error(path, "the configuration has no [[population]] tables");
+    const std::string& after = parts[i + 1];
+    if (after == "*" || (!after.empty() && std::isdigit(static_cast<unsigned char>(after[0]))))
+      throw config_error(path, "'" + shorten(p) + "' is not in the configuration: there is nothing to index");
+    t.insert_or_assign(p, toml::table{});
+    next = t.get(p);
+  }
+  if (toml::array* a = next->as_array()) return set_in_array(*a, parts, i + 1, value, path);
+  toml::table* sub = next->as_table();
+  if (!sub) throw config_error(path, "'" + shorten(p) + "' is not a table");
+  set_at(*sub, parts, i + 1, value, path);
+}
+
 void apply_override(toml::table& root, const std::string& assignment) {
   const auto eq = assignment.find('=');
   if (eq == std::string::npos || eq == 0)
@@ -397,32 +466,7 @@ void apply_override(toml::table& root, const std::string& assignment) {
   if (parsed.size() != 1) throw config_error(path, "'" + shorten(text) + "' is more than one TOML value");
   toml::node* value = parsed.get("v");
 
-  toml::table* t = &root;
-  for (size_t i = 0; i + 1 < parts.size(); ++i) {
-    const std::string& p = parts[i];
-    toml::node* next = t->get(p);
-    if (i == 0 && std::find(k_sections.begin(), k_sections.end(), p) == k_sections.end())
-      throw config_error(path, "unknown section '" + shorten(p) + "'" + suggestion(p, k_sections));
-    if (!next) {
-      if (p == "population") throw config_error(path, "the configuration has no [[population]] tables");
-      t->insert_or_assign(p, toml::table{});
-      next = t->get(p);
-    }
-    if (toml::array* a = next->as_array()) {
-      if (i + 1 >= parts.size() - 1 + 1) throw config_error(path, "needs an index");
-      const std::string& idx = parts[++i];
-      char* end = nullptr;
-      const long k = std::strtol(idx.c_str(), &end, 10);
-      if (end == idx.c_str() || *end || k < 0 || static_cast<size_t>(k) >= a->size())
-        throw config_error(path,
-                           "index '" + shorten(idx) + "' out of range: valid 0.." + std::to_string(a->size() - 1));
-      if (i + 1 >= parts.size()) throw config_error(path, "needs a key after the index");
-      next = a->get(static_cast<size_t>(k));
-    }
-    t = next->as_table();
-    if (!t) throw config_error(path, "'" + shorten(p) + "' is not a table");
-  }
-  t->insert_or_assign(parts.back(), *value);
+  set_at(root, parts, 0, *value, path);
 }
 
 model_spec parse_table(const toml::table& root) {
@@ -578,11 +622,22 @@ void require_finite(double x, const std::string& key) {
   if (!std::isfinite(x)) throw config_error(key, "must be a finite number, got " + std::to_string(x));
 }
 
+/// to_toml_legacy: numbers as izhinet wrote them before the shortest form (precision 17).
+thread_local bool t_legacy_numbers = false;
+
+/// The shortest text that reads back as exactly `x` (std::to_chars), as a TOML float ("1.0", not "1").
 std::string fmt(double x) {
-  std::ostringstream s;
-  s.precision(17);
-  s << x;
-  std::string r = s.str();
+  std::string r;
+  if (t_legacy_numbers) {
+    std::ostringstream s;
+    s.precision(17);
+    s << x;
+    r = s.str();
+  } else {
+    char buf[64];
+    const auto res = std::to_chars(buf, buf + sizeof buf, x);
+    r.assign(buf, res.ptr);
+  }
   if (r.find_first_of(".eEn") == std::string::npos) r += ".0";
   return r;
 }
@@ -631,7 +686,12 @@ void validate(const model_spec& spec) {
       require_finite(x, pre + name);
     if (p.fraction <= 0 || p.fraction > 1)
       throw config_error(pre + "fraction", "must be in (0, 1], got " + fmt(p.fraction));
-    if (p.delta < 0) throw config_error(pre + "delta", "must be >= 0, got " + fmt(p.delta));
+    if (p.delta < 0) throw config_error(pre + "delta", "must be > 0, got " + fmt(p.delta));
+    if (p.delta == 0 && spec.meanfield.enabled)
+      throw config_error(pre + "delta",
+                         "must be > 0: with delta = 0 the neurons are identical and the exact mean field (a Lorentzian "
+                         "of width delta) is singular; give delta > 0, or simulate identical neurons without the "
+                         "mean field (--set meanfield.enabled=false)");
     if (p.a < 0) throw config_error(pre + "a", "must be >= 0, got " + fmt(p.a));
     if (p.v_peak <= 0) throw config_error(pre + "v_peak", "must be > 0, got " + fmt(p.v_peak));
     if (p.v_reset >= p.v_peak)
@@ -766,6 +826,14 @@ std::string read_config_file(const std::string& path) {
 
 model_spec load_config_file(const std::string& path, const std::vector<std::string>& overrides) {
   return load_config_string(read_config_file(path), overrides, path);
+}
+
+std::string to_toml_legacy(const model_spec& spec) {
+  struct guard {
+    guard() { t_legacy_numbers = true; }
+    ~guard() { t_legacy_numbers = false; }
+  } g;
+  return to_toml(spec);
 }
 
 std::string to_toml(const model_spec& spec) {

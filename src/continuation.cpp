@@ -84,7 +84,10 @@ param_binding bind_parameter(const model_spec& spec, const std::string& key) {
       b.hi = 1;
       b.lo_open = true;
     }
-    if (f == "delta") b.lo = 0;
+    if (f == "delta") {
+      b.lo = 0;  // the mean field needs delta > 0
+      b.lo_open = true;
+    }
     return b;
   }
   if (parts.size() >= 3 && parts[0] == "synapse") {

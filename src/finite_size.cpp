@@ -72,13 +72,13 @@ model_spec study_base(const model_spec& spec) {
   return b;
 }
 
-std::string study_identity(const model_spec& spec, const study_params& st) {
+std::string study_identity(const model_spec& spec, const study_params& st, bool legacy = false) {
   std::ostringstream o;
   o << "n =";
   for (auto n : st.n) o << " " << n;
   o << "\nseeds = " << st.seeds << "\nsampling =";
   for (auto s : st.sampling) o << " " << to_string(s);
-  o << "\n" << to_toml(study_base(spec));
+  o << "\n" << (legacy ? to_toml_legacy(study_base(spec)) : to_toml(study_base(spec)));
   return o.str();
 }
 
@@ -344,7 +344,8 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
       std::ifstream in(id_path, std::ios::binary);
       const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       if (!in.good() && !in.eof()) throw config_error("--out", "cannot read '" + shorten(id_path, 200) + "'");
-      if (text != identity)
+      // A study.txt written before the shortest number form has 17-digit numbers: the same study.
+      if (text != identity && text != study_identity(spec, st, true))
         throw config_error("--out", "folder '" + shorten(out_dir, 200) + "' holds a study with different parameters (" +
                                         shorten(first_difference(identity, text), 300) +
                                         "); use another --out, the same arguments to resume it, or --overwrite");

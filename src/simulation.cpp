@@ -55,8 +55,10 @@ void moments_to_row(const model_spec& spec, const pop_moments* m, const std::vec
     const double n = static_cast<double>(pop_n[i]);
     row.s[i] = m[i].s;
     if (spec.run.scheme == scheme_kind::paper) {
-      row.v[i] = m[i].n_in > 0 ? m[i].sum_v_in / m[i].n_in : std::nan("");
-      row.w[i] = m[i].n_in > 0 ? m[i].sum_w_in / m[i].n_in : std::nan("");
+      // No neuron inside [v_reset, v_peak] (nearly identical neurons, delta ~ 0, all outside together):
+      // the means over all neurons, not 0/0.
+      row.v[i] = m[i].n_in > 0 ? m[i].sum_v_in / m[i].n_in : m[i].sum_state / n;
+      row.w[i] = m[i].n_in > 0 ? m[i].sum_w_in / m[i].n_in : m[i].sum_w / n;
     } else {
       const std::complex<double> zc(m[i].sum_cos / n, -m[i].sum_sin / n);  // conj(Z)
       const std::complex<double> W = (1.0 - zc) / (1.0 + zc);

@@ -126,6 +126,32 @@ std::vector<std::string> sweep_assignments(const std::string& key, double value,
   return {key + "=" + v};
 }
 
+std::vector<std::string> sweep_assignments(const std::string& key, double value, const model_spec& base) {
+  const int P = base.num_populations();
+  std::vector<std::string> out = sweep_assignments(key, value, P);
+  const std::string pre = "population.", post = ".fraction";
+  if (P < 2 || key.size() <= pre.size() + post.size() || key.rfind(pre, 0) != 0 ||
+      key.compare(key.size() - post.size(), post.size(), post) != 0)
+    return out;
+  const std::string idx = key.substr(pre.size(), key.size() - pre.size() - post.size());
+  if (idx.empty() || idx.find_first_not_of("0123456789") != std::string::npos || idx.size() > 9) return out;
+  const int k = std::stoi(idx);
+  if (k >= P) return out;  // the loader names the valid range
+  const double rest0 = 1.0 - base.populations[static_cast<size_t>(k)].fraction;
+  const int last = k == P - 1 ? P - 2 : P - 1;
+  double sum = value;
+  for (int i = 0; i < P; ++i) {
+    if (i == k) continue;
+    // The last one takes what is left: the sum is 1 to rounding (two populations: exactly 1 - x).
+    const double f =
+        i == last ? 1.0 - sum
+                  : base.populations[static_cast<size_t>(i)].fraction * (1.0 - value) / (rest0 > 0 ? rest0 : 1.0);
+    sum += f;
+    out.push_back(pre + std::to_string(i) + post + "=" + format_number(f));
+  }
+  return out;
+}
+
 std::string sweep_csv_header(const std::string& key, int P) {
   std::string h = key + ",direction,regime,period";
   for (const std::string prefix : {"", "mf_"}) {
@@ -279,7 +305,7 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
   std::map<double, model_spec> models;
   for (double v : sw.values) {
     std::vector<std::string> sets = overrides;
-    for (auto& a : sweep_assignments(sw.key, v, P)) sets.push_back(a);
+    for (auto& a : sweep_assignments(sw.key, v, base)) sets.push_back(a);
     model_spec m;
     try {
       m = with_n(load_config_string(config_text, sets, config_source));
@@ -325,13 +351,18 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
   const std::string csv_path = (fs::path(out_dir) / "sweep.csv").string();
   std::string identity = "izhinet sweep\nkey = " + sw.key + "\ndirection = " + to_string(sw.direction) + "\nvalues =";
   for (double v : sw.values) identity += " " + format_number(v);
+  // A sweep.txt written before the shortest number form has the configuration's numbers at 17 digits.
+  const std::string legacy_identity = identity + "\n\n" + to_toml_legacy(base);
   identity += "\n\n" + to_toml(base);
   const std::string header = sweep_csv_header(sw.key, P);
   std::set<std::string> done;
   std::error_code ec;
   if (root) {
     if (fs::exists(fs::symlink_status(id_path, ec))) {
-      if (!fs::is_regular_file(id_path, ec) || read_text(id_path) != identity)
+      if (!fs::is_regular_file(id_path, ec) || [&] {
+            const std::string text = read_text(id_path);
+            return text != identity && text != legacy_identity;
+          }())
         throw config_error("--out",
                            "folder '" + shorten(out_dir, 200) +
                                "' holds a sweep with other parameters (sweep.txt); use another --out, the same "

@@ -8,6 +8,7 @@
 #include "izhinet/backend.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
+#include "izhinet/json.hpp"
 #include "izhinet/simulation.hpp"
 #include "cli_helpers.hpp"
 #include "izhinet/checkpoint.hpp"
@@ -529,4 +530,14 @@ TEST(CheckpointFormat, RoundTripsAndChecksTheConfiguration) {
   model_spec shorter = m2;
   shorter.run.t_end = 0.5;  // before the checkpoint's step
   EXPECT_THROW(check_checkpoint(back, path, shorter, reps), checkpoint_error);
+  // A checkpoint written before numbers were written in the shortest form hashed them at 17 digits.
+  model_spec hashed = m;
+  hashed.run.t_end = 0;
+  hashed.meanfield.enabled = true;
+  ASSERT_EQ(sha256_hex(to_toml(hashed)), c.config_hash);
+  ASSERT_NE(to_toml_legacy(hashed), to_toml(hashed));
+  checkpoint_data legacy = back;
+  legacy.config_hash = sha256_hex(to_toml_legacy(hashed));
+  EXPECT_NO_THROW(check_checkpoint(legacy, path, m2, reps));
+  EXPECT_THROW(check_checkpoint(legacy, path, other, reps), checkpoint_error);
 }

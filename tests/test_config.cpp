@@ -151,6 +151,60 @@ TEST(Config, BadOverrides) {
   EXPECT_EQ(error_key(k_base, {"bogus.key=1"}), "bogus.key");
 }
 
+TEST(Config, OverridesSetElementsOfNumericArrays) {
+  const model_spec a = load_config_string(
+      k_base, {"synapse.g.0.0=1.1", "synapse.e_r.0=0.9", "synapse.tau_s.0=2.5", "synapse.s_jump.0=1"});
+  const model_spec b = load_config_string(
+      replace(replace(replace(replace(k_base, "g = [[1.2308]]", "g = [[1.1]]"), "e_r = [1.0]", "e_r = [0.9]"),
+                      "tau_s = [2.6]", "tau_s = [2.5]"),
+              "s_jump = [1.2308]", "s_jump = [1.0]"));
+  EXPECT_EQ(to_toml(a), to_toml(b));
+  EXPECT_EQ(a.synapse.g[0][0], 1.1);
+  EXPECT_EQ(a.synapse.s_jump[0], 1.0);  // an integer value is taken as a number
+  // Out of range: one message naming the key and the valid range.
+  EXPECT_EQ(error_key(k_base, {"synapse.g.0.1=1"}), "synapse.g.0.1");
+  EXPECT_NE(error_message(k_base, {"synapse.g.0.1=1"}).find("valid 0..0"), std::string::npos)
+      << error_message(k_base, {"synapse.g.0.1=1"});
+  EXPECT_NE(error_message(k_base, {"synapse.e_r.2=1"}).find("out of range"), std::string::npos);
+  EXPECT_NE(error_message(k_base, {"synapse.tau_s.x=1"}).find("not an integer"), std::string::npos);
+  EXPECT_NE(error_message(k_base, {"synapse.g.0.0.1=1"}).find("is a number"), std::string::npos);
+  EXPECT_NE(error_message(k_base, {"population.0=1"}).find("needs a key after the index"), std::string::npos);
+}
+
+TEST(Config, StarIndexSetsEveryElement) {
+  const std::string two =
+      replace(replace(replace(replace(replace(k_base, "fraction = 1.0\n", "fraction = 0.5\n"), "[synapse]",
+                                      "[[population]]\nfraction = 0.5\neta_bar = 0.12\ndelta = 0.02\n[synapse]"),
+                              "g = [[1.2308]]", "g = [[1.0, 1.0], [1.0, 1.0]]"),
+                      "e_r = [1.0]", "e_r = [1.0, 1.0]"),
+              "tau_s = [2.6]\ns_jump = [1.2308]", "tau_s = [2.6, 2.6]\ns_jump = [1.0, 1.0]");
+  const model_spec m = load_config_string(two, {"population.*.eta_bar=0.2", "synapse.g.*.1=0.5"});
+  ASSERT_EQ(m.populations.size(), 2u);
+  EXPECT_EQ(m.populations[0].eta_bar, 0.2);
+  EXPECT_EQ(m.populations[1].eta_bar, 0.2);
+  EXPECT_EQ(m.synapse.g[0][1], 0.5);
+  EXPECT_EQ(m.synapse.g[1][1], 0.5);
+  EXPECT_EQ(m.synapse.g[1][0], 1.0);
+  const std::string msg = error_message(two, {"population.x.eta_bar=0.2"});
+  EXPECT_NE(msg.find("not an integer"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("valid 0..1 or *"), std::string::npos) << msg;
+}
+
+TEST(Config, NumbersAreWrittenInTheShortestExactForm) {
+  const model_spec m =
+      load_config_string(k_base, {"population.0.alpha=0.6215", "run.dt=0.3", "run.t_end=400", "run.record_every=1"});
+  const std::string t = to_toml(m);
+  EXPECT_NE(t.find("alpha = 0.6215\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("g = [[1.2308]]"), std::string::npos) << t;
+  EXPECT_NE(t.find("dt = 0.3\n"), std::string::npos) << t;
+  EXPECT_NE(t.find("fraction = 1.0\n"), std::string::npos) << t;
+  EXPECT_EQ(to_toml(load_config_string(t)), t);  // reads back exactly
+  EXPECT_NE(to_toml_legacy(m).find("alpha = 0.62150000000000005"), std::string::npos);
+  const std::string msg = error_message(k_base, {"synapse.tau_s.0=-0.1"});
+  EXPECT_NE(msg.find("got -0.1"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("0000"), std::string::npos) << msg;
+}
+
 TEST(Config, SyntaxErrorsSayWhere) {
   const std::string msg = error_message("[network\nn = 1\n");
   EXPECT_NE(msg.find(":1:"), std::string::npos) << msg;
@@ -287,5 +341,79 @@ TEST(Cli, SigtermEndsARunQuicklyAndKeepsWhatWasRecorded) {
   for (std::string l; std::getline(ts, l);) ++rows;
   EXPECT_GT(rows, 2);  // header, t = 0, and what was recorded before the signal
   EXPECT_TRUE(fs::exists(d / "o" / "summary.json"));
+  fs::remove_all(d);
+}
+
+TEST(Cli, SetOfAnArrayElementEqualsTheConfigurationFile) {
+  const fs::path d = temp_dir("set_element");
+  std::ofstream(d / "a.toml") << k_base;
+  std::ofstream(d / "b.toml") << replace(k_base, "g = [[1.2308]]", "g = [[1.1]]");
+  const std::string common = " --backend cpu --threads 1 --no-meanfield --set population.0.eta_bar=0.5 --out ";
+  const run_result a =
+      run_izhinet("run -c " + (d / "a.toml").string() + " --set synapse.g.0.0=1.1" + common + (d / "oa").string());
+  ASSERT_EQ(a.status, 0) << a.out;
+  const run_result b = run_izhinet("run -c " + (d / "b.toml").string() + common + (d / "ob").string());
+  ASSERT_EQ(b.status, 0) << b.out;
+  auto text = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  EXPECT_EQ(text(d / "oa" / "timeseries.csv"), text(d / "ob" / "timeseries.csv"));
+  EXPECT_EQ(text(d / "oa" / "config.toml"), text(d / "ob" / "config.toml"));
+  EXPECT_NE(text(d / "oa" / "config.toml").find("g = [[1.1]]"), std::string::npos) << text(d / "oa" / "config.toml");
+  const run_result bad =
+      run_izhinet("run -c " + (d / "a.toml").string() + " --set synapse.g.1.0=1" + common + (d / "oc").string());
+  EXPECT_EQ(bad.status, 2) << bad.out;
+  EXPECT_NE(bad.out.find("synapse.g.1.0"), std::string::npos) << bad.out;
+  EXPECT_NE(bad.out.find("valid 0..0"), std::string::npos) << bad.out;
+  fs::remove_all(d);
+}
+
+// A t_end that is not a whole number of recording intervals: the start line says the real
+// step count and one warning says where the run ends.
+TEST(Cli, TEndCutToWholeRecordingIntervalsIsAnnounced) {
+  const fs::path d = temp_dir("t_end_cut");
+  std::ofstream(d / "c.toml") << k_base;
+  const run_result r =
+      run_izhinet("run -c " + (d / "c.toml").string() +
+                  " --backend cpu --threads 1 --no-meanfield --set run.t_end=1.005 --out " + (d / "o").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("t_end = 1.005, 1000 steps"), std::string::npos) << r.out;
+  const auto w = r.out.find("[warning] run.t_end = 1.005");
+  ASSERT_NE(w, std::string::npos) << r.out;
+  const std::string line = r.out.substr(w, r.out.find('\n', w) - w);
+  EXPECT_NE(line.find("run.record_every = 10"), std::string::npos) << line;
+  EXPECT_NE(line.find("run.dt = 0.001"), std::string::npos) << line;
+  EXPECT_EQ(line.substr(line.rfind("ends at")), "ends at t = 1") << line;
+  const run_result exact = run_izhinet("run -c " + (d / "c.toml").string() +
+                                       " --backend cpu --threads 1 --no-meanfield --out " + (d / "o2").string());
+  ASSERT_EQ(exact.status, 0) << exact.out;
+  EXPECT_EQ(exact.out.find("[warning] run.t_end"), std::string::npos) << exact.out;
+  fs::remove_all(d);
+}
+
+TEST(Config, DeltaMustBePositiveForTheMeanField) {
+  const std::string msg = error_message(k_base, {"population.0.delta=0"});
+  EXPECT_EQ(error_key(k_base, {"population.0.delta=0"}), "population.0.delta");
+  EXPECT_NE(msg.find("must be > 0"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("singular"), std::string::npos) << msg;
+  EXPECT_EQ(error_key(k_base, {"population.0.delta=0", "meanfield.enabled=false"}), "<no error>");
+  EXPECT_EQ(error_key(k_base, {"population.0.delta=-1", "meanfield.enabled=false"}), "population.0.delta");
+}
+
+// Nearly identical neurons (delta = 1e-12) leave [v_reset, v_peak] together: the paper
+// scheme's <v>, <w> are then the means over all neurons, never 0/0.
+TEST(Cli, PaperMeansHaveNoNanWhenNoNeuronIsInTheWindow) {
+  const fs::path d = temp_dir("no_nan");
+  const run_result r = run_izhinet("run -c " + std::string(IZHINET_SOURCE_DIR) +
+                                   "/configs/paper_bursting.toml --set population.0.delta=1e-12 --set network.n=200 "
+                                   "--set run.t_end=50 --backend cpu --threads 1 --no-meanfield --out " +
+                                   (d / "o").string());
+  ASSERT_EQ(r.status, 0) << r.out;
+  std::ifstream ts(d / "o" / "timeseries.csv");
+  int rows = 0, nans = 0;
+  for (std::string l; std::getline(ts, l); ++rows) nans += l.find("nan") != std::string::npos;
+  EXPECT_GT(rows, 100);
+  EXPECT_EQ(nans, 0);
   fs::remove_all(d);
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "izhinet/errors.hpp"
+#include "izhinet/config.hpp"
 #include "izhinet/finite_size.hpp"
 #include "izhinet/meanfield.hpp"
 #include "izhinet/simulation.hpp"
@@ -90,6 +91,16 @@ TEST(FiniteSize, ResumesWithoutRerunningOrLosingRuns) {
     std::ofstream out(d / "finite_size.csv", std::ios::trunc);
     for (size_t k = 0; k + 1 < full.size(); ++k) out << full[k] << "\n";
     out << "200,random,2,compl";
+  }
+  // ... and its study.txt written before numbers were written in the shortest form (17 digits).
+  {
+    std::ifstream in(d / "study.txt", std::ios::binary);
+    const std::string id((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto cut = id.find("[network]");
+    ASSERT_NE(cut, std::string::npos) << id;
+    const std::string legacy = id.substr(0, cut) + to_toml_legacy(load_config_string(id.substr(cut)));
+    ASSERT_NE(legacy, id);
+    std::ofstream(d / "study.txt", std::ios::binary | std::ios::trunc) << legacy;
   }
   ASSERT_EQ(run_study(small_spec(), st, d.string(), cpu, nullptr, 0), 0);
   const auto again = lines(d / "finite_size.csv");

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli_helpers.hpp"
+#include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
 #include "izhinet/sweep.hpp"
 
@@ -88,6 +89,15 @@ TEST(SweepValues, StarKeyMovesEveryPopulation) {
   EXPECT_EQ(h.rfind("population.0.eta_bar,direction,regime,period,r0_min,r0_max,r0_mean,v0_min", 0), 0u) << h;
   EXPECT_NE(h.find(",mf_regime,mf_period,mf_r0_min,"), std::string::npos);
   EXPECT_NE(h.find(",mf_s0_mean,verdict,attractors,wall_seconds"), std::string::npos);
+}
+
+TEST(SweepValues, FractionRescalesTheOtherPopulations) {
+  model_spec m = load_config_file(std::string(IZHINET_SOURCE_DIR) + "/configs/fig5.toml");
+  EXPECT_EQ(sweep_assignments("population.0.fraction", 0.3, m),
+            (std::vector<std::string>{"population.0.fraction=0.3", "population.1.fraction=0.7"}));
+  EXPECT_EQ(sweep_assignments("population.1.fraction", 0.5, m),
+            (std::vector<std::string>{"population.1.fraction=0.5", "population.0.fraction=0.5"}));
+  EXPECT_EQ(sweep_assignments("population.0.eta_bar", 0.3, m), (std::vector<std::string>{"population.0.eta_bar=0.3"}));
 }
 
 TEST(SweepCli, BadKeysAndValuesGiveOneErrorLine) {
@@ -252,5 +262,73 @@ TEST(SweepCli, TwoPopulationsMoveTogether) {
     }
   }
   EXPECT_LT(num(rows[0].at("mf_r0_mean")), num(rows[1].at("mf_r0_mean"))) << "more drive, higher rate";
+  fs::remove_all(dir);
+}
+
+// Elements of numeric arrays (synapse.g.I.J, synapse.tau_s.J) and a fraction (the
+// other population's rescaled to keep the sum 1) can be swept.
+TEST(SweepCli, ArrayElementsAndFractionsCanBeSwept) {
+  const auto dir = fresh_temp_dir("sweep_elements");
+  const std::string small =
+      " --set network.n=200 --set run.scheme=exact --set run.dt=0.02 --set run.t_end=60 --set meanfield.transient=20 "
+      "--set run.spike_neurons=0 --set run.rate_window=0 --backend cpu --threads 1 --progress 0 ";
+  const std::string g_out = (dir / "g").string();
+  const auto g = run_izhinet("sweep --config " + std::string(IZHINET_SOURCE_DIR) + "/configs/fig1c_sweep.toml" + small +
+                             "--param synapse.g.0.0 --values 1.0,1.2 --out " + g_out);
+  ASSERT_EQ(g.status, 0) << g.out;
+  const auto g_rows = read_sweep(g_out);
+  ASSERT_EQ(g_rows.size(), 2u);
+  EXPECT_EQ(g_rows[0].at("synapse.g.0.0"), "1");
+  EXPECT_NE(g_rows[0].at("mf_r0_mean"), g_rows[1].at("mf_r0_mean"));
+
+  // A sweep.txt written before numbers were written in the shortest form (17 digits) still resumes.
+  std::string id = read_text(fs::path(g_out) / "sweep.txt");
+  const auto cut = id.find("\n\n");
+  ASSERT_NE(cut, std::string::npos);
+  const std::string legacy = id.substr(0, cut + 2) + to_toml_legacy(load_config_string(id.substr(cut + 2)));
+  ASSERT_NE(legacy, id);
+  std::ofstream(fs::path(g_out) / "sweep.txt", std::ios::binary | std::ios::trunc) << legacy;
+  const auto again = run_izhinet("sweep --config " + std::string(IZHINET_SOURCE_DIR) + "/configs/fig1c_sweep.toml" +
+                                 small + "--param synapse.g.0.0 --values 1.0,1.2 --out " + g_out);
+  EXPECT_EQ(again.status, 0) << again.out;
+  EXPECT_EQ(read_sweep(g_out).size(), 2u) << again.out;
+
+  const auto t = run_izhinet("sweep --config " + std::string(IZHINET_SOURCE_DIR) + "/configs/fig1c_sweep.toml" + small +
+                             "--param synapse.tau_s.0 --values 2.0,2.6 --out " + (dir / "t").string());
+  EXPECT_EQ(t.status, 0) << t.out;
+
+  const std::string f_out = (dir / "f").string();
+  const auto f = run_izhinet("sweep --config " + std::string(IZHINET_SOURCE_DIR) + "/configs/fig5.toml" + small +
+                             "--param population.0.fraction --values 0.3,0.7 --out " + f_out);
+  ASSERT_EQ(f.status, 0) << f.out;
+  const auto f_rows = read_sweep(f_out);
+  ASSERT_EQ(f_rows.size(), 2u);
+  EXPECT_NE(f_rows[0].at("mf_w0_mean"), f_rows[1].at("mf_w0_mean"));
+  fs::remove_all(dir);
+}
+
+// A carried sweep reaches the mean field's orbit from the previous value's final state; its
+// returns converge slowly there, and the orbit was once counted a second time, at three times
+// its period (mf_period 621 and 2 attractors at eta_bar = 0.175, where --direction none finds 207 and 1).
+TEST(SweepCli, CarriedSweepCountsTheMeanFieldOrbitOnce) {
+  const auto dir = fresh_temp_dir("sweep_orbit_once");
+  const std::string base = "sweep --config " + std::string(IZHINET_SOURCE_DIR) +
+                           "/configs/fig1c_sweep.toml --param population.0.eta_bar --values 0.15,0.175 --n 300 "
+                           "--set run.t_end=100 --set meanfield.transient=50 --backend cpu --threads 1 --progress 0 ";
+  const std::string none = (dir / "none").string(), up = (dir / "up").string();
+  const auto a = run_izhinet(base + "--out " + none);
+  ASSERT_EQ(a.status, 0) << a.out;
+  const auto b = run_izhinet(base + "--direction up --out " + up);
+  ASSERT_EQ(b.status, 0) << b.out;
+  const auto ra = read_sweep(none), rb = read_sweep(up);
+  ASSERT_EQ(ra.size(), 2u);
+  ASSERT_EQ(rb.size(), 2u);
+  for (size_t k = 0; k < 2; ++k) {
+    const std::string v = ra[k].at("population.0.eta_bar");
+    ASSERT_EQ(rb[k].at("population.0.eta_bar"), v);
+    EXPECT_EQ(rb[k].at("attractors"), ra[k].at("attractors")) << v;
+    EXPECT_EQ(rb[k].at("attractors"), "1") << v;
+    EXPECT_NEAR(num(rb[k].at("mf_period")), num(ra[k].at("mf_period")), 1e-2 * num(ra[k].at("mf_period"))) << v;
+  }
   fs::remove_all(dir);
 }

@@ -35,6 +35,11 @@ model_spec load_config_file(const std::string& path, const std::vector<std::stri
 void validate(const model_spec& spec);
 /// The spec as TOML (every key, after overrides): the provenance of outputs.
 std::string to_toml(const model_spec& spec);
+
+/// to_toml with numbers at 17 significant digits (0.62150000000000005), as
+/// izhinet wrote them before it wrote the shortest form: folders (study.txt,
+/// sweep.txt, checkpoints) written then compare against this text.
+std::string to_toml_legacy(const model_spec& spec);
 /// The closest of `candidates` to `word` (edit distance), or "" when none is close.
 std::string closest_match(const std::string& word, const std::vector<std::string>& candidates);
 

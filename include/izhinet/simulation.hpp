@@ -7,7 +7,7 @@
 /// - r: spikes per neuron per unit time, over the recording interval, or over
 ///   a sliding window of width run.rate_window (the paper's 0.02) when > 0;
 /// - v, w: `paper` scheme: means over neurons with v_reset <= v <= v_peak (as
-///   the paper); `exact` scheme: w over all neurons, and v from the phases by
+///   the paper; over all neurons when none is there); `exact` scheme: w over all neurons, and v from the phases by
 ///   the Montbrio-Pazo-Roxin identity pi r + i v = (1 - conj Z)/(1 + conj Z),
 ///   Z = mean exp(i theta), which needs no cut-off (v is heavy-tailed);
 /// - s: the gating variable after the step.

@@ -61,6 +61,11 @@ struct sweep_params {
 /// The `--set` assignments that put `key` at `value` for a model with
 /// `populations` populations (`population.*.x` expands to every population).
 std::vector<std::string> sweep_assignments(const std::string& key, double value, int populations);
+/// Same, for a model `base`: `population.K.fraction` = x also rescales the
+/// other populations' fractions to keep the sum 1, as `bif` does: fraction i
+/// becomes base_i (1 - x) / (1 - base_K) (the last one 1 minus the others, so
+/// that the sum is 1 to rounding).
+std::vector<std::string> sweep_assignments(const std::string& key, double value, const model_spec& base);
 
 /// The header of sweep.csv for P populations and the swept key.
 std::string sweep_csv_header(const std::string& key, int P);
