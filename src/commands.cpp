@@ -593,7 +593,13 @@ int mf_command(int argc, char** argv, const std::atomic<bool>& stop) {
   reject_unmatched(a);
   const model_spec spec = load_from(p);
   const std::string out = a["out"].as<std::string>();
-  const output_folder folder(out, folder_policy(a));
+  output_folder folder(out, folder_policy(a), "--out", /*defer_removal=*/true);
+  {
+    // What can refuse the run (the model, its recording times) before an earlier run's files are removed.
+    const exact_meanfield model(spec);
+    (void)record_times(spec);
+  }
+  folder.clear();
   set_device("meanfield", "CPU (DOPRI5)");
   return run_mf_command(spec, out, &stop);
 }
