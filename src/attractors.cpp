@@ -356,6 +356,13 @@ attractor_search_result find_attractors(const mf_system& sys, const std::vector<
           if (returns.size() >= 2) last_period = returns.back().first - returns[returns.size() - 2].first;
           if (returns.size() > 64) returns.erase(returns.begin(), returns.end() - 8);
         }
+      } catch (const stiff_error& e) {
+        // The other starts are as stiff: the search ends here, incomplete (an inconclusive verdict).
+        res.complete = false;
+        res.stiff = true;
+        res.notes.push_back("from " + start.label + ": " + e.what() +
+                            "; attractor search given up (an implicit integrator would be needed)");
+        return res;
       } catch (const numerical_error& e) {
         res.notes.push_back("from " + start.label + ": integration failed: " + e.what());
         continue;

@@ -236,7 +236,8 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                                " when the network disagrees with the exact "
                                "mean field, " +
                                std::to_string(criteria::exit_inconclusive) +
-                               " when the verdict is inconclusive (default: 0)")(
+                               " when the verdict is inconclusive (without it the verdict does not change the exit "
+                               "status)")(
       "checkpoint-every",
       "write DIR/checkpoint.bin every T units of simulated time (rounded to whole recording intervals); a stop "
       "by SIGTERM, SIGUSR1 or SIGINT always writes one",
@@ -327,13 +328,19 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                        "needs the mean-field validator (drop --no-meanfield or set "
                        "meanfield.enabled = true)");
   const int threads = resolve_threads(threads_asked);
-  const auto replicas = default_replicas(spec);
   // One network over the ranks of an MPI job (docs/mpi.md): every rank runs its slice, rank 0 alone writes.
   if (comm.size() > spec.network.n)
     throw config_error("network.n", std::to_string(spec.network.n) + " neurons cannot be split over " +
                                         std::to_string(comm.size()) +
                                         " MPI ranks (at most one rank per neuron): "
                                         "use fewer ranks (mpirun -np) or a larger network");
+  // Everything that can refuse the run (the backend, its device, the memory the network needs) is checked
+  // before the folder is touched, and the files of an earlier run (--overwrite) are removed only after it.
+  auto be = choose_backend(which, threads, threads_asked == 0);
+  be->distribute(&comm);
+  set_device(be->name(), be->device());
+  if (be->name() == "cpu") check_host_memory(spec, comm.size());  // from the spec alone, before any allocation
+  const auto replicas = default_replicas(spec);
   std::unique_ptr<output_folder> folder;
   // A resume reads and checks its checkpoint before anything is written.
   const std::string ckpt_path = (fs::path(out) / checkpoint_name).string();
@@ -347,7 +354,7 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                                    csv_sink::check_open_file_limit(static_cast<int>(replicas.size()));
                                    folder = std::make_unique<output_folder>(
                                        out, resume ? output_folder::existing::resume : folder_policy(a),
-                                       resume ? "--resume" : "--out");
+                                       resume ? "--resume" : "--out", /*defer_removal=*/true);
                                  });
       st != 0)
     return st;
@@ -387,11 +394,9 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     }
   }
 
-  auto be = choose_backend(which, threads, threads_asked == 0);
-  be->distribute(&comm);
-  set_device(be->name(), be->device());
   if (comm.size() > 1)
-    spdlog::info("MPI: {} ranks, each holding a slice of every population ({} threads per rank)", comm.size(), threads);
+    spdlog::info("MPI: {} ranks, each holding a slice of every population ({} thread{} per rank)", comm.size(), threads,
+                 threads == 1 ? "" : "s");
   spdlog::info("izhinet {} ({}): {} population(s), n = {}, {} replica(s), scheme {}, dt = {}, t_end = {}, {} steps",
                IZHINET_VERSION,
                std::string(build_info::git_commit).substr(0, 12) + (build_info::git_dirty ? ", dirty" : ""),
@@ -421,7 +426,10 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
                                              : "timeseries.csv";
   summary["parameters"] = spec_to_json(spec);
   if (resume) summary["resumed_from_t"] = clean_time(static_cast<double>(ckpt.steps_done) * spec.run.dt);
+  // The network's memory (the backend refuses what does not fit) before an earlier run's files are removed.
+  be->setup(spec, replicas);
   if (root) {
+    folder->clear();
     write_file_atomic((fs::path(out) / "config.toml").string(), to_toml(spec));
     write_json(summary_path, summary);  // a folder always says what it holds, even after kill -9
   }
@@ -435,7 +443,6 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
   simulation_result res;
   int verdict_status = 0;
   try {
-    be->setup(spec, replicas);
     discard_sink discard;
     std::vector<record_sink*> sinks{&discard};
     if (resume) {
@@ -512,9 +519,10 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
       const double copy_s = std::chrono::duration<double>(c1 - c0).count();
       const double write_s = std::chrono::duration<double>(clock::now() - c1).count();
       spdlog::info(
-          "checkpoint at t = {}: {} ({:.1f} MiB; state {} and outputs synced in {:.3f} s, written in {:.3f} s, "
+          "checkpoint at t = {}: {} ({}; state {} and outputs synced in {:.3f} s, written in {:.3f} s, "
           "{:.0f} MiB/s)",
-          format_time(static_cast<double>(c.steps_done) * spec.run.dt), ckpt_path, bytes / 1048576.0,
+          format_time(static_cast<double>(c.steps_done) * spec.run.dt), ckpt_path,
+          format_bytes(static_cast<double>(bytes)),
           comm.size() > 1 ? "gathered from " + std::to_string(comm.size()) + " ranks" : "copied", copy_s, write_s,
           write_s > 0 ? bytes / 1048576.0 / write_s : 0.0);
     };
@@ -523,6 +531,11 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     if (h5) h5->close();
     if (val) {
       const validation_report rep = val->finish(outcome_of(res));
+      if (res.state == simulation_result::status::completed && stop.load()) {
+        // A stop during the validator's final analysis: the run is interrupted (exit 130), its outputs complete.
+        res.state = simulation_result::status::interrupted;
+        res.message = "interrupted by signal during the mean-field analysis (the network had completed)";
+      }
       spdlog::info("validation: {}", rep.verdict());
       verdict_status = rep.require_agreement_status();
     }
@@ -552,8 +565,13 @@ int run_command(int argc, char** argv, const std::atomic<bool>& stop) {
     spdlog::warn("spike output reached run.max_spikes = {}; later spikes were not written", spec.run.max_spikes);
   switch (res.state) {
     case simulation_result::status::completed:
-      spdlog::info("done: {} steps in {:.2f} s, {:.3g} neuron-steps/s; outputs in {}", res.steps_done, res.wall_seconds,
-                   res.neuron_steps_per_second, out);
+      if (resume)
+        spdlog::info(
+            "done: {} steps in {:.2f} s ({} in all, {} before the resume), {:.3g} neuron-steps/s; outputs in {}",
+            res.steps_this_run, res.wall_seconds, res.steps_done, ckpt.steps_done, res.neuron_steps_per_second, out);
+      else
+        spdlog::info("done: {} steps in {:.2f} s, {:.3g} neuron-steps/s; outputs in {}", res.steps_done,
+                     res.wall_seconds, res.neuron_steps_per_second, out);
       if (require_agreement && verdict_status != 0) {
         spdlog::warn("--require-agreement: the verdict is not \"agree\"; exit status {}", verdict_status);
         return verdict_status;
@@ -582,7 +600,13 @@ int mf_command(int argc, char** argv, const std::atomic<bool>& stop) {
   reject_unmatched(a);
   const model_spec spec = load_from(p);
   const std::string out = a["out"].as<std::string>();
-  const output_folder folder(out, folder_policy(a));
+  output_folder folder(out, folder_policy(a), "--out", /*defer_removal=*/true);
+  {
+    // What can refuse the run (the model, its recording times) before an earlier run's files are removed.
+    const exact_meanfield model(spec);
+    (void)record_times(spec);
+  }
+  folder.clear();
   set_device("meanfield", "CPU (DOPRI5)");
   return run_mf_command(spec, out, &stop);
 }
@@ -659,6 +683,7 @@ int sweep_command(int argc, char** argv, const std::atomic<bool>& stop) {
   const std::string text = read_config_file(path);
   set_config_source(path, text);
   bb.prepare();
+  set_lockstep(false);  // from here on rank 0 alone reads and writes the folder
   return run_sweep(
       text, path, p.sets, sw, a["out"].as<std::string>(), [&] { return bb.make(); }, &stop, bb.progress,
       a.count("overwrite") > 0);
@@ -743,8 +768,18 @@ int bif_command(int argc, char** argv, const std::atomic<bool>& stop) {
       throw config_error("--from2", bo.keys[1] + " = " + format_number(v) +
                                         " in the configuration lies outside [--from2, --to2]: the curves start there");
   }
+  // (a time-dependent I_ext as --param is refused above)
+  for (size_t i = 0; i < spec.populations.size(); ++i)
+    if (spec.populations[i].I_ext.type != input_spec::kind::constant) {
+      spdlog::warn(
+          "population.{}.I_ext varies in time: the diagram is that of the inputs at t = 0 (I_ext = {}); a "
+          "bifurcation diagram needs constant inputs",
+          i, format_number(spec.populations[i].I_ext.at(0.0)));
+      break;
+    }
   const std::string out = a["out"].as<std::string>();
-  const output_folder folder(out, folder_policy(a));
+  // An earlier run's files (--overwrite) are removed only once the new diagram is there to write.
+  output_folder folder(out, folder_policy(a), "--out", /*defer_removal=*/true);
   set_device("meanfield", "CPU (continuation)");
   const auto t0 = std::chrono::steady_clock::now();
   const bif_result r = run_bifurcation(spec, bo);
@@ -764,6 +799,7 @@ int bif_command(int argc, char** argv, const std::atomic<bool>& stop) {
     if (s.period > 0 && s.type != "H") extra = ", period " + format_number(s.period);
     spdlog::info("{} on {}: {}{}", s.type, s.branch, where, extra);
   }
+  folder.clear();
   write_bifurcation(out, spec, bo, r, secs);
   spdlog::info("{} points, {} special points in {:.3f} s -> {}/branches.csv, special_points.json", r.points.size(),
                r.special.size(), secs, out);

@@ -144,6 +144,8 @@ dopri5_stats dopri5_core(F&& f, const std::vector<double>& y0, double t0, double
   }
 
   bool last_rejected = false;
+  int stiff_run = 0, non_stiff_run = 0;  // Hairer's stiffness test (stiff_max_steps > 0)
+  bool stiff = false;
   while (t < t1) {
     if (st.accepted + st.rejected >= opt.max_steps) throw_numerical("more than max_steps steps", t);
     if (t + 1.01 * h >= t1) h = t1 - t;
@@ -188,6 +190,25 @@ dopri5_stats dopri5_core(F&& f, const std::vector<double>& y0, double t0, double
     const double fac = e < 1e-8 ? 5.0 : std::min(5.0, std::max(0.2, 0.9 * inverse_fifth_root(e)));
     if (e <= 1.0) {
       ++st.accepted;
+      if (opt.stiff_max_steps > 0) {
+        double num2 = 0, den2 = 0;  // yt: the 6th stage's point; k6, k7: f there and at ynew
+        for (size_t i = 0; i < n; ++i) {
+          num2 += (k7[i] - k6[i]) * (k7[i] - k6[i]);
+          den2 += (ynew[i] - yt[i]) * (ynew[i] - yt[i]);
+        }
+        if (den2 > 0 && h * std::sqrt(num2 / den2) > 3.25) {
+          non_stiff_run = 0;
+          if (++stiff_run >= 15) stiff = true;
+        } else if (++non_stiff_run >= 6) {
+          stiff_run = 0;
+          stiff = false;
+        }
+        if (stiff && st.accepted > opt.stiff_max_steps)
+          throw stiff_error("mean-field integration given up at t = " + fmt(t) + " (of [" + fmt(t0) + ", " + fmt(t1) +
+                                "]): the system is stiff (the step size is held at h = " + fmt(h) +
+                                " by stability, not accuracy; " + std::to_string(st.accepted) + " steps)",
+                            t, t1, -1, -1);
+      }
       if (iout < t_out.size() && t_out[iout] <= tnew) {
         // contd5: y(t + th h) = c1 + th (c2 + (1-th) (c3 + th (c4 + (1-th) c5))), expanded
         // to monomials in th for a 4-FMA Horner evaluation per component and output.

@@ -396,7 +396,8 @@ long lock_holder(int fd) {
 
 }  // namespace
 
-output_folder::output_folder(const std::string& dir, existing policy, const std::string& option) : dir_(dir) {
+output_folder::output_folder(const std::string& dir, existing policy, const std::string& option, bool defer_removal)
+    : dir_(dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec || !fs::is_directory(dir))
@@ -431,7 +432,7 @@ output_folder::output_folder(const std::string& dir, existing policy, const std:
   }
 
   try {
-    apply(policy, had_lock);
+    apply(policy, had_lock, defer_removal);
   } catch (...) {
     ::close(fd_);  // the destructor does not run for a constructor that throws
     fd_ = -1;
@@ -439,7 +440,7 @@ output_folder::output_folder(const std::string& dir, existing policy, const std:
   }
 }
 
-void output_folder::apply(existing policy, bool had_lock) {
+void output_folder::apply(existing policy, bool had_lock, bool defer_removal) {
   const std::string& dir = dir_;
   std::error_code ec;
   if (policy == existing::resume) return;
@@ -462,14 +463,21 @@ void output_folder::apply(existing policy, bool had_lock) {
         throw config_error("--overwrite", "folder '" + shorten(dir, 200) + "' holds '" +
                                               shorten(p.filename().string(), 60) +
                                               "', which izhinet did not write; refusing to delete it");
-  for (const auto& p : others) {
+  for (const auto& p : others) pending_.push_back(p.string());
+  if (!defer_removal) clear();
+}
+
+void output_folder::clear() {
+  if (pending_.empty()) return;
+  std::error_code ec;
+  for (const auto& p : pending_) {
     fs::remove_all(p, ec);
     if (ec)
-      throw config_error("--overwrite",
-                         "cannot remove '" + shorten(p.string(), 200) + "' of the earlier run: " + ec.message());
+      throw config_error("--overwrite", "cannot remove '" + shorten(p, 200) + "' of the earlier run: " + ec.message());
   }
-  spdlog::info("--overwrite: removed {} entr{} of the earlier run in {}", others.size(),
-               others.size() == 1 ? "y" : "ies", dir);
+  spdlog::info("--overwrite: removed {} entr{} of the earlier run in {}", pending_.size(),
+               pending_.size() == 1 ? "y" : "ies", dir_);
+  pending_.clear();
 }
 
 output_folder::~output_folder() {

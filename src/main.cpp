@@ -2,7 +2,10 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdlib>
 #include <cxxopts.hpp>
 #include <iostream>
 #include <new>
@@ -37,14 +40,22 @@ const char* k_usage =
     "izhinet <command> --help shows the options of a command.\n"
     "exit status: 0 done, 2 bad option/config/output folder, 3 internal error, 4 numerical or device failure,\n"
     "             5 output could not be written, 6 output folder in use, 130 interrupted (SIGINT, SIGTERM, SIGUSR1; "
-    "see README.md)\n";
+    "see README.md);\n"
+    "             with run --require-agreement: 10 the network disagrees with the mean field, 11 inconclusive\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace izhinet;
   set_command_line(argc, argv);
-  spdlog::set_pattern("[%H:%M:%S.%e] [%^%l%$] %v");
+  // Colours only on a terminal, never with NO_COLOR set (no-color.org) or as MPI ranks (a launcher may
+  // give the ranks a terminal while it collects their output into a file).
+  const char* no_color = std::getenv("NO_COLOR");
+  int launched = 0;
+  const bool as_ranks = launched_as_ranks(&launched);
+  const bool colour = ::isatty(STDOUT_FILENO) && !(no_color != nullptr && *no_color != '\0') && !as_ranks;
+  const std::string level = colour ? "[%^%l%$]" : "[%l]";
+  spdlog::set_pattern("[%H:%M:%S.%e] " + level + " %v");
   if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
     std::cout << k_usage;
     return argc < 2 ? exit_usage : exit_ok;
@@ -72,8 +83,7 @@ int main(int argc, char** argv) {
   std::signal(SIGXFSZ, SIG_IGN);
   const std::string command = argv[1];
   // MPI: when a launcher (mpirun, srun) started several ranks, or when --mpi is given (docs/mpi.md).
-  int launched = 0;
-  bool want_mpi = launched_as_ranks(&launched);
+  bool want_mpi = as_ranks;
   for (int k = 2; k < argc; ++k)
     if (std::string(argv[k]) == "--mpi") want_mpi = true;
   if (want_mpi) {
@@ -95,7 +105,7 @@ int main(int argc, char** argv) {
   communicator& comm = world();
   if (comm.size() > 1) {
     spdlog::set_pattern("[%H:%M:%S.%e] [rank " + std::to_string(comm.rank()) + "/" + std::to_string(comm.size()) +
-                        "] [%^%l%$] %v");
+                        "] [%l] %v");                          // no colours as ranks
     if (!comm.root()) spdlog::set_level(spdlog::level::warn);  // rank 0 tells the story
   }
   const int status = run_guarded(command, argc, argv);
@@ -133,14 +143,18 @@ int run_guarded(const std::string& command, int argc, char** argv) {
       return st;
     }
     if (command == "mf") {
+      set_lockstep(true);  // before anything diverges: a refusal here is every rank's, reported once
       if (world().size() > 1)
         throw config_error("mf", "runs as one process (it integrates a few ODEs); start it without mpirun");
       return mf_command(argc - 1, argv + 1, g_stop);
     }
     if (command == "sweep") {
+      // Its argument checks run in lockstep (sweep_command turns it off before the ranks part ways).
+      set_lockstep(true);
       return sweep_command(argc - 1, argv + 1, g_stop);
     }
     if (command == "bif") {
+      set_lockstep(true);  // as for mf
       if (world().size() > 1)
         throw config_error("bif", "runs as one process (a continuation is sequential); start it without mpirun");
       return bif_command(argc - 1, argv + 1, g_stop);

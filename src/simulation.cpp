@@ -33,6 +33,18 @@ std::vector<replica_spec> default_replicas(const model_spec& spec) {
   return r;
 }
 
+void check_host_memory(const model_spec& spec, int ranks) {
+  const double neurons = static_cast<double>(spec.network.n) * static_cast<double>(spec.network.replicas);
+  const double need = 3.0 * sizeof(double) * neurons / std::max(1, ranks);
+  const double have = static_cast<double>(sysconf(_SC_PHYS_PAGES)) * static_cast<double>(sysconf(_SC_PAGE_SIZE));
+  if (have > 0 && need > 0.9 * have)
+    throw memory_error("network.n",
+                       fmt::format("{:.0f} neurons (network.n = {} x network.replicas = {}) on the CPU backend{}",
+                                   neurons, spec.network.n, spec.network.replicas,
+                                   ranks > 1 ? fmt::format(", over {} MPI ranks", ranks) : std::string()),
+                       need, 0.9 * have, "90 % of this machine's memory");
+}
+
 record_row initial_row(const model_spec& spec) {
   const size_t P = static_cast<size_t>(spec.num_populations());
   record_row row;

@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -365,6 +366,11 @@ void validator::search_attractors(validation_report& rep) {
   ao.smoothing = rep.network.smoothing > 0 ? rep.network.smoothing : criteria::smooth_width;
   ao.ode = dopri5_options_from(spec_.meanfield);
   ao.stop = opt_.stop;
+  // A stiff mean field (a very short synaptic time constant, say) would hold explicit DOPRI5 at its stability
+  // limit for hours: the search gives up after this many steps of one integration once it is found stiff.
+  ao.ode.stiff_max_steps = criteria::attractor_stiff_steps;
+  spdlog::info("mean-field analysis: searching the attractors of the mean fields (a stop ends it)");
+  const auto t_search = std::chrono::steady_clock::now();
   // the network's final state (its last rows averaged over the smoothing width)
   std::vector<double> final_row(4 * P_, 0.0);
   std::vector<int> cnt(4 * P_, 0);
@@ -406,6 +412,13 @@ void validator::search_attractors(validation_report& rep) {
     rep.slow.attractors = find_attractors(sys, {}, starts, ao);
     rep.slow.searched = rep.slow.attractors.complete;
   }
+  for (auto* side : {&rep.exact, &rep.slow})
+    if (side->attractors.stiff) {
+      side->search_note = side->attractors.notes.empty() ? "the system is stiff" : side->attractors.notes.back();
+      spdlog::warn("{}: {}", side->name, side->search_note);
+    }
+  spdlog::info("mean-field analysis: attractor search done in {:.1f} s",
+               std::chrono::duration<double>(std::chrono::steady_clock::now() - t_search).count());
   for (auto* side : {&rep.exact, &rep.slow})
     for (size_t k = 0; k < side->attractors.attractors.size(); ++k)
       for (const auto& l : side->attractors.attractors[k].reached_from)

@@ -320,8 +320,13 @@ TEST(Resume, LaterTEndExtendsTheRun) {
                        d.string());
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(read_checkpoint((d / checkpoint_name).string()).steps_done, 15000);
+  // the checkpoint's size in a human unit (not "0.0 MiB" for kilobytes)
+  EXPECT_NE(r.out.find(" KiB; state copied"), std::string::npos) << r.out;
   r = run_izhinet("run --resume " + d.string() + " --set run.t_end=30 --progress 0 -b cpu -t 1");
   ASSERT_EQ(r.status, 0) << r.out;
+  // the steps run this time, and the total
+  EXPECT_NE(r.out.find("done: 15000 steps in "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(30000 in all, 15000 before the resume)"), std::string::npos) << r.out;
   expect_same_outputs(reference_run(), d);
 }
 

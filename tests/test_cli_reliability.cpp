@@ -362,3 +362,94 @@ TEST(CliReliability, AStudyOnAFullDiskStopsWithStatus5AndARerunRedoesTheRun) {
   EXPECT_EQ(read_lines(out / "finite_size.csv").size(), 1u + 4);
   fs::remove_all(d);
 }
+
+TEST(CliReliability, OverwriteKeepsTheOldRunWhenTheNewRunIsRefused) {
+  const fs::path d = fresh_temp_dir("overwrite_refused");
+  const std::string cfg = write_config(d, k_one);
+  const fs::path out = d / "o";
+  const std::string base = "run -c " + cfg + " --threads 1 --set run.t_end=2 --out " + out.string();
+  ASSERT_EQ(run_izhinet(base + " --backend cpu").status, 0);
+  const std::string before = read_text(out / "summary.json");
+  // no GPU: the backend is refused; too large a network: the memory is refused. Neither removes the old run.
+  const shell_result cuda = run_izhinet(base + " --backend cuda --overwrite");
+  if (cuda.status == 0) GTEST_SKIP() << "this machine has a usable GPU";
+  expect_one_error(cuda, exit_runtime, {"--backend cuda"}, "--overwrite --backend cuda without a GPU");
+  EXPECT_EQ(cuda.out.find("--overwrite: removed"), std::string::npos) << cuda.out;
+  EXPECT_EQ(read_text(out / "summary.json"), before) << "the refused run removed or changed the old run";
+  EXPECT_TRUE(fs::exists(out / "timeseries.csv"));
+  const shell_result big =
+      run_izhinet(base + " --backend cpu --overwrite --set network.n=1e6 --set network.replicas=1000000");
+  expect_one_error(big, exit_runtime, {"network.n", "TiB"}, "--overwrite with a network that does not fit");
+  EXPECT_EQ(read_text(out / "summary.json"), before) << "the refused run removed or changed the old run";
+  EXPECT_TRUE(fs::exists(out / "config.toml"));
+  EXPECT_TRUE(fs::exists(out / "timeseries.csv"));
+  fs::remove_all(d);
+}
+
+TEST(CliReliability, ANetworkThatCannotFitIsRefusedAtOnceWritingNothing) {
+  const fs::path d = fresh_temp_dir("too_big");
+  const std::string cfg = write_config(d, k_one);
+  const fs::path out = d / "o";
+  const shell_result r = run_izhinet(
+      "run -c " + cfg + " --backend cpu --set network.n=1e6 --set network.replicas=1000000 --out " + out.string());
+  expect_one_error(r, exit_runtime, {"network.n", "network.replicas", "more than 90 %"}, "1e12 neurons");
+  EXPECT_LT(r.seconds, 2.0) << "refused only after building the network";
+  EXPECT_FALSE(fs::exists(out / "summary.json"));
+  EXPECT_FALSE(fs::exists(out / "config.toml"));
+  fs::remove_all(d);
+}
+
+TEST(CliReliability, AStiffMeanFieldEndsTheAnalysisInBoundedTimeAndAStopThereIs130) {
+  const fs::path d = fresh_temp_dir("stiff");
+  const std::string cfg = write_config(d, k_one);
+  const std::string args = "run -c " + cfg +
+                           " --backend cpu --threads 1 --set 'synapse.tau_s=[1e-6]' --set network.n=500 "
+                           "--set run.t_end=2 --set meanfield.transient=1 --out ";
+  const shell_result r = run_izhinet(args + (d / "a").string());
+  SCOPED_TRACE(r.out);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_LT(r.seconds, 20.0) << "the attractor search on a stiff system is not bounded";
+  EXPECT_GE(count_lines_with(r.out, "mean-field analysis: searching the attractors"), 1);
+  EXPECT_GE(count_lines_with(r.out, "stiff"), 1);
+  EXPECT_EQ(summary_of(d / "a")["status"], "completed");
+  // SIGTERM once the final analysis has started: exit 130, summary.json says interrupted.
+  const fs::path b = d / "b";
+  const std::string script = std::string(IZHINET_BINARY) + " " + args + b.string() + " > " + (d / "b.log").string() +
+                             " 2>&1 & pid=$!; for i in $(seq 400); do grep -q 'mean-field analysis: searching' " +
+                             (d / "b.log").string() +
+                             " && break; sleep 0.01; done; kill -TERM $pid; wait $pid; echo $?";
+  const shell_result s = run_shell(script);
+  const std::string log = read_text(d / "b.log");
+  int status = -1;
+  ASSERT_EQ(std::sscanf(s.out.c_str(), "%d", &status), 1) << s.out;
+  EXPECT_EQ(status, exit_interrupted) << log;
+  EXPECT_EQ(summary_of(b)["status"], "interrupted") << log;
+  fs::remove_all(d);
+}
+
+TEST(CliReliability, BifWarnsThatATimeDependentInputIsTakenAtTimeZero) {
+  const fs::path d = fresh_temp_dir("bif_steps");
+  const shell_result r =
+      run_izhinet("bif -c " + std::string(IZHINET_SOURCE_DIR) +
+                  "/configs/fig3_step.toml --param population.0.eta_bar --from 0.1 --to 0.2 --no-orbits --out " +
+                  (d / "o").string());
+  SCOPED_TRACE(r.out);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(count_lines_with(r.out, "I_ext varies in time: the diagram is that of the inputs at t = 0"), 1);
+  fs::remove_all(d);
+}
+
+TEST(CliReliability, HelpTextsNameEveryExitStatus) {
+  const shell_result top = run_izhinet("--help");
+  EXPECT_NE(top.out.find("10 the network disagrees"), std::string::npos) << top.out;
+  EXPECT_NE(top.out.find("11 inconclusive"), std::string::npos) << top.out;
+  const shell_result run = run_izhinet("run --help");
+  const size_t ra = run.out.find("--require-agreement");
+  ASSERT_NE(ra, std::string::npos) << run.out;
+  const std::string ra_help = run.out.substr(ra, run.out.find("--checkpoint-every") - ra);
+  EXPECT_EQ(ra_help.find("(default: 0)"), std::string::npos) << ra_help;
+  EXPECT_NE(ra_help.find("does not change the exit status"), std::string::npos) << ra_help;
+  // not a terminal: no colour codes
+  const shell_result bad = run_izhinet("run -c /nonexistent.toml");
+  EXPECT_EQ(bad.out.find('\x1b'), std::string::npos) << bad.out;
+}

@@ -86,7 +86,8 @@ struct attractor_search_options {
 struct attractor_search_result {
   std::vector<mf_attractor> attractors;
   std::vector<std::string> notes;  ///< starts that did not settle, failures
-  bool complete = true;            ///< false when a stop request ended it
+  bool complete = true;            ///< false when a stop request ended it, or a stiff system (stiff)
+  bool stiff = false;              ///< given up: the system is stiff (attractor_search_options::ode.stiff_max_steps)
 };
 
 /// Searches the attractors of `sys`: the stable ones of `equilibria` (exact

@@ -6,6 +6,7 @@
 #include <functional>
 #include <vector>
 
+#include "izhinet/errors.hpp"
 #include "izhinet/meanfield_model.hpp"
 
 namespace izhinet {
@@ -17,6 +18,18 @@ struct dopri5_options {
   double h_initial = 0.0;  ///< first step; 0 = automatic (Hairer's estimate)
   double h_max = 0.0;      ///< largest step; 0 = |t1 - t0|
   int64_t max_steps = 100000000;
+  /// When > 0: an integration that DOPRI5's stiffness test finds stiff
+  /// (Hairer's: h |lambda| > 3.25 over 15 accepted steps in a row, lambda
+  /// estimated from the last two stages) and that has taken more than this
+  /// many steps throws stiff_error instead of crawling on at the stability
+  /// limit (0: never; the integration goes on, however slowly).
+  int64_t stiff_max_steps = 0;
+};
+
+/// A stiff problem given up (dopri5_options::stiff_max_steps).
+class stiff_error : public numerical_error {
+ public:
+  using numerical_error::numerical_error;
 };
 
 /// Counters of one integration.

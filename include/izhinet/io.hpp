@@ -148,8 +148,15 @@ class output_folder {
   /// PID when another process has it; config_error(option) when the folder
   /// cannot be created or written. Then applies `policy` to the files there.
   /// `option` is what the user named the folder with (--out, or --resume).
-  output_folder(const std::string& dir, existing policy, const std::string& option = "--out");
+  /// With `defer_removal`, existing::overwrite checks the files (refusing
+  /// folders with files izhinet did not write) but removes nothing until
+  /// clear(): a run checks everything that can refuse it in between, so that a
+  /// refused run leaves the earlier run's files in place.
+  output_folder(const std::string& dir, existing policy, const std::string& option = "--out",
+                bool defer_removal = false);
   ~output_folder();
+  /// Removes the earlier run's files kept by `defer_removal` (none: nothing).
+  void clear();
   output_folder(const output_folder&) = delete;
   output_folder& operator=(const output_folder&) = delete;
   const std::string& dir() const { return dir_; }
@@ -157,8 +164,9 @@ class output_folder {
   static constexpr const char* lock_name = ".izhinet.lock";
 
  private:
-  void apply(existing policy, bool had_lock);
+  void apply(existing policy, bool had_lock, bool defer_removal);
   std::string dir_;
+  std::vector<std::string> pending_;  ///< entries clear() removes
   int fd_ = -1;
 };
 

@@ -86,6 +86,12 @@ simulation_result simulate(const model_spec& spec, backend& be, const std::vecto
 /// seed, seed + 1, ...
 std::vector<replica_spec> default_replicas(const model_spec& spec);
 
+/// The CPU backend's state (three doubles per neuron, all replicas, this
+/// rank's share of `ranks`) from the spec alone: memory_error naming
+/// network.n when above 90 % of this machine's memory. Cheap: it runs before
+/// the replicas and the layout are built, and before anything is written.
+void check_host_memory(const model_spec& spec, int ranks);
+
 /// The row at t = 0: the state backend::setup() starts from (v = w = s = 0 in
 /// every neuron, so <v> = <w> = s = 0 in both schemes) and r = 0 (no spikes
 /// yet). Written first in timeseries.csv, so that the network's rows lie on the

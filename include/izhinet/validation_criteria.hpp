@@ -32,6 +32,10 @@ inline constexpr double not_judged = std::numeric_limits<double>::quiet_NaN();
 /// Width (time units) of the centred moving average applied before envelopes
 /// and rhythm are taken (removes the binning noise of a finite network's r).
 inline constexpr double smooth_width = 1.0;
+/// The attractor search gives up on a mean field that DOPRI5's stiffness test
+/// finds stiff after this many steps of one integration (a few tenths of a
+/// second; an inconclusive verdict, with a warning).
+inline constexpr int64_t attractor_stiff_steps = 200000;
 /// Relative peak-to-peak (max - min)/|mean| of the smoothed rhythm variable
 /// below which a window is an equilibrium.
 inline constexpr double amp_equilibrium = 0.02;

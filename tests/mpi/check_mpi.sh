@@ -32,6 +32,27 @@ if ! command -v mpirun >/dev/null 2>&1; then
 fi
 MPIRUN=(mpirun --oversubscribe -np)
 
+# A refusal every rank reaches alike (mf and bif run as one process; a sweep's bad option) is one error
+# line from rank 0 and exit status 2, no rank ending the job with MPI_ABORT. Output collected into a file
+# carries no colour codes (a launcher may give the ranks a terminal).
+check_one_refusal() {  # what, then the izhinet arguments
+  local what=$1
+  shift
+  "${MPIRUN[@]}" 2 "$BIN" "$@" >"$TMP/refusal.txt" 2>&1
+  local rc=$?
+  [ $rc -eq 2 ] || fail "$what over 2 ranks: exit status $rc, expected 2: $(cat "$TMP/refusal.txt")"
+  [ "$(grep -c '\[error\]' "$TMP/refusal.txt")" -eq 1 ] || fail "$what over 2 ranks: not exactly one error line: $(cat "$TMP/refusal.txt")"
+  ! grep -q 'MPI_ABORT\|ends the job' "$TMP/refusal.txt" || fail "$what over 2 ranks: a rank aborted the job: $(cat "$TMP/refusal.txt")"
+  ! grep -q $'\e\\[' "$TMP/refusal.txt" || fail "$what over 2 ranks: colour codes in redirected output"
+}
+check_one_refusal "mf" mf -c "$SRC/configs/paper_bursting.toml" -o "$TMP/mf2"
+check_one_refusal "bif" bif -c "$SRC/configs/paper_bursting.toml" --param population.0.eta_bar --from 0 --to 0.1 \
+  -o "$TMP/bif2"
+check_one_refusal "sweep with a bad --values" sweep -c "$SRC/configs/fig1c_sweep.toml" --param population.0.eta_bar \
+  --values x -o "$TMP/sw2"
+[ ! -e "$TMP/mf2" ] && [ ! -e "$TMP/bif2" ] && [ ! -e "$TMP/sw2" ] || fail "a refused command created its folder"
+echo "mf, bif and a bad sweep over 2 ranks: one error line, exit status 2, no MPI_ABORT, no colour codes"
+
 CFG="$SRC/configs/paper_two_populations.toml"
 # n = 5001 (two populations: each has one or two moment blocks of 4096, so rank 2 of 3 holds
 # nothing of one of them) and n = 20001 (several blocks, sizes not divisible by 2 or 3).
