@@ -683,7 +683,6 @@ int sweep_command(int argc, char** argv, const std::atomic<bool>& stop) {
   const std::string text = read_config_file(path);
   set_config_source(path, text);
   bb.prepare();
-  set_lockstep(false);  // from here on rank 0 alone reads and writes the folder
   return run_sweep(
       text, path, p.sets, sw, a["out"].as<std::string>(), [&] { return bb.make(); }, &stop, bb.progress,
       a.count("overwrite") > 0);

@@ -328,6 +328,15 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
   std::unique_ptr<output_folder> folder;
   std::set<std::string> done;
   std::vector<study_row> rows;
+  // Refusals that need no folder come before it (so --overwrite removes nothing first): the backend, and on
+  // the CPU the memory of the largest network.
+  auto be = make_backend();
+  if (be->name() == "cpu") {
+    model_spec largest = spec;
+    largest.network.n = *std::max_element(st.n.begin(), st.n.end());
+    largest.network.replicas = 1;
+    check_host_memory(largest, 1);
+  }
   set_lockstep(false);  // rank 0 alone reads and writes the folder
   // Over ranks a refused folder (in use, another study's) is one line from rank 0, every rank exiting alike.
   const int refused = root_agreed(comm, [&] {
@@ -388,7 +397,6 @@ int run_study(const model_spec& spec_in, const study_params& st, const std::stri
   // replicas run by one backend call: small networks share one launch (a GPU
   // cannot be filled by one network of 10^3), and a batch is bounded in
   // neuron-steps so that a killed study loses at most one batch of work.
-  auto be = make_backend();
   spdlog::info("backend {}: {}", be->name(), be->device());
   double batch_neuron_steps = be->capabilities().batch_neuron_steps;
   const double steps = static_cast<double>(spec.num_steps());

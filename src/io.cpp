@@ -434,6 +434,9 @@ output_folder::output_folder(const std::string& dir, existing policy, const std:
   try {
     apply(policy, had_lock, defer_removal);
   } catch (...) {
+    // A refused folder is left as it was: the lock file this call made goes (a lock file marks a folder
+    // as izhinet's, and --overwrite then trusts it with the files there).
+    if (!had_lock) ::unlink(lock.c_str());
     ::close(fd_);  // the destructor does not run for a constructor that throws
     fd_ = -1;
     throw;

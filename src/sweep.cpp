@@ -15,6 +15,7 @@
 #include <set>
 #include <sstream>
 
+#include "izhinet/agreement.hpp"
 #include "izhinet/communicator.hpp"
 #include "izhinet/config.hpp"
 #include "izhinet/errors.hpp"
@@ -343,6 +344,11 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
                                           ": a carried sweep is sequential (each value starts from the previous "
                                           "value's final state) and runs as one process; start it without mpirun, "
                                           "or use --direction none over MPI ranks");
+  // Refusals that need no folder come before it (so --overwrite removes nothing first): the backend, and on
+  // the CPU the memory of one network (every value's network has the same size).
+  auto be = make_backend();
+  if (be->name() == "cpu") check_host_memory(models.begin()->second, 1);
+  set_lockstep(false);  // from here on rank 0 alone reads and writes the folder
   std::unique_ptr<output_folder> folder;
   if (root)
     folder = std::make_unique<output_folder>(
@@ -436,7 +442,6 @@ int run_sweep(const std::string& config_text, const std::string& config_source,
   spdlog::info("sweep of {}: {} value(s), direction {}, N = {}; {} of {} network(s) already done in {}", sw.key,
                sw.values.size(), to_string(sw.direction), n, runs.size() - pending, runs.size(), out_dir);
 
-  auto be = make_backend();
   spdlog::info("backend {}: {}", be->name(), be->device());
   backend_state state;
   bool have_state = false;

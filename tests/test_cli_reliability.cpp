@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -383,6 +384,51 @@ TEST(CliReliability, OverwriteKeepsTheOldRunWhenTheNewRunIsRefused) {
   EXPECT_EQ(read_text(out / "summary.json"), before) << "the refused run removed or changed the old run";
   EXPECT_TRUE(fs::exists(out / "config.toml"));
   EXPECT_TRUE(fs::exists(out / "timeseries.csv"));
+  fs::remove_all(d);
+}
+
+// A refused run leaves a folder as it found it: no lock file, which would mark it as izhinet's and let a
+// later --overwrite delete the user's own files there.
+TEST(CliReliability, ARefusedFolderKeepsNoLockAndOverwriteStillSparesTheUsersFiles) {
+  const fs::path d = fresh_temp_dir("user_folder");
+  const std::string cfg = write_config(d, k_one);
+  const fs::path out = d / "mine";
+  fs::create_directories(out);
+  { std::ofstream(out / "notes.txt") << "precious\n"; }
+  const std::string base = "run -c " + cfg + " --backend cpu --threads 1 --set run.t_end=1 --out " + out.string();
+  expect_one_error(run_izhinet(base), exit_usage, {"already holds files"}, "a folder with the user's files");
+  EXPECT_FALSE(fs::exists(out / ".izhinet.lock")) << "the refusal left a lock file";
+  for (int i = 0; i < 2; ++i) {
+    expect_one_error(run_izhinet(base + " --overwrite"), exit_usage, {"izhinet did not write"},
+                     "--overwrite of a folder with the user's files");
+    EXPECT_FALSE(fs::exists(out / ".izhinet.lock")) << "the refusal left a lock file";
+  }
+  EXPECT_EQ(read_text(out / "notes.txt"), "precious\n");
+  fs::remove_all(d);
+}
+
+// sweep and finite-size: --overwrite removes nothing before the memory (or backend) refusal.
+TEST(CliReliability, StudiesCheckMemoryBeforeOverwriteRemovesAnything) {
+  const fs::path d = fresh_temp_dir("study_overwrite");
+  const std::string cfg = write_config(d, k_one);
+  const fs::path sw = d / "sw", fsz = d / "fs";
+  const std::string sweep = "sweep -c " + cfg + " --backend cpu --threads 1 --set run.t_end=2 --set network.n=50 " +
+                            "--param population.0.eta_bar --values 0.1,0.2 -q --out " + sw.string();
+  ASSERT_EQ(run_izhinet(sweep).status, 0);
+  const std::string rows = read_text(sw / "sweep.csv");
+  ASSERT_GT(std::count(rows.begin(), rows.end(), '\n'), 2) << rows;
+  expect_one_error(run_izhinet(sweep + " --n 4e9 --overwrite"), exit_runtime, {"network.n", "more than 90 %"},
+                   "a sweep of networks that do not fit");
+  EXPECT_EQ(read_text(sw / "sweep.csv"), rows) << "the refused sweep removed the earlier rows";
+  const std::string study = "finite-size -c " + cfg +
+                            " --backend cpu --threads 1 --set run.t_end=2 --set meanfield.transient=1 --seeds 1 -q "
+                            "--out " +
+                            fsz.string();
+  ASSERT_EQ(run_izhinet(study + " --n 50").status, 0);
+  const std::string fs_rows = read_text(fsz / "finite_size.csv");
+  expect_one_error(run_izhinet(study + " --n 50,4e9 --overwrite"), exit_runtime, {"network.n", "more than 90 %"},
+                   "a study with a network that does not fit");
+  EXPECT_EQ(read_text(fsz / "finite_size.csv"), fs_rows) << "the refused study removed the earlier rows";
   fs::remove_all(d);
 }
 
