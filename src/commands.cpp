@@ -136,24 +136,26 @@ output_folder::existing folder_policy(const cxxopts::ParseResult& a) {
 
 }  // namespace
 
-static int usable_cores() {
+int usable_cores() {
   cpu_set_t set;
   CPU_ZERO(&set);
   if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+int cap_threads(int requested, const std::string& label) {
+  const int cores = usable_cores();
+  if (requested <= cores) return requested;
+  spdlog::warn(
+      "{} is more than the {} core(s) this process may use: using {} (more threads than cores only wait for "
+      "each other)",
+      label, cores, cores);
+  return cores;
 }
 
 static int resolve_threads(int requested) {
-  const int cores = usable_cores();
-  if (requested <= 0) return std::min(cores, omp_get_max_threads());
-  if (requested > cores) {
-    spdlog::warn(
-        "--threads {} is more than the {} core(s) this process may use: using {} (more threads than cores "
-        "only wait for each other)",
-        requested, cores, cores);
-    return cores;
-  }
-  return requested;
+  if (requested <= 0) return std::min(usable_cores(), omp_get_max_threads());
+  return cap_threads(requested, "--threads " + std::to_string(requested));
 }
 
 std::unique_ptr<backend> choose_backend(const std::string& which, int threads, bool adaptive) {

@@ -187,6 +187,12 @@ class backend {
 /// with other work, threads that meet every step can lose to one thread).
 /// Results are bit-identical for every thread count, so this only changes speed.
 std::unique_ptr<backend> make_cpu_backend(int threads, bool adaptive = false);
+/// CPU cores this process may use (its affinity mask; at least 1).
+int usable_cores();
+/// `requested` threads capped to usable_cores(), with one warning ("<label> is more than the N core(s)
+/// ...") when capped: more threads than cores only wait for each other. The command line and the Python
+/// module both use it (label "--threads 64", "threads=64").
+int cap_threads(int requested, const std::string& label);
 /// True when this build has the CUDA backend and a usable device is present.
 bool cuda_available(std::string* why = nullptr);
 /// CUDA backend; throws device_error when no usable device exists or the

@@ -149,24 +149,6 @@ nb::dict mf_arrays(mf_trajectory& m, int P) {
   return d;
 }
 
-/// As the command line: more threads than this process may use are capped to its cores, with a warning
-/// (more threads than cores only wait for each other).
-int resolve_threads(int requested) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  const int cores = sched_getaffinity(0, sizeof(set), &set) == 0
-                        ? std::max(1, CPU_COUNT(&set))
-                        : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (requested > cores) {
-    spdlog::warn(
-        "threads={} is more than the {} core(s) this process may use: using {} (more threads than cores "
-        "only wait for each other)",
-        requested, cores, cores);
-    return cores;
-  }
-  return requested;
-}
-
 std::unique_ptr<backend> make_backend(const std::string& which, int threads) {
   if (which == "cpu") return make_cpu_backend(threads, threads == 0);
   if (which == "cuda") {
@@ -189,7 +171,7 @@ nb::dict py_run(const std::string& text, const std::string& path, const std::vec
   const int R = static_cast<int>(replicas.size());
   const int P = spec.num_populations();
 
-  if (which != "cuda") threads = resolve_threads(threads);
+  if (which != "cuda") threads = cap_threads(threads, "threads=" + std::to_string(threads));
   std::atomic<bool> stop{false};
   memory_sink mem(R);
   int host_threads = 0;
